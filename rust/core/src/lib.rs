@@ -1,0 +1,20 @@
+//! Engine-free WebSocket peer logic behind the Godot extension.
+//!
+//! Everything here is plain Rust and is tested with `cargo test`: URL parsing
+//! ([`url`]), the HTTP upgrade on both sides ([`handshake`]), TLS with rustls
+//! ([`tls`]), the byte transport with its outbound buffer ([`transport`]), the
+//! inbound packet queue ([`queue`]) and the peer state machine that ties them to
+//! tungstenite's framing ([`peer`]). The Godot layer only translates types.
+
+pub mod error;
+pub mod handshake;
+pub mod peer;
+pub mod queue;
+pub mod tls;
+pub mod transport;
+pub mod url;
+
+pub use error::{ErrorKind, WsError};
+pub use peer::{Packet, Peer, PeerConfig, ReadyState};
+pub use tls::TlsClientOptions;
+pub use transport::Stream;

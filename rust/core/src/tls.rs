@@ -1,0 +1,347 @@
+//! Client-side TLS with rustls: building the configuration that `TLSOptions`
+//! asks for (webpki roots, a trusted chain given as PEM, or no verification),
+//! a non-blocking TLS stream over a `TcpStream`, and error texts that name the
+//! cause of a refused certificate.
+
+use crate::error::WsError;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{
+    CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore,
+    SignatureScheme,
+};
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::{Arc, OnceLock};
+
+/// What the user's `TLSOptions` (or its absence) asks of a `wss://` client.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum TlsClientOptions {
+    /// Verify against the webpki (Mozilla) roots and the URL's host name.
+    #[default]
+    Default,
+    /// `TLSOptions.client(trusted_chain, common_name_override)`: verify against
+    /// the given PEM certificates (webpki roots when empty) and the override
+    /// name (the URL's host when empty).
+    Trusted {
+        ca_pem: Vec<u8>,
+        common_name_override: String,
+    },
+    /// `TLSOptions.client_unsafe()`: no verification at all (testing only).
+    Unsafe,
+}
+
+fn provider() -> Arc<CryptoProvider> {
+    static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
+    PROVIDER
+        .get_or_init(|| Arc::new(rustls::crypto::ring::default_provider()))
+        .clone()
+}
+
+fn builder() -> Result<rustls::ConfigBuilder<ClientConfig, rustls::WantsVerifier>, WsError> {
+    ClientConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| WsError::Tls(format!("cannot set up TLS: {e}")))
+}
+
+fn webpki_roots() -> RootCertStore {
+    RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    }
+}
+
+impl TlsClientOptions {
+    /// The rustls configuration and the name to verify the server against.
+    pub fn client_config(
+        &self,
+        host: &str,
+    ) -> Result<(Arc<ClientConfig>, ServerName<'static>), WsError> {
+        static DEFAULT: OnceLock<Arc<ClientConfig>> = OnceLock::new();
+        let (config, name) = match self {
+            TlsClientOptions::Default => {
+                let config = match DEFAULT.get() {
+                    Some(c) => c.clone(),
+                    None => {
+                        let c = Arc::new(
+                            builder()?
+                                .with_root_certificates(webpki_roots())
+                                .with_no_client_auth(),
+                        );
+                        DEFAULT.get_or_init(|| c).clone()
+                    }
+                };
+                (config, host)
+            }
+            TlsClientOptions::Trusted {
+                ca_pem,
+                common_name_override,
+            } => {
+                let roots = if ca_pem.is_empty() {
+                    webpki_roots()
+                } else {
+                    let mut roots = RootCertStore::empty();
+                    for cert in CertificateDer::pem_slice_iter(ca_pem) {
+                        let cert = cert.map_err(|e| {
+                            WsError::Tls(format!(
+                                "the trusted_chain could not be read as PEM: {e:?}"
+                            ))
+                        })?;
+                        roots.add(cert).map_err(|e| {
+                            WsError::Tls(format!(
+                                "a certificate of the trusted_chain was refused: {e}"
+                            ))
+                        })?;
+                    }
+                    if roots.is_empty() {
+                        return Err(WsError::Tls(
+                            "the trusted_chain holds no certificate".into(),
+                        ));
+                    }
+                    roots
+                };
+                let config = Arc::new(
+                    builder()?
+                        .with_root_certificates(roots)
+                        .with_no_client_auth(),
+                );
+                let name = if common_name_override.is_empty() {
+                    host
+                } else {
+                    common_name_override.as_str()
+                };
+                (config, name)
+            }
+            TlsClientOptions::Unsafe => {
+                let verifier = Arc::new(NoVerification(provider()));
+                let config = builder()?
+                    .dangerous()
+                    .with_custom_certificate_verifier(verifier)
+                    .with_no_client_auth();
+                (Arc::new(config), host)
+            }
+        };
+        let name = ServerName::try_from(name.to_string())
+            .map_err(|_| WsError::Tls(format!("\"{name}\" is not a valid server name for TLS")))?;
+        Ok((config, name))
+    }
+}
+
+/// Accepts any certificate (still checks the handshake signatures).
+#[derive(Debug)]
+struct NoVerification(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for NoVerification {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// A rustls error wrapped in an `io::Error`, so the transport keeps the cause.
+#[derive(Debug)]
+pub struct TlsFailure(pub rustls::Error);
+
+impl std::fmt::Display for TlsFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&describe(&self.0))
+    }
+}
+
+impl std::error::Error for TlsFailure {}
+
+/// A user-facing description of a TLS failure that says what to do.
+pub fn describe(err: &rustls::Error) -> String {
+    match err {
+        rustls::Error::InvalidCertificate(cert) => match cert {
+            CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
+                "the server's certificate has expired".into()
+            }
+            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+                "the server's certificate is not valid yet (check the clock)".into()
+            }
+            CertificateError::UnknownIssuer => "the server's certificate is not signed by a trusted authority (self-signed?); pass TLSOptions.client(trusted_chain) with its CA, or TLSOptions.client_unsafe() for testing only".into(),
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => "the server's certificate is not valid for this host name; connect with the name in the certificate, or set common_name_override in TLSOptions.client()".into(),
+            CertificateError::Revoked => "the server's certificate has been revoked".into(),
+            other => format!("the server's certificate was refused: {other:?}"),
+        },
+        rustls::Error::AlertReceived(alert) => format!("the server refused the TLS handshake (alert {alert:?})"),
+        rustls::Error::PeerIncompatible(why) => format!("the server's TLS is incompatible: {why:?}"),
+        other => format!("{other}"),
+    }
+}
+
+/// A non-blocking TLS client stream: rustls over a `TcpStream`.
+pub struct TlsStream {
+    conn: ClientConnection,
+    sock: TcpStream,
+}
+
+impl TlsStream {
+    /// Starts a TLS client session on a connected (non-blocking) socket.
+    pub fn new(
+        config: Arc<ClientConfig>,
+        name: ServerName<'static>,
+        sock: TcpStream,
+    ) -> Result<TlsStream, WsError> {
+        let conn = ClientConnection::new(config, name).map_err(|e| WsError::Tls(describe(&e)))?;
+        Ok(TlsStream { conn, sock })
+    }
+
+    fn write_tls(&mut self) -> io::Result<()> {
+        while self.conn.wants_write() {
+            match self.conn.write_tls(&mut self.sock) {
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    fn tls_error(&mut self, e: rustls::Error) -> io::Error {
+        // Let the alert go out, if it can.
+        let _ = self.write_tls();
+        io::Error::new(io::ErrorKind::InvalidData, TlsFailure(e))
+    }
+}
+
+impl Read for TlsStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match self.conn.reader().read(buf) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+            self.write_tls()?;
+            match self.conn.read_tls(&mut self.sock) {
+                Ok(0) => return Ok(0),
+                Ok(_) => {
+                    if let Err(e) = self.conn.process_new_packets() {
+                        return Err(self.tls_error(e));
+                    }
+                    self.write_tls()?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+impl Write for TlsStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.conn.writer().write(buf)?;
+        self.write_tls()?;
+        if n == 0 && !buf.is_empty() {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.write_tls()
+    }
+}
+
+impl crate::transport::Stream for TlsStream {
+    fn peer_addr(&self) -> Option<SocketAddr> {
+        self.sock.peer_addr().ok()
+    }
+
+    fn set_nodelay(&mut self, enabled: bool) {
+        let _ = self.sock.set_nodelay(enabled);
+    }
+
+    fn tls_version(&self) -> Option<String> {
+        self.conn
+            .protocol_version()
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_and_unsafe_configs_build() {
+        let (_, name) = TlsClientOptions::Default
+            .client_config("example.com")
+            .unwrap();
+        assert_eq!(name.to_str(), "example.com");
+        let (_, name) = TlsClientOptions::Unsafe.client_config("127.0.0.1").unwrap();
+        assert_eq!(name.to_str(), "127.0.0.1");
+    }
+
+    #[test]
+    fn override_name_and_bad_pem_are_reported() {
+        let opts = TlsClientOptions::Trusted {
+            ca_pem: Vec::new(),
+            common_name_override: "game.example".into(),
+        };
+        let (_, name) = opts.client_config("10.0.0.1").unwrap();
+        assert_eq!(name.to_str(), "game.example");
+        let bad = TlsClientOptions::Trusted {
+            ca_pem: b"not a pem".to_vec(),
+            common_name_override: String::new(),
+        };
+        match bad.client_config("x") {
+            Err(WsError::Tls(why)) => assert!(why.contains("no certificate"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(TlsClientOptions::Default
+            .client_config("bad host name!")
+            .is_err());
+    }
+
+    #[test]
+    fn certificate_errors_name_the_cause() {
+        let e = rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer);
+        assert!(describe(&e).contains("client_unsafe"));
+        let e = rustls::Error::InvalidCertificate(CertificateError::Expired);
+        assert!(describe(&e).contains("expired"));
+        let e = rustls::Error::InvalidCertificate(CertificateError::NotValidForName);
+        assert!(describe(&e).contains("common_name_override"));
+    }
+}

@@ -1,0 +1,322 @@
+//! Bytes in and out: the [`Stream`] a peer talks over (plain TCP, TLS, or a
+//! stream the host engine hands us), the background [`Connector`] that does
+//! name lookup and TCP connect off the caller's thread, and [`Io`], which owns
+//! the outbound buffer that tungstenite's frames are written into and that is
+//! flushed to the socket without ever blocking.
+
+use crate::error::WsError;
+use std::collections::VecDeque;
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::mpsc::{self, Receiver, TryRecvError};
+use std::time::Duration;
+
+/// A non-blocking byte stream: reads and writes return `WouldBlock` instead of
+/// waiting.
+pub trait Stream: Read + Write {
+    /// The remote address, when known.
+    fn peer_addr(&self) -> Option<SocketAddr> {
+        None
+    }
+
+    /// Turns Nagle's algorithm off (`true`) or on.
+    fn set_nodelay(&mut self, _enabled: bool) {}
+
+    /// The TLS version in use ("TLSv1.3"...), `None` for plain streams.
+    fn tls_version(&self) -> Option<String> {
+        None
+    }
+}
+
+impl Stream for TcpStream {
+    fn peer_addr(&self) -> Option<SocketAddr> {
+        TcpStream::peer_addr(self).ok()
+    }
+
+    fn set_nodelay(&mut self, enabled: bool) {
+        let _ = TcpStream::set_nodelay(self, enabled);
+    }
+}
+
+/// How long one TCP connect attempt may take before the next address is tried.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Name lookup and TCP connect on a short-lived thread; [`Connector::poll`]
+/// picks up the result without waiting.
+pub struct Connector {
+    rx: Receiver<Result<TcpStream, WsError>>,
+}
+
+impl Connector {
+    /// Starts resolving `host` and connecting to `port`.
+    pub fn start(host: &str, port: u16) -> Result<Connector, WsError> {
+        let (tx, rx) = mpsc::channel();
+        let host_owned = host.to_string();
+        std::thread::Builder::new()
+            .name("ws-connect".into())
+            .spawn(move || {
+                let _ = tx.send(connect(&host_owned, port));
+            })
+            .map_err(|e| WsError::Connect {
+                host: host.to_string(),
+                port,
+                why: format!("cannot start the connect thread: {e}"),
+            })?;
+        Ok(Connector { rx })
+    }
+
+    /// The connected socket (non-blocking, no-delay) once there is one.
+    pub fn poll(&mut self) -> Option<Result<TcpStream, WsError>> {
+        match self.rx.try_recv() {
+            Ok(result) => Some(result),
+            Err(TryRecvError::Empty) => None,
+            Err(TryRecvError::Disconnected) => Some(Err(WsError::Io(
+                "the connect thread ended without a result".into(),
+            ))),
+        }
+    }
+}
+
+fn connect(host: &str, port: u16) -> Result<TcpStream, WsError> {
+    let addrs: Vec<SocketAddr> = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| WsError::Resolve {
+            host: host.to_string(),
+            why: e.to_string(),
+        })?
+        .collect();
+    if addrs.is_empty() {
+        return Err(WsError::Resolve {
+            host: host.to_string(),
+            why: "no address found".into(),
+        });
+    }
+    let mut last = String::new();
+    for addr in addrs {
+        match TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT) {
+            Ok(sock) => {
+                sock.set_nonblocking(true)
+                    .map_err(|e| WsError::Io(e.to_string()))?;
+                let _ = sock.set_nodelay(true);
+                return Ok(sock);
+            }
+            Err(e) => last = format!("{addr}: {e}"),
+        }
+    }
+    Err(WsError::Connect {
+        host: host.to_string(),
+        port,
+        why: last,
+    })
+}
+
+/// Kinds of I/O error that mean the peer went away.
+pub fn is_disconnect(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+            | io::ErrorKind::UnexpectedEof
+            | io::ErrorKind::NotConnected
+    )
+}
+
+/// The stream plus its outbound buffer.
+///
+/// Whole frames are appended to the buffer (one `Vec`, so many small messages
+/// leave in one write) and [`Io::flush_out`] moves as much as the socket
+/// takes. Message boundaries are kept so the number of messages still waiting
+/// can be told, as the engine's `max_queued_packets` needs.
+pub struct Io {
+    stream: Box<dyn Stream>,
+    out: Vec<u8>,
+    out_pos: usize,
+    /// Total bytes ever appended / flushed, and where each queued message ends.
+    appended: u64,
+    flushed: u64,
+    ends: VecDeque<u64>,
+}
+
+/// An outbound buffer larger than this is given back once it drains.
+const KEEP_OUT_CAPACITY: usize = 64 * 1024;
+
+impl Io {
+    /// Wraps a stream.
+    pub fn new(stream: Box<dyn Stream>) -> Io {
+        Io {
+            stream,
+            out: Vec::new(),
+            out_pos: 0,
+            appended: 0,
+            flushed: 0,
+            ends: VecDeque::new(),
+        }
+    }
+
+    /// The stream itself.
+    pub fn stream_mut(&mut self) -> &mut dyn Stream {
+        self.stream.as_mut()
+    }
+
+    /// The stream itself.
+    pub fn stream(&self) -> &dyn Stream {
+        self.stream.as_ref()
+    }
+
+    /// Appends raw bytes (an HTTP head) to the outbound buffer.
+    pub fn queue_bytes(&mut self, bytes: &[u8]) {
+        self.out.extend_from_slice(bytes);
+        self.appended += bytes.len() as u64;
+    }
+
+    /// Marks everything appended so far as the end of one message.
+    pub fn end_message(&mut self) {
+        self.ends.push_back(self.appended);
+    }
+
+    /// Bytes waiting to be written to the socket.
+    pub fn buffered(&self) -> usize {
+        self.out.len() - self.out_pos
+    }
+
+    /// Messages not yet fully written to the socket.
+    pub fn queued_messages(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Writes as much of the outbound buffer as the socket takes now.
+    pub fn flush_out(&mut self) -> io::Result<()> {
+        while self.out_pos < self.out.len() {
+            match self.stream.write(&self.out[self.out_pos..]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    self.out_pos += n;
+                    self.flushed += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        while self.ends.front().is_some_and(|end| *end <= self.flushed) {
+            self.ends.pop_front();
+        }
+        if self.out_pos == self.out.len() {
+            self.out.clear();
+            self.out_pos = 0;
+            if self.out.capacity() > KEEP_OUT_CAPACITY {
+                self.out = Vec::new();
+            }
+        }
+        match self.stream.flush() {
+            Err(e) if e.kind() != io::ErrorKind::WouldBlock => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Read for Io {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.stream.read(buf)
+    }
+}
+
+/// tungstenite writes frames here; they land in the outbound buffer.
+impl Write for Io {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.queue_bytes(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    /// A stream that accepts at most `budget` bytes, then blocks.
+    struct Throttled {
+        sink: Rc<RefCell<Vec<u8>>>,
+        budget: Rc<RefCell<usize>>,
+    }
+
+    impl Read for Throttled {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            Err(io::ErrorKind::WouldBlock.into())
+        }
+    }
+
+    impl Write for Throttled {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let mut budget = self.budget.borrow_mut();
+            if *budget == 0 {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            let n = buf.len().min(*budget);
+            *budget -= n;
+            self.sink.borrow_mut().extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Stream for Throttled {}
+
+    #[test]
+    fn partial_writes_keep_order_and_count_messages() {
+        let sink = Rc::new(RefCell::new(Vec::new()));
+        let budget = Rc::new(RefCell::new(3));
+        let mut io = Io::new(Box::new(Throttled {
+            sink: sink.clone(),
+            budget: budget.clone(),
+        }));
+        io.queue_bytes(b"hello");
+        io.end_message();
+        io.queue_bytes(b"world");
+        io.end_message();
+        assert_eq!((io.buffered(), io.queued_messages()), (10, 2));
+        io.flush_out().unwrap();
+        assert_eq!((io.buffered(), io.queued_messages()), (7, 2));
+        *budget.borrow_mut() = 4;
+        io.flush_out().unwrap();
+        assert_eq!((io.buffered(), io.queued_messages()), (3, 1));
+        *budget.borrow_mut() = 100;
+        io.flush_out().unwrap();
+        assert_eq!((io.buffered(), io.queued_messages()), (0, 0));
+        assert_eq!(sink.borrow().as_slice(), b"helloworld");
+    }
+
+    #[test]
+    fn connector_reports_refused_and_unresolvable() {
+        // A port nothing listens on: bind, learn the port, close.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut c = Connector::start("127.0.0.1", port).unwrap();
+        let result = loop {
+            if let Some(r) = c.poll() {
+                break r;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        assert!(matches!(result, Err(WsError::Connect { .. })), "{result:?}");
+        let mut c = Connector::start("no-such-host.invalid", 80).unwrap();
+        let result = loop {
+            if let Some(r) = c.poll() {
+                break r;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        assert!(matches!(result, Err(WsError::Resolve { .. })), "{result:?}");
+    }
+}

@@ -1,0 +1,182 @@
+//! Helpers shared by the integration tests: driving a [`Peer`] until a
+//! condition holds, and running the Python `websockets` peer.
+
+#![allow(dead_code)]
+
+use rustws_core::{Peer, ReadyState, WsError};
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+/// How long any one wait may take before the test fails.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// Polls `peer` until `done` holds; collects the errors `poll` reported.
+pub fn poll_until(
+    peer: &mut Peer,
+    what: &str,
+    mut done: impl FnMut(&mut Peer) -> bool,
+) -> Vec<WsError> {
+    let start = Instant::now();
+    let mut errors = Vec::new();
+    loop {
+        if let Some(e) = peer.poll() {
+            errors.push(e);
+        }
+        if done(peer) {
+            return errors;
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "timed out waiting for {what}; state {:?}, errors {errors:?}",
+            peer.ready_state()
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Polls until the peer is open, failing on any error.
+pub fn wait_open(peer: &mut Peer) {
+    let errors = poll_until(peer, "STATE_OPEN", |p| {
+        p.ready_state() != ReadyState::Connecting
+    });
+    assert_eq!(peer.ready_state(), ReadyState::Open, "errors: {errors:?}");
+}
+
+/// Polls until the next packet arrives and returns it.
+pub fn next_packet(peer: &mut Peer) -> rustws_core::Packet {
+    let errors = poll_until(peer, "a packet", |p| {
+        p.available_packets() > 0 || p.ready_state() == ReadyState::Closed
+    });
+    peer.pop_packet().unwrap_or_else(|| {
+        panic!(
+            "closed before a packet came: {errors:?}, code {}",
+            peer.close_code()
+        )
+    })
+}
+
+/// Polls until closed; returns the errors seen on the way.
+pub fn wait_closed(peer: &mut Peer) -> Vec<WsError> {
+    poll_until(peer, "STATE_CLOSED", |p| {
+        p.ready_state() == ReadyState::Closed
+    })
+}
+
+/// The Python `websockets` peer script.
+pub fn python_peer() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/peers/ws_peer.py")
+}
+
+/// A running Python peer with its stdout lines.
+pub struct PyPeer {
+    pub child: Child,
+    pub lines: Receiver<String>,
+}
+
+impl PyPeer {
+    pub fn spawn(args: &[&str]) -> PyPeer {
+        let mut child = Command::new("python3")
+            .arg(python_peer())
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("python3 with the websockets package is needed (pip install websockets)");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        PyPeer { child, lines: rx }
+    }
+
+    /// The next line the peer printed.
+    pub fn line(&self) -> String {
+        self.lines
+            .recv_timeout(WAIT)
+            .expect("the Python peer printed nothing in time")
+    }
+
+    /// Starts a server and returns it with its port.
+    pub fn server(args: &[&str]) -> (PyPeer, u16) {
+        let mut all = vec!["server"];
+        all.extend_from_slice(args);
+        let peer = PyPeer::spawn(&all);
+        let line = peer.line();
+        let port = line
+            .strip_prefix("PORT ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("bad first line {line:?}"));
+        (peer, port)
+    }
+}
+
+impl Drop for PyPeer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A self-signed certificate and key for `names`, as PEM, valid until
+/// `not_after` (a year, month, day) or for a day by default.
+pub fn certificate(names: &[&str], expired: bool) -> (String, String) {
+    let mut params =
+        rcgen::CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+            .expect("params");
+    if expired {
+        params.not_before = rcgen::date_time_ymd(2000, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2001, 1, 1);
+    }
+    let key = rcgen::KeyPair::generate().expect("key");
+    let cert = params.self_signed(&key).expect("cert");
+    (cert.pem(), key.serialize_pem())
+}
+
+/// Writes the files into a fresh temp folder and returns their paths.
+pub fn write_temp(files: &[(&str, &str)]) -> (tempdir::Dir, Vec<PathBuf>) {
+    let dir = tempdir::Dir::new();
+    let paths = files
+        .iter()
+        .map(|(name, content)| {
+            let p = dir.0.join(name);
+            std::fs::write(&p, content).expect("write temp file");
+            p
+        })
+        .collect();
+    (dir, paths)
+}
+
+pub mod tempdir {
+    use std::path::PathBuf;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A folder removed on drop.
+    pub struct Dir(pub PathBuf);
+
+    impl Dir {
+        pub fn new() -> Dir {
+            static N: AtomicUsize = AtomicUsize::new(0);
+            let p = std::env::temp_dir().join(format!(
+                "rustws-test-{}-{}",
+                std::process::id(),
+                N.fetch_add(1, Ordering::SeqCst)
+            ));
+            std::fs::create_dir_all(&p).expect("temp dir");
+            Dir(p)
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}

@@ -1,0 +1,4 @@
+use godot::prelude::*;
+struct E;
+#[gdextension]
+unsafe impl ExtensionLibrary for E {}
