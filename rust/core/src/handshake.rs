@@ -239,13 +239,15 @@ pub fn parse_request(
                 }
             }
         }
-        None if !supported.is_empty() => return Err(fail(
-            400,
-            format!(
+        None if !supported.is_empty() => {
+            return Err(fail(
+                400,
+                format!(
                 "the client asked for no sub-protocol but supported_protocols requires one of {}",
                 supported.join(",")
             ),
-        )),
+            ))
+        }
         None => String::new(),
     };
     let host = head.get("host").unwrap_or_default();

@@ -18,3 +18,4 @@ pub use error::{ErrorKind, WsError};
 pub use peer::{Packet, Peer, PeerConfig, ReadyState};
 pub use tls::TlsClientOptions;
 pub use transport::Stream;
+pub use tungstenite::Bytes;

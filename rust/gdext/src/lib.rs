@@ -1,4 +1,21 @@
-use godot::prelude::*;
-struct E;
+//! The Godot extension: registers `RustWebSocketPeer` and routes the Rust
+//! `log` records of the WebSocket core to Godot's output.
+
+use godot::init::{gdextension, ExtensionLibrary, InitStage};
+
+mod errors;
+mod logger;
+mod peer;
+mod stream;
+
+struct RustWebSocketExtension;
+
 #[gdextension]
-unsafe impl ExtensionLibrary for E {}
+unsafe impl ExtensionLibrary for RustWebSocketExtension {
+    fn on_stage_init(stage: InitStage) {
+        if stage == InitStage::Scene {
+            logger::install();
+            peer::register_enums();
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! Adapts a Godot `StreamPeer` (a `StreamPeerTCP` from
+//! `TCPServer.take_connection()`, or a `StreamPeerTLS` after its
+//! `accept_stream`) to the core's non-blocking [`Stream`].
+
+use godot::classes::stream_peer_tcp::Status as TcpStatus;
+use godot::classes::stream_peer_tls::Status as TlsStatus;
+use godot::classes::{StreamPeer, StreamPeerTcp, StreamPeerTls};
+use godot::global::Error;
+use godot::prelude::*;
+use rustws_core::Stream;
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, SocketAddr};
+
+/// A Godot stream the core reads and writes through.
+pub struct GodotStream {
+    conn: Gd<StreamPeer>,
+    tcp: Gd<StreamPeerTcp>,
+    tls: Option<Gd<StreamPeerTls>>,
+}
+
+impl GodotStream {
+    /// Wraps the stream handed to `accept_stream`; says why when it is not
+    /// one we can use. Returns the stream and whether it is TLS.
+    pub fn from_stream(stream: Gd<StreamPeer>) -> Result<(GodotStream, bool), String> {
+        if let Ok(tcp) = stream.clone().try_cast::<StreamPeerTcp>() {
+            if tcp.get_status() != TcpStatus::CONNECTED {
+                return Err("the StreamPeerTCP is not connected; pass the stream returned by TCPServer.take_connection()".into());
+            }
+            return Ok((
+                GodotStream {
+                    conn: stream,
+                    tcp,
+                    tls: None,
+                },
+                false,
+            ));
+        }
+        if let Ok(tls) = stream.clone().try_cast::<StreamPeerTls>() {
+            let base = tls
+                .get_stream()
+                .and_then(|s| s.try_cast::<StreamPeerTcp>().ok());
+            let Some(tcp) = base else {
+                return Err("the StreamPeerTLS must wrap a StreamPeerTCP (call StreamPeerTLS.accept_stream on a TCPServer connection first)".into());
+            };
+            return Ok((
+                GodotStream {
+                    conn: stream,
+                    tcp,
+                    tls: Some(tls),
+                },
+                true,
+            ));
+        }
+        Err(format!(
+            "accept_stream needs a StreamPeerTCP or StreamPeerTLS, got {}",
+            stream.get_class()
+        ))
+    }
+
+    /// `Ok(true)` once TLS (if any) is ready for application data.
+    fn ready(&mut self) -> io::Result<bool> {
+        let Some(tls) = self.tls.as_mut() else {
+            return Ok(true);
+        };
+        tls.poll();
+        match tls.get_status() {
+            TlsStatus::CONNECTED => Ok(true),
+            TlsStatus::HANDSHAKING => Ok(false),
+            TlsStatus::DISCONNECTED => Err(io::ErrorKind::ConnectionReset.into()),
+            other => Err(io::Error::other(format!(
+                "TLS handshake failed (StreamPeerTLS status {other:?})"
+            ))),
+        }
+    }
+}
+
+impl Read for GodotStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if !self.ready()? {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        if self.tls.is_none() {
+            self.tcp.poll();
+            if self.tcp.get_status() != TcpStatus::CONNECTED {
+                return Ok(0);
+            }
+        }
+        let want = buf.len().min(i32::MAX as usize) as i32;
+        let result = self.conn.get_partial_data(want);
+        let err = result
+            .get(0)
+            .and_then(|v| v.try_to::<i64>().ok())
+            .unwrap_or(Error::FAILED.ord() as i64);
+        if err == Error::ERR_FILE_EOF.ord() as i64 {
+            return Ok(0);
+        }
+        if err != Error::OK.ord() as i64 {
+            return Err(io::Error::new(
+                io::ErrorKind::ConnectionReset,
+                format!("StreamPeer read error {err}"),
+            ));
+        }
+        let data = result
+            .get(1)
+            .and_then(|v| v.try_to::<PackedByteArray>().ok())
+            .unwrap_or_default();
+        let n = data.len().min(buf.len());
+        if n == 0 {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        buf[..n].copy_from_slice(&data.as_slice()[..n]);
+        Ok(n)
+    }
+}
+
+impl Write for GodotStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if !self.ready()? {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let result = self.conn.put_partial_data(&PackedByteArray::from(buf));
+        let err = result
+            .get(0)
+            .and_then(|v| v.try_to::<i64>().ok())
+            .unwrap_or(Error::FAILED.ord() as i64);
+        if err != Error::OK.ord() as i64 {
+            return Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                format!("StreamPeer write error {err}"),
+            ));
+        }
+        let sent = result
+            .get(1)
+            .and_then(|v| v.try_to::<i64>().ok())
+            .unwrap_or(0);
+        if sent <= 0 {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        Ok(sent as usize)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Stream for GodotStream {
+    fn peer_addr(&self) -> Option<SocketAddr> {
+        let ip: IpAddr = self.tcp.get_connected_host().to_string().parse().ok()?;
+        let port = u16::try_from(self.tcp.get_connected_port()).ok()?;
+        Some(SocketAddr::new(ip, port))
+    }
+
+    fn set_nodelay(&mut self, enabled: bool) {
+        self.tcp.set_no_delay(enabled);
+    }
+}
+
+impl Drop for GodotStream {
+    fn drop(&mut self) {
+        if let Some(tls) = self.tls.as_mut() {
+            tls.disconnect_from_stream();
+        }
+        self.tcp.disconnect_from_host();
+    }
+}
