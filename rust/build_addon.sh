@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds the extension in release mode and lays out the addon folder
+#   <dest>/addons/rust_websocket/{websocket.gdextension,bin/<library>}
+# Usage: rust/build_addon.sh [DEST_PROJECT]   (default: godot-project)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+dest=${1:-$root/godot-project}
+cd "$root"
+cargo build --release -p rust-websocket >&2
+
+case "$(uname -s)-$(uname -m)" in
+  Linux-x86_64) src=librust_websocket.so; lib=librust_websocket.linux.x86_64.so ;;
+  Linux-aarch64) src=librust_websocket.so; lib=librust_websocket.linux.arm64.so ;;
+  Darwin-*) src=librust_websocket.dylib; lib=librust_websocket.macos.dylib ;;
+  MINGW*|MSYS*|CYGWIN*) src=rust_websocket.dll; lib=rust_websocket.windows.x86_64.dll ;;
+  *) echo "build_addon.sh: unknown platform $(uname -s)-$(uname -m)" >&2; exit 1 ;;
+esac
+
+addon=$dest/addons/rust_websocket
+mkdir -p "$addon/bin"
+cp "$root/websocket.gdextension" "$addon/websocket.gdextension"
+cp "$root/target/release/$src" "$addon/bin/$lib"
+# A template build of Godot loads the extensions listed here (the editor
+# writes it on import); write it so a project runs without an editor pass.
+mkdir -p "$dest/.godot"
+list=$dest/.godot/extension_list.cfg
+grep -qs "res://addons/rust_websocket/websocket.gdextension" "$list" ||
+  echo "res://addons/rust_websocket/websocket.gdextension" >> "$list"
+echo "$addon"

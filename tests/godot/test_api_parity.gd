@@ -1,0 +1,83 @@
+## RustWebSocketPeer must expose exactly the engine's WebSocketPeer API:
+## methods (argument names, types, defaults, return types), properties with
+## their defaults, and constants with their enums.
+extends RefCounted
+
+const OURS := "RustWebSocketPeer"
+const ENGINE := "WebSocketPeer"
+
+
+func _methods(cls: String) -> Dictionary:
+	var out := {}
+	for m in ClassDB.class_get_method_list(cls, true):
+		var args := []
+		for a in m["args"]:
+			args.append("%s:%s" % [a["name"], type_string(a["type"])])
+		var defaults := []
+		for d in m["default_args"]:
+			defaults.append(var_to_str(d) if d != null else "null")
+		out[m["name"]] = {
+			"args": args,
+			"defaults": defaults,
+			"return": type_string(m["return"]["type"]),
+		}
+	return out
+
+
+func _properties(cls: String) -> Dictionary:
+	var out := {}
+	for p in ClassDB.class_get_property_list(cls, true):
+		if p["usage"] & (PROPERTY_USAGE_CATEGORY | PROPERTY_USAGE_GROUP | PROPERTY_USAGE_SUBGROUP):
+			continue
+		out[p["name"]] = type_string(p["type"])
+	return out
+
+
+func _constants(cls: String) -> Dictionary:
+	var out := {}
+	for c in ClassDB.class_get_integer_constant_list(cls, true):
+		out[c] = [ClassDB.class_get_integer_constant(cls, c), ClassDB.class_get_integer_constant_enum(cls, c, true)]
+	return out
+
+
+func _compare(t, what: String, engine: Dictionary, ours: Dictionary) -> void:
+	for k in engine:
+		if t.check(ours.has(k), "%s %s is missing" % [what, k]):
+			t.eq(ours[k], engine[k], "%s %s" % [what, k])
+	for k in ours:
+		t.check(engine.has(k), "%s %s is not in the engine's class" % [what, k])
+
+
+func test_class_exists_and_is_a_packet_peer(t) -> void:
+	t.check(ClassDB.class_exists(OURS), OURS + " is registered")
+	t.eq(ClassDB.get_parent_class(OURS), "PacketPeerExtension", "parent class")
+	t.check(ClassDB.is_parent_class(OURS, "PacketPeer"), "inherits PacketPeer")
+	t.check(ClassDB.can_instantiate(OURS), "can be instantiated")
+
+
+func test_methods_match(t) -> void:
+	var engine := _methods(ENGINE)
+	t.check(engine.size() >= 30, "engine method list read (%d)" % engine.size())
+	_compare(t, "method", engine, _methods(OURS))
+
+
+func test_properties_match_with_defaults(t) -> void:
+	var engine := _properties(ENGINE)
+	t.eq(engine.size(), 6, "engine property count")
+	_compare(t, "property", engine, _properties(OURS))
+	var a = ClassDB.instantiate(ENGINE)
+	var b = ClassDB.instantiate(OURS)
+	for p in engine:
+		t.eq(b.get(p), a.get(p), "default of " + p)
+
+
+func test_constants_and_enums_match(t) -> void:
+	var engine := _constants(ENGINE)
+	t.eq(engine.size(), 6, "engine constant count")
+	_compare(t, "constant", engine, _constants(OURS))
+	t.eq(RustWebSocketPeer.STATE_OPEN, WebSocketPeer.STATE_OPEN, "STATE_OPEN from GDScript")
+	t.eq(RustWebSocketPeer.STATE_CLOSED, 3, "STATE_CLOSED from GDScript")
+	t.eq(RustWebSocketPeer.WRITE_MODE_TEXT, 0, "WRITE_MODE_TEXT from GDScript")
+	var enums := Array(ClassDB.class_get_enum_list(OURS, true))
+	enums.sort()
+	t.eq(enums, ["State", "WriteMode"], "enum list")

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every test: the Rust tests (cargo test, always) and, where a Godot 4
+# binary is found ($GODOT, else `godot` on PATH), the GDScript tests headless
+# in a fresh project that installs the addon the way the README says.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+status=0
+
+echo "== Rust tests"
+cargo test --workspace || status=1
+
+godot=${GODOT:-$(command -v godot || true)}
+if [ -z "$godot" ] || [ ! -x "$godot" ]; then
+  echo "SKIPPED: Godot tests (no Godot binary: set \$GODOT or put godot on PATH)"
+  exit $status
+fi
+
+echo "== Godot tests with $("$godot" --version 2>/dev/null | head -n 1)"
+project=$root/tests/.tmp/project
+rm -rf "$project"
+mkdir -p "$project/tests" "$project/certs"
+cat > "$project/project.godot" <<'PROJECT'
+config_version=5
+
+[application]
+config/name="RustWebSocketPeer tests"
+PROJECT
+"$root/rust/build_addon.sh" "$project" >/dev/null || exit 1
+cp "$root"/tests/godot/*.gd "$project/tests/"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
+  -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+  -keyout "$project/certs/key.pem" -out "$project/certs/cert.pem" 2>/dev/null || status=1
+
+WS_TEST_CERT="$project/certs/cert.pem" WS_TEST_KEY="$project/certs/key.pem" \
+  timeout 900 "$godot" --headless --path "$project" --script res://tests/runner.gd || status=1
+exit $status
