@@ -761,13 +761,14 @@ fn read_head(io: &mut Io, head: &mut Vec<u8>) -> Result<Option<usize>, WsError> 
             Ok(n) => {
                 let scan_from = head.len().saturating_sub(3);
                 head.extend_from_slice(&chunk[..n]);
-                if let Some(end) = handshake::find_head_end(&head[scan_from..]) {
-                    return Ok(Some(scan_from + end));
-                }
-                if head.len() > MAX_HEAD_SIZE {
+                let end = handshake::find_head_end(&head[scan_from..]).map(|e| scan_from + e);
+                if end.unwrap_or(head.len()) > MAX_HEAD_SIZE {
                     return Err(WsError::Handshake(format!(
                         "the HTTP upgrade head is larger than {MAX_HEAD_SIZE} bytes"
                     )));
+                }
+                if end.is_some() {
+                    return Ok(end);
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),

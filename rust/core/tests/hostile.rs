@@ -1,0 +1,276 @@
+//! Broken and hostile peers, played by a raw TCP socket the test controls:
+//! every case ends closed, with the RFC's close code where it names one and
+//! an error that says what happened; nothing panics.
+
+mod common;
+
+use common::*;
+use rustws_core::handshake::MAX_HEAD_SIZE;
+use rustws_core::{Peer, PeerConfig, ReadyState, Stream, TlsClientOptions, WsError};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::Duration;
+
+/// Our server peer on one end, a raw client socket on the other.
+fn server_with_raw_client() -> (Peer, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let raw = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    raw.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let (sock, _) = listener.accept().unwrap();
+    sock.set_nonblocking(true).unwrap();
+    let mut peer = Peer::new(PeerConfig::default());
+    let stream: Box<dyn Stream> = Box::new(sock);
+    peer.accept_stream(stream, false).unwrap();
+    (peer, raw)
+}
+
+const UPGRADE: &str = "GET /x HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+/// Completes the upgrade from the raw client; returns the peer open.
+fn open_server() -> (Peer, TcpStream) {
+    let (mut peer, mut raw) = server_with_raw_client();
+    raw.write_all(UPGRADE.as_bytes()).unwrap();
+    wait_open(&mut peer);
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        raw.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    assert!(String::from_utf8_lossy(&head)
+        .contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"));
+    (peer, raw)
+}
+
+/// A masked client frame (mask key 0: payload unchanged).
+fn masked(first: u8, payload: &[u8]) -> Vec<u8> {
+    assert!(payload.len() < 126);
+    let mut f = vec![first, 0x80 | payload.len() as u8, 0, 0, 0, 0];
+    f.extend_from_slice(payload);
+    f
+}
+
+/// Reads the close frame the peer sent and returns its code.
+fn read_close_code(raw: &mut TcpStream) -> u16 {
+    let mut hdr = [0u8; 2];
+    raw.read_exact(&mut hdr).unwrap();
+    assert_eq!(hdr[0], 0x88, "expected a close frame");
+    let mut body = vec![0u8; (hdr[1] & 0x7f) as usize];
+    raw.read_exact(&mut body).unwrap();
+    u16::from_be_bytes([body[0], body[1]])
+}
+
+fn expect_protocol_close(frames: &[u8], code: u16) -> Vec<WsError> {
+    let (mut peer, mut raw) = open_server();
+    raw.write_all(frames).unwrap();
+    let errors = wait_closed(&mut peer);
+    assert_eq!(peer.close_code(), i32::from(code), "errors: {errors:?}");
+    assert_eq!(read_close_code(&mut raw), code);
+    errors
+}
+
+#[test]
+fn unmasked_client_frame_is_1002() {
+    let errors = expect_protocol_close(&[0x82, 0x01, 0x41], 1002);
+    assert!(
+        matches!(errors.as_slice(), [WsError::Protocol { code: 1002, .. }]),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn reserved_bits_continuation_without_start_and_bad_control_frames_are_1002() {
+    expect_protocol_close(&masked(0xc2, b"x"), 1002); // RSV1 set
+    expect_protocol_close(&masked(0x80, b"x"), 1002); // continuation, no start
+    expect_protocol_close(&masked(0x09, b""), 1002); // fragmented ping
+    let mut big_ping = vec![0x89, 0x80 | 126, 0, 200, 0, 0, 0, 0];
+    big_ping.extend_from_slice(&[0u8; 200]);
+    expect_protocol_close(&big_ping, 1002); // control frame over 125 bytes
+}
+
+#[test]
+fn invalid_utf8_is_1007_and_oversize_is_1009() {
+    let errors = expect_protocol_close(&masked(0x81, &[0xc3, 0x28]), 1007);
+    assert_eq!(errors, vec![WsError::InvalidUtf8Inbound]);
+    // A frame header announcing 100000 bytes is refused before its payload.
+    let header = [0x82, 0x80 | 127, 0, 0, 0, 0, 0, 1, 0x86, 0xa0, 0, 0, 0, 0];
+    let errors = expect_protocol_close(&header, 1009);
+    assert!(
+        matches!(
+            errors.as_slice(),
+            [WsError::MessageTooBig { limit: 65535, .. }]
+        ),
+        "{errors:?}"
+    );
+    // Fragments that add up past the limit.
+    let mut frames = Vec::new();
+    for i in 0..700 {
+        let first = if i == 0 { 0x02 } else { 0x00 };
+        frames.extend(masked(first, &[0u8; 100]));
+    }
+    expect_protocol_close(&frames, 1009);
+}
+
+#[test]
+fn ping_flood_gets_pongs_and_link_stays_open() {
+    let (mut peer, mut raw) = open_server();
+    let mut flood = Vec::new();
+    for _ in 0..2000 {
+        flood.extend(masked(0x89, b"p"));
+    }
+    raw.write_all(&flood).unwrap();
+    raw.write_all(&masked(0x82, b"after")).unwrap();
+    let packet = next_packet(&mut peer);
+    assert_eq!(packet.data.as_ref(), b"after");
+    assert_eq!(peer.ready_state(), ReadyState::Open);
+}
+
+#[test]
+fn garbage_and_bad_requests_get_an_http_error() {
+    for (request, status) in [
+        ("\x16\x03\x01\x00\x7f garbage\r\n\r\n".to_string(), "400"),
+        (
+            UPGRADE.replace("Sec-WebSocket-Version: 13", "Sec-WebSocket-Version: 8"),
+            "426",
+        ),
+        (
+            UPGRADE.replace("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", ""),
+            "400",
+        ),
+        (
+            format!(
+                "GET / HTTP/1.1\r\nX-Big: {}\r\n\r\n",
+                "a".repeat(MAX_HEAD_SIZE + 10)
+            ),
+            "431",
+        ),
+    ] {
+        let (mut peer, mut raw) = server_with_raw_client();
+        raw.write_all(request.as_bytes()).unwrap();
+        let errors = wait_closed(&mut peer);
+        assert!(
+            matches!(errors.as_slice(), [WsError::Handshake(_)]),
+            "{errors:?}"
+        );
+        let mut answer = String::new();
+        let _ = raw.read_to_string(&mut answer);
+        let shown: String = request.chars().take(40).collect();
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {status} ")),
+            "{shown:?} -> {answer:?}"
+        );
+    }
+}
+
+#[test]
+fn client_that_never_finishes_the_upgrade_or_hangs_up_mid_handshake() {
+    let (mut peer, raw) = server_with_raw_client();
+    (&raw).write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").unwrap();
+    drop(raw);
+    let errors = wait_closed(&mut peer);
+    assert!(
+        matches!(errors.as_slice(), [WsError::Handshake(why)] if why.contains("closed the connection")),
+        "{errors:?}"
+    );
+}
+
+/// Our client against a raw server that answers `response` to the upgrade.
+fn client_against(response: impl FnOnce(&str) -> Vec<u8> + Send + 'static) -> Vec<WsError> {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut peer = Peer::new(PeerConfig::default());
+    peer.connect_to_url(
+        &format!("ws://127.0.0.1:{port}/"),
+        TlsClientOptions::Default,
+    )
+    .unwrap();
+    let server = std::thread::spawn(move || {
+        let (mut sock, _) = listener.accept().unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            if sock.read(&mut byte).unwrap_or(0) == 0 {
+                return;
+            }
+            head.push(byte[0]);
+        }
+        let _ = sock.write_all(&response(&String::from_utf8_lossy(&head)));
+    });
+    let errors = wait_closed(&mut peer);
+    server.join().unwrap();
+    assert_eq!(peer.close_code(), -1);
+    errors
+}
+
+fn key_of(head: &str) -> String {
+    head.lines()
+        .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn client_refuses_bad_upgrade_answers() {
+    type Answer = Box<dyn FnOnce(&str) -> Vec<u8> + Send>;
+    let cases: Vec<(Answer, &str)> = vec![
+        (
+            Box::new(|_| b"HTTP/1.1 403 Forbidden\r\n\r\n".to_vec()),
+            "instead of 101",
+        ),
+        (Box::new(|_| b"\x00\x01garbage\r\n\r\n".to_vec()), "HTTP"),
+        (
+            Box::new(|_| {
+                b"HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: bad\r\n\r\n".to_vec()
+            }),
+            "Sec-WebSocket-Accept",
+        ),
+        (
+            Box::new(|head: &str| {
+                let accept = tungstenite::handshake::derive_accept_key(key_of(head).as_bytes());
+                format!("HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\nSec-WebSocket-Protocol: chat\r\n\r\n").into_bytes()
+            }),
+            "not requested",
+        ),
+        (
+            Box::new(|_| b"HTTP/1.1 101 Switching".to_vec()),
+            "closed the connection",
+        ),
+        (Box::new(|_| vec![b'x'; MAX_HEAD_SIZE + 100]), "larger than"),
+    ];
+    for (response, needle) in cases {
+        let errors = client_against(response);
+        match errors.as_slice() {
+            [WsError::Handshake(why)] => assert!(why.contains(needle), "{why} (wanted {needle})"),
+            other => panic!("wanted a handshake error with {needle:?}, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn peer_that_stops_reading_hits_the_outbound_limit() {
+    let (mut peer, _raw) = open_server();
+    let chunk = vec![0u8; 16 * 1024];
+    let mut refused = None;
+    for _ in 0..10_000 {
+        match peer.send(&chunk, false) {
+            Ok(()) => peer.poll().map_or((), |e| panic!("{e}")),
+            Err(e) => {
+                refused = Some(e);
+                break;
+            }
+        }
+    }
+    assert!(
+        matches!(
+            refused,
+            Some(WsError::OutboundBufferFull { limit: 65535, .. })
+        ),
+        "{refused:?}"
+    );
+    assert!(
+        peer.buffered_amount() > 0 && peer.buffered_amount() <= 65535,
+        "{}",
+        peer.buffered_amount()
+    );
+    assert_eq!(peer.ready_state(), ReadyState::Open);
+}
