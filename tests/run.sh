@@ -34,4 +34,14 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
 
 WS_TEST_CERT="$project/certs/cert.pem" WS_TEST_KEY="$project/certs/key.pem" \
   timeout 900 "$godot" --headless --path "$project" --script res://tests/runner.gd || status=1
+
+echo "== Demo scenes (godot-project, with the same addon layout)"
+demo=$root/tests/.tmp/demo
+rm -rf "$demo"
+mkdir -p "$demo"
+(cd "$root/godot-project" && tar --exclude=.godot --exclude=addons/rust_websocket -cf - .) | (cd "$demo" && tar -xf -)
+"$root/rust/build_addon.sh" "$demo" >/dev/null || exit 1
+mkdir -p "$demo/tests"
+cp "$root/tests/godot/runner.gd" "$root/tests/godot/error_capture.gd" "$root"/tests/demo/*.gd "$demo/tests/"
+timeout 600 "$godot" --headless --path "$demo" --script res://tests/runner.gd || status=1
 exit $status

@@ -1,0 +1,64 @@
+## A chat room on one screen: the server and three clients (Alice, Bob and
+## Carol), each with its own log and input line.
+extends Control
+
+const NAMES := ["Alice", "Bob", "Carol"]
+
+## Port for the chat server (0: let the system pick one).
+@export var port := 9081
+
+var server: Node
+var clients: Array = []  # websocket_client.gd nodes
+var logs: Array = []  # PackedStringArray per client
+
+
+func _ready() -> void:
+	server = preload("res://demos/chat/chat_server.gd").new()
+	server.port = port
+	add_child(server)
+	var columns := HBoxContainer.new()
+	columns.set_anchors_and_offsets_preset(Control.PRESET_FULL_RECT)
+	columns.offset_top = 40
+	add_child(columns)
+	for i in NAMES.size():
+		_add_client(i, columns)
+	var back := Button.new()
+	back.set_script(preload("res://demos/back_button.gd"))
+	add_child(back)
+
+
+func _add_client(i: int, columns: HBoxContainer) -> void:
+	var client := preload("res://demos/chat/websocket_client.gd").new()
+	client.supported_protocols = PackedStringArray(["demo-chat"])
+	add_child(client)
+	clients.append(client)
+	logs.append(PackedStringArray())
+	var column := VBoxContainer.new()
+	column.size_flags_horizontal = Control.SIZE_EXPAND_FILL
+	columns.add_child(column)
+	var title := Label.new()
+	title.text = NAMES[i]
+	column.add_child(title)
+	var view := RichTextLabel.new()
+	view.size_flags_vertical = Control.SIZE_EXPAND_FILL
+	view.scroll_following = true
+	column.add_child(view)
+	var input := LineEdit.new()
+	input.placeholder_text = "Say something and press Enter"
+	input.text_submitted.connect(func(text):
+		say(i, text)
+		input.clear())
+	column.add_child(input)
+	client.connected_to_server.connect(func(): client.send(NAMES[i]))
+	client.message_received.connect(func(message):
+		logs[i].append(str(message))
+		view.append_text(str(message) + "\n"))
+	client.connection_closed.connect(func(code, reason):
+		view.append_text("[disconnected: %d %s]\n" % [code, reason]))
+	client.connect_to_url("ws://127.0.0.1:%d/chat" % server.port)
+
+
+## Client `i` says `text` in the room.
+func say(i: int, text: String) -> void:
+	if text.strip_edges() != "":
+		clients[i].send(text)

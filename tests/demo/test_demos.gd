@@ -1,0 +1,72 @@
+## Runs each demo scene of godot-project headless for a bounded time and
+## asserts that the round trip it shows really happened.
+extends RefCounted
+
+
+func _start(t, path: String, settings: Dictionary) -> Node:
+	var scene: Node = load(path).instantiate()
+	for key in settings:
+		scene.set(key, settings[key])
+	t.root.add_child(scene)
+	return scene
+
+
+func test_client_demo_echoes_test_packet(t) -> void:
+	var scene := _start(t, "res://demos/client/client.tscn", {"local_server_port": 0})
+	await t.until(func(): return scene.received_texts.has("Test packet"), [], "the echo of Test packet", 10.0)
+	t.check(scene.log_lines.has("< Got text data from server: Test packet"), "client printed the echo")
+	t.check(scene.local_server.log_lines.has("[server] Peer 1 says: Test packet"), "server saw the packet")
+	scene.socket.close(4000, "demo over")
+	await t.until(func(): return scene.close_code != 0, [], "the client to report the close", 10.0)
+	t.eq(scene.close_code, 4000, "clean close code")
+	await t.until(func(): return scene.local_server.peers.is_empty(), [], "the server to drop the peer", 10.0)
+	scene.queue_free()
+
+
+func test_server_demo_echoes_text_and_binary(t) -> void:
+	var scene := _start(t, "res://demos/server/server.tscn", {"port": 0})
+	var closes := []
+	scene.peer_closed.connect(func(id, code, reason): closes.append([id, code, reason]))
+	var client := WebSocketPeer.new()  # the engine's own class as the client
+	t.eq(client.connect_to_url("ws://127.0.0.1:%d/" % scene.port), OK, "engine client connects")
+	await t.until(func(): return client.get_ready_state() == WebSocketPeer.STATE_OPEN, [client], "open", 10.0)
+	client.send_text("hello server ✓")
+	client.put_packet(PackedByteArray([1, 2, 3]))
+	var got := []
+	await t.until(func():
+		while client.get_available_packet_count():
+			var p := client.get_packet()
+			got.append(p.get_string_from_utf8() if client.was_string_packet() else p)
+		return got.size() == 2, [client], "two echoes", 10.0)
+	t.eq(got, ["hello server ✓", PackedByteArray([1, 2, 3])], "text and binary echoed")
+	client.close(4001, "client leaves")
+	await t.until(func(): return closes.size() == 1, [client], "the server to report the close", 10.0)
+	t.eq(closes, [[1, 4001, "client leaves"]], "close code and reason reported")
+	scene.queue_free()
+
+
+func test_client_server_demo_ping_and_close(t) -> void:
+	var scene := _start(t, "res://demos/client_server/client_server.tscn", {"port": 0})
+	await t.until(func(): return scene.client.get_ready_state() == RustWebSocketPeer.STATE_OPEN, [], "open", 10.0)
+	for i in 3:
+		scene.ping()
+	await t.until(func(): return scene.pongs_received == 3, [], "three echoes", 10.0)
+	t.check(scene.log_lines.has("client: echo \"ping #3\""), "echo logged")
+	scene.close_link()
+	await t.until(func(): return scene.client.get_ready_state() == RustWebSocketPeer.STATE_CLOSED, [], "closed", 10.0)
+	await t.until(func(): return scene.log_lines.has("server: peer 1 closed (1000, \"bye from the client\")"), [], "server close report", 10.0)
+	scene.reconnect()
+	await t.until(func(): return scene.client.get_ready_state() == RustWebSocketPeer.STATE_OPEN, [], "reopened", 10.0)
+	scene.queue_free()
+
+
+func test_chat_demo_relays_to_everyone(t) -> void:
+	var scene := _start(t, "res://demos/chat/chat.tscn", {"port": 0})
+	await t.until(func(): return scene.logs.all(func(l): return l.has("* Carol joined")), [], "everyone to join", 10.0)
+	scene.say(0, "hello room")
+	scene.say(2, "hi Alice")
+	await t.until(func(): return scene.logs.all(func(l): return l.has("Alice: hello room") and l.has("Carol: hi Alice")), [], "the messages to reach all", 10.0)
+	t.eq(scene.clients[1].socket.get_selected_protocol(), "demo-chat", "sub-protocol agreed")
+	scene.clients[1].close(1000, "bye")
+	await t.until(func(): return scene.logs[0].has("* Bob left"), [], "Bob's leave announced", 10.0)
+	scene.queue_free()
