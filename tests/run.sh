@@ -32,7 +32,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
   -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
   -keyout "$project/certs/key.pem" -out "$project/certs/cert.pem" 2>/dev/null || status=1
 
-WS_TEST_CERT="$project/certs/cert.pem" WS_TEST_KEY="$project/certs/key.pem" \
+RUST_WEBSOCKET_LOG=info WS_TEST_CERT="$project/certs/cert.pem" WS_TEST_KEY="$project/certs/key.pem" \
   timeout 900 "$godot" --headless --path "$project" --script res://tests/runner.gd || status=1
 
 echo "== Demo scenes (godot-project, with the same addon layout)"

@@ -17,7 +17,9 @@ func _log_error(function: String, file: String, line: int, code: String, rationa
 
 
 func _log_message(message: String, error: bool) -> void:
+	_mutex.lock()
 	if error:
-		_mutex.lock()
 		_runner.errors.append(message)
-		_mutex.unlock()
+	else:
+		_runner.messages.append(message)
+	_mutex.unlock()

@@ -13,6 +13,7 @@ var failed := 0
 var current := ""
 var _current_failed := false
 var errors: PackedStringArray = []
+var messages: PackedStringArray = []
 var _logger: Object = null
 
 
@@ -48,6 +49,7 @@ func _run() -> void:
 			current = f.get_basename() + ":" + name
 			_current_failed = false
 			errors.clear()
+			messages.clear()
 			var started := Time.get_ticks_msec()
 			await suite.call(name, self)
 			if _current_failed:

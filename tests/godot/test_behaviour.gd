@@ -203,3 +203,18 @@ func test_packets_before_close_stay_readable(t) -> void:
 	await U.wait_closed(t, c, s)
 	t.eq(c.get_available_packet_count(), 1, "the message sent before the close is kept")
 	t.eq(c.get_packet().get_string_from_utf8(), "last words", "and readable")
+
+
+func test_rust_log_records_reach_godot_output(t) -> void:
+	# The test runner sets RUST_WEBSOCKET_LOG=info, so opening a link logs
+	# an info record, which the extension prints.
+	var c := RustWebSocketPeer.new()
+	var s := WebSocketPeer.new()
+	var port: int = await U.connect_pair(t, c, s, "/logged")
+	if port == 0 or t.messages.is_empty() and not ClassDB.class_exists("Logger"):
+		return
+	var found := false
+	for m in t.messages:
+		if m.contains("client open: ws://127.0.0.1:%d/logged" % port):
+			found = true
+	t.check(found, "info record printed; got %s" % [t.messages])

@@ -536,6 +536,17 @@ impl Peer {
             role,
             Some(config),
         ));
+        let side = if role == Role::Client {
+            "client"
+        } else {
+            "server"
+        };
+        let tls = io.stream().tls_version().unwrap_or_else(|| "no TLS".into());
+        log::info!(
+            "{side} open: {} (sub-protocol \"{}\", {tls})",
+            self.requested_url,
+            self.selected_protocol
+        );
         self.phase = Phase::Framing { io, ctx };
         self.state = ReadyState::Open;
         self.last_ping = Instant::now();
@@ -708,6 +719,12 @@ impl Peer {
     /// The closing handshake is done: the last frames go out if the socket
     /// takes them, and the link ends.
     fn finish_clean(&mut self) {
+        log::debug!(
+            "closed cleanly: {} ({} \"{}\")",
+            self.requested_url,
+            self.close_code,
+            self.close_reason
+        );
         if let Some(io) = self.io_mut() {
             let _ = io.flush_out();
         }

@@ -65,26 +65,57 @@ pub fn wait_closed(peer: &mut Peer) -> Vec<WsError> {
     })
 }
 
-/// The Python `websockets` peer script.
-pub fn python_peer() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/peers/ws_peer.py")
+/// Which independent implementation plays the other end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Impl {
+    /// Python `websockets` (tests/peers/ws_peer.py).
+    Python,
+    /// Node `ws` (tests/peers/ws_peer.js).
+    Node,
 }
 
-/// A running Python peer with its stdout lines.
-pub struct PyPeer {
+impl Impl {
+    fn command(self) -> Command {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/peers");
+        match self {
+            Impl::Python => {
+                let mut c = Command::new("python3");
+                c.arg(dir.join("ws_peer.py"));
+                c
+            }
+            Impl::Node => {
+                let mut c = Command::new("node");
+                c.arg(dir.join("ws_peer.js"));
+                c
+            }
+        }
+    }
+}
+
+/// A running external peer with its stdout lines.
+pub struct ExtPeer {
     pub child: Child,
     pub lines: Receiver<String>,
 }
 
-impl PyPeer {
-    pub fn spawn(args: &[&str]) -> PyPeer {
-        let mut child = Command::new("python3")
-            .arg(python_peer())
+/// The Python peer, kept under its old name for the Python tests.
+pub type PyPeer = ExtPeer;
+
+impl ExtPeer {
+    /// Starts the Python peer.
+    pub fn spawn(args: &[&str]) -> ExtPeer {
+        ExtPeer::spawn_with(Impl::Python, args)
+    }
+
+    /// Starts the given implementation's peer script.
+    pub fn spawn_with(kind: Impl, args: &[&str]) -> ExtPeer {
+        let mut child = kind
+            .command()
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .expect("python3 with the websockets package is needed (pip install websockets)");
+            .expect("python3 with websockets (pip install websockets) and node with ws (npm ci in tests/peers) are needed");
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -94,7 +125,7 @@ impl PyPeer {
                 }
             }
         });
-        PyPeer { child, lines: rx }
+        ExtPeer { child, lines: rx }
     }
 
     /// The next line the peer printed.
@@ -104,11 +135,16 @@ impl PyPeer {
             .expect("the Python peer printed nothing in time")
     }
 
-    /// Starts a server and returns it with its port.
-    pub fn server(args: &[&str]) -> (PyPeer, u16) {
+    /// Starts a Python server and returns it with its port.
+    pub fn server(args: &[&str]) -> (ExtPeer, u16) {
+        ExtPeer::server_with(Impl::Python, args)
+    }
+
+    /// Starts a server of the given implementation and returns it with its port.
+    pub fn server_with(kind: Impl, args: &[&str]) -> (ExtPeer, u16) {
         let mut all = vec!["server"];
         all.extend_from_slice(args);
-        let peer = PyPeer::spawn(&all);
+        let peer = ExtPeer::spawn_with(kind, &all);
         let line = peer.line();
         let port = line
             .strip_prefix("PORT ")
@@ -118,15 +154,15 @@ impl PyPeer {
     }
 }
 
-impl Drop for PyPeer {
+impl Drop for ExtPeer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
 
-/// A self-signed certificate and key for `names`, as PEM, valid until
-/// `not_after` (a year, month, day) or for a day by default.
+/// A self-signed certificate and key for `names`, as PEM; `expired` makes
+/// one that ran out in 2001.
 pub fn certificate(names: &[&str], expired: bool) -> (String, String) {
     let mut params =
         rcgen::CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
