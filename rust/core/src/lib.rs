@@ -7,6 +7,8 @@
 //! tungstenite's framing ([`peer`]). The Godot layer only translates types.
 
 pub mod error;
+#[doc(hidden)]
+pub mod fuzz_support;
 pub mod handshake;
 pub mod peer;
 pub mod queue;

@@ -265,24 +265,13 @@ impl Peer {
 
     /// Starts connecting to `url`; returns at once. `tls` applies to `wss://`.
     pub fn connect_to_url(&mut self, url: &str, tls: TlsClientOptions) -> Result<(), WsError> {
-        self.check_idle()?;
-        let parsed = WsUrl::parse(url)?;
-        handshake::validate_extra_headers(&self.config.handshake_headers)?;
-        validate_protocols(&self.config.supported_protocols)?;
+        let (parsed, key, request) = self.prepare_client(url)?;
         if parsed.tls {
             // Fail early on a bad trusted chain or server name.
             tls.client_config(&parsed.host)?;
         }
-        self.reset();
         let connector = Connector::start(&parsed.host, parsed.port)?;
-        let key = handshake::generate_key();
-        let request = handshake::client_request(
-            &parsed.path,
-            &parsed.host_header(),
-            &key,
-            &self.config.supported_protocols,
-            &self.config.handshake_headers,
-        );
+        self.reset();
         self.requested_url = url.to_string();
         let tls = parsed.tls.then_some(tls);
         self.phase = Phase::Dialing {
@@ -294,6 +283,48 @@ impl Peer {
         };
         self.state = ReadyState::Connecting;
         Ok(())
+    }
+
+    /// The client side of the upgrade over a stream that is already
+    /// connected (and already TLS, for `wss://`): for transports of your own,
+    /// tests and fuzzing.
+    pub fn connect_over_stream(
+        &mut self,
+        mut stream: Box<dyn Stream>,
+        url: &str,
+    ) -> Result<(), WsError> {
+        let (_, key, request) = self.prepare_client(url)?;
+        self.reset();
+        self.requested_url = url.to_string();
+        stream.set_nodelay(self.nodelay);
+        self.peer_addr = stream.peer_addr();
+        let mut io = Io::new(stream);
+        io.queue_bytes(request.as_bytes());
+        self.phase = Phase::ClientHandshake {
+            io,
+            key,
+            head: Vec::new(),
+        };
+        self.state = ReadyState::Connecting;
+        Ok(())
+    }
+
+    /// Checks the URL and settings; returns the parsed URL, the key and the
+    /// upgrade request.
+    fn prepare_client(&self, url: &str) -> Result<(WsUrl, String, String), WsError> {
+        self.check_idle()?;
+        let parsed = WsUrl::parse(url)?;
+        handshake::validate_extra_headers(&self.config.handshake_headers)?;
+        validate_protocols(&self.config.supported_protocols)?;
+        let key = handshake::generate_key();
+        let request = handshake::client_request(
+            &parsed.path,
+            &parsed.host_header(),
+            &key,
+            &self.config.supported_protocols,
+            &self.config.handshake_headers,
+        );
+        Ok((parsed, key, request))
     }
 
     /// Starts the server side of the upgrade on an accepted stream. `tls`
