@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Benchmarks RustWebSocketPeer against the engine's WebSocketPeer in the same
+# Godot binary and run, plus the Rust floor/ceiling, and writes
+# docs/benchmarks.md and docs/benchmarks.png.
+# Usage: tests/bench.sh [RUNS=3] [SECONDS=2] [LINKS=1000]
+set -euo pipefail
+runs=${1:-3}
+seconds=${2:-2}
+links=${3:-1000}
+root=$(cd "$(dirname "$0")/.." && pwd)
+godot=${GODOT:-$(command -v godot || true)}
+[ -n "$godot" ] || { echo "bench.sh needs Godot: set \$GODOT or put godot on PATH" >&2; exit 1; }
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+project=$root/tests/.tmp/bench
+rm -rf "$project"
+mkdir -p "$project/certs"
+printf 'config_version=5\n\n[application]\nconfig/name="bench"\n' > "$project/project.godot"
+"$root/rust/build_addon.sh" "$project" >/dev/null
+cp "$root/tests/bench/bench.gd" "$project/"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
+  -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+  -keyout "$project/certs/key.pem" -out "$project/certs/cert.pem" 2>/dev/null
+
+results=$project/results.jsonl
+: > "$results"
+(cd "$root" && cargo build --release -q -p rustws-core --example floor)
+for i in $(seq "$runs"); do
+  echo "run $i/$runs" >&2
+  WS_TEST_CERT="$project/certs/cert.pem" WS_TEST_KEY="$project/certs/key.pem" \
+    "$godot" --headless --path "$project" --script res://bench.gd -- "$seconds" "$links" | tee -a "$results" | grep '^{' >&2
+  "$root/target/release/examples/floor" "$seconds" >> "$results"
+done
+machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(uname -sr)"
+version=$("$godot" --version | head -n 1)
+mkdir -p "$root/docs"
+python3 "$root/tests/bench/report.py" "$results" "$machine" "Godot $version" "$root/docs"
+cat "$root/docs/benchmarks.md"

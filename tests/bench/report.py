@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Turns the JSON lines of bench.gd runs and the floor example into
+docs/benchmarks.md (medians and ratios) and docs/benchmarks.png (a chart).
+
+Usage: report.py RESULTS.jsonl MACHINE GODOT_VERSION OUT_DIR
+"""
+import json
+import statistics
+import sys
+from collections import defaultdict
+
+ENGINE, OURS = "WebSocketPeer", "RustWebSocketPeer"
+# (bench, what it measures, higher is better, target ratio)
+ROWS = [
+    ("small_echo", "32-byte echo, 256 outstanding", True, 5.0),
+    ("small_echo_wss", "32-byte echo over wss://", True, 5.0),
+    ("bulk", "1 MiB messages one way, ws://", True, 6.0),
+    ("bulk_wss", "1 MiB messages one way, wss://", True, 4.0),
+    ("latency", "32-byte ping-pong, median", False, 0.8),
+    ("many_links_memory", "resident memory per idle peer", False, 0.5),
+    ("many_links_poll", "poll() sweep per idle peer", False, 0.5),
+]
+
+
+def main():
+    path, machine, godot, out = sys.argv[1:5]
+    values = defaultdict(list)
+    units = {}
+    extra = defaultdict(list)
+    for line in open(path):
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            d = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        key = (d["bench"], d["class"])
+        values[key].append(float(d["value"]))
+        units[d["bench"]] = d["unit"]
+        if "p99" in d:
+            extra[(d["bench"] + "_p99", d["class"])].append(float(d["p99"]))
+        if "links" in d:
+            extra[(d["bench"] + "_links", d["class"])].append(float(d["links"]))
+    med = {k: statistics.median(v) for k, v in values.items()}
+    runs = max((len(v) for v in values.values()), default=0)
+
+    lines = [
+        "# Benchmarks: RustWebSocketPeer beside the engine's WebSocketPeer",
+        "",
+        f"Machine: {machine}. Godot: {godot}. Medians of {runs} runs of `tests/bench.sh`;",
+        "both classes ran the same GDScript workload in the same Godot process and run.",
+        "Ratio = ours / engine's (higher is better for rates, lower for time and memory).",
+        "",
+        "| workload | unit | WebSocketPeer | RustWebSocketPeer | ratio | target | met |",
+        "| --- | --- | ---: | ---: | ---: | ---: | :---: |",
+    ]
+    chart = []
+    for bench, what, higher, target in ROWS:
+        e, o = med.get((bench, ENGINE)), med.get((bench, OURS))
+        if e is None or o is None:
+            continue
+        ratio = o / e if e else float("inf")
+        met = ratio >= target if higher else ratio <= target
+        sign = ">=" if higher else "<="
+        lines.append(f"| {what} | {units[bench]} | {e:,.1f} | {o:,.1f} | {ratio:.2f} | {sign} {target} | {'yes' if met else 'no'} |")
+        chart.append((what, ratio, target, higher))
+    p99e, p99o = med.get(("latency", ENGINE)), None
+    e99 = extra.get(("latency_p99", ENGINE))
+    o99 = extra.get(("latency_p99", OURS))
+    if e99 and o99:
+        e, o = statistics.median(e99), statistics.median(o99)
+        lines.append(f"| 32-byte ping-pong, p99 | us | {e:,.1f} | {o:,.1f} | {o / e:.2f} | | |")
+    links = extra.get(("many_links_memory_links", OURS))
+    if links:
+        lines.append("")
+        lines.append(f"Idle links measured: {int(statistics.median(links))} (both ends in one process).")
+    echo = med.get(("many_links_echo", OURS))
+    if echo:
+        lines.append(f"Links that echoed a message afterwards: {int(echo)}.")
+    floor = [(k, v) for k, v in med.items() if k[1] not in (ENGINE, OURS)]
+    if floor:
+        lines += ["", "## Floor and ceiling (Rust, no Godot)", "", "| workload | implementation | value | unit |", "| --- | --- | ---: | --- |"]
+        for (bench, who), v in sorted(floor):
+            lines.append(f"| {bench} | {who} | {v:,.1f} | {units[bench]} |")
+        ours_bulk, tung_bulk = med.get(("bulk", OURS)), med.get(("bulk", "tungstenite (Rust, one thread)"))
+        if ours_bulk and tung_bulk:
+            lines.append("")
+            lines.append(f"Bulk over ws:// reaches {100 * ours_bulk / tung_bulk:.0f}% of tungstenite's own throughput (target: 40%).")
+    open(f"{out}/benchmarks.md", "w").write("\n".join(lines) + "\n")
+
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib not installed: no chart (pip install matplotlib)")
+        return
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    names = [c[0] for c in chart]
+    ratios = [c[1] for c in chart]
+    colors = ["#2a9d8f" if (c[1] >= c[2] if c[3] else c[1] <= c[2]) else "#e76f51" for c in chart]
+    ax.barh(names, ratios, color=colors)
+    for i, c in enumerate(chart):
+        ax.plot([c[2], c[2]], [i - 0.4, i + 0.4], color="black", linewidth=2)
+    ax.axvline(1.0, color="grey", linestyle="--", linewidth=1)
+    ax.set_xscale("log")
+    ax.set_xlabel("RustWebSocketPeer / WebSocketPeer (black mark: target; green: met)")
+    ax.invert_yaxis()
+    ax.set_title(f"RustWebSocketPeer vs WebSocketPeer ({godot})")
+    fig.tight_layout()
+    fig.savefig(f"{out}/benchmarks.png", dpi=110)
+
+
+if __name__ == "__main__":
+    main()
