@@ -2,4 +2,6 @@
 //! server's frames (fragmentation, control frames, UTF-8, sizes, closes).
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| rustws_core::fuzz_support::client_frames(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    rustws_core::fuzz_support::client_frames(data);
+});

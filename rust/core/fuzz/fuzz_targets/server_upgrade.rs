@@ -2,4 +2,6 @@
 //! and the frames after it.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| rustws_core::fuzz_support::server_upgrade(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    rustws_core::fuzz_support::server_upgrade(data);
+});
