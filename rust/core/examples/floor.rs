@@ -57,7 +57,12 @@ fn raw_tcp_echo(seconds: f64) {
             client.write_all(&window[..done * 32]).expect("write");
         }
     }
-    report("small_echo", "raw TCP (Rust threads)", (received / 32) as f64 / start.elapsed().as_secs_f64(), "msg/s");
+    report(
+        "small_echo",
+        "raw TCP (Rust threads)",
+        (received / 32) as f64 / start.elapsed().as_secs_f64(),
+        "msg/s",
+    );
     drop(client);
     let _ = echo.join();
 }
@@ -82,7 +87,12 @@ fn raw_tcp_bulk(seconds: f64) {
     }
     drop(client);
     let total = reader.join().unwrap_or(0);
-    report("bulk", "raw TCP (Rust threads)", total as f64 / 1048576.0 / start.elapsed().as_secs_f64(), "MiB/s");
+    report(
+        "bulk",
+        "raw TCP (Rust threads)",
+        total as f64 / 1048576.0 / start.elapsed().as_secs_f64(),
+        "MiB/s",
+    );
 }
 
 struct Ws {
@@ -96,8 +106,14 @@ fn ws_pair() -> (Ws, Ws) {
     b.set_nonblocking(true).expect("nonblocking");
     let config = WebSocketConfig::default().max_message_size(Some(16 << 20));
     (
-        Ws { ctx: WebSocketContext::new(Role::Client, Some(config)), sock: a },
-        Ws { ctx: WebSocketContext::new(Role::Server, Some(config)), sock: b },
+        Ws {
+            ctx: WebSocketContext::new(Role::Client, Some(config)),
+            sock: a,
+        },
+        Ws {
+            ctx: WebSocketContext::new(Role::Server, Some(config)),
+            sock: b,
+        },
     )
 }
 
@@ -128,7 +144,9 @@ fn tungstenite_echo(seconds: f64) {
     let start = Instant::now();
     while start.elapsed().as_secs_f64() < seconds {
         while outstanding < 256 {
-            c.ctx.write(&mut c.sock, Message::Binary(msg.clone())).expect("write");
+            c.ctx
+                .write(&mut c.sock, Message::Binary(msg.clone()))
+                .expect("write");
             outstanding += 1;
         }
         flush(&mut c);
@@ -143,7 +161,12 @@ fn tungstenite_echo(seconds: f64) {
             received += 1;
         });
     }
-    report("small_echo", "tungstenite (Rust, one thread)", received as f64 / start.elapsed().as_secs_f64(), "msg/s");
+    report(
+        "small_echo",
+        "tungstenite (Rust, one thread)",
+        received as f64 / start.elapsed().as_secs_f64(),
+        "msg/s",
+    );
 }
 
 fn tungstenite_bulk(seconds: f64) {
@@ -154,7 +177,9 @@ fn tungstenite_bulk(seconds: f64) {
     let mut in_flight = 0;
     while start.elapsed().as_secs_f64() < seconds {
         if in_flight < 2 {
-            c.ctx.write(&mut c.sock, Message::Binary(msg.clone())).expect("write");
+            c.ctx
+                .write(&mut c.sock, Message::Binary(msg.clone()))
+                .expect("write");
             in_flight += 1;
         }
         flush(&mut c);
@@ -164,11 +189,19 @@ fn tungstenite_bulk(seconds: f64) {
         });
         std::thread::sleep(Duration::from_micros(0));
     }
-    report("bulk", "tungstenite (Rust, one thread)", bytes as f64 / 1048576.0 / start.elapsed().as_secs_f64(), "MiB/s");
+    report(
+        "bulk",
+        "tungstenite (Rust, one thread)",
+        bytes as f64 / 1048576.0 / start.elapsed().as_secs_f64(),
+        "MiB/s",
+    );
 }
 
 fn main() {
-    let seconds: f64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(2.0);
+    let seconds: f64 = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2.0);
     raw_tcp_echo(seconds);
     raw_tcp_bulk(seconds);
     tungstenite_echo(seconds);

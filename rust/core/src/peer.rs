@@ -18,8 +18,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tungstenite::error::{CapacityError, Error as TError};
-use tungstenite::protocol::frame::coding::CloseCode;
-use tungstenite::protocol::frame::{CloseFrame, Utf8Bytes};
+use tungstenite::protocol::frame::coding::{CloseCode, Data as OpData, OpCode};
+use tungstenite::protocol::frame::{CloseFrame, FrameHeader, Utf8Bytes};
 use tungstenite::protocol::{Role, WebSocketConfig, WebSocketContext};
 use tungstenite::{Bytes, Message};
 
@@ -101,7 +101,11 @@ enum Phase {
     /// Server: waiting for the client's upgrade request.
     ServerHandshake { io: Io, head: Vec<u8>, tls: bool },
     /// Open or closing: frames flow.
-    Framing { io: Io, ctx: Box<WebSocketContext> },
+    Framing {
+        io: Io,
+        ctx: Box<WebSocketContext>,
+        client: bool,
+    },
 }
 
 /// One WebSocket connection, client or server side.
@@ -349,7 +353,7 @@ impl Peer {
         if self.state != ReadyState::Open {
             return Err(WsError::NotOpen);
         }
-        let Phase::Framing { io, ctx } = &mut self.phase else {
+        let Phase::Framing { io, client, .. } = &mut self.phase else {
             return Err(WsError::NotOpen);
         };
         if io.queued_messages() >= self.queue_limit {
@@ -364,25 +368,19 @@ impl Peer {
                 limit: self.outbound_limit,
             });
         }
-        let message = if text {
-            let text = Utf8Bytes::try_from(Bytes::copy_from_slice(data))
-                .map_err(|_| WsError::InvalidUtf8Outbound)?;
-            Message::Text(text)
-        } else {
-            Message::Binary(Bytes::copy_from_slice(data))
+        if text && std::str::from_utf8(data).is_err() {
+            return Err(WsError::InvalidUtf8Outbound);
+        }
+        let header = FrameHeader {
+            opcode: OpCode::Data(if text { OpData::Text } else { OpData::Binary }),
+            mask: client.then(rand::random::<[u8; 4]>),
+            ..FrameHeader::default()
         };
-        let written = ctx.write(io, message);
+        io.queue_frame(&header, data);
         io.end_message();
-        let flushed = match written {
-            Ok(()) => io.flush_out().map_err(TError::Io),
-            Err(e) => Err(e),
-        };
-        match flushed {
+        match io.flush_out() {
             Ok(()) => Ok(()),
-            Err(e) => {
-                let err = self.io_failure(e);
-                Err(err)
-            }
+            Err(e) => Err(self.io_failure(TError::Io(e))),
         }
     }
 
@@ -404,7 +402,7 @@ impl Peer {
         if self.state != ReadyState::Open {
             return None;
         }
-        let Phase::Framing { io, ctx } = &mut self.phase else {
+        let Phase::Framing { io, ctx, .. } = &mut self.phase else {
             return None;
         };
         let mut complaint = None;
@@ -578,13 +576,17 @@ impl Peer {
             self.requested_url,
             self.selected_protocol
         );
-        self.phase = Phase::Framing { io, ctx };
+        self.phase = Phase::Framing {
+            io,
+            ctx,
+            client: role == Role::Client,
+        };
         self.state = ReadyState::Open;
         self.last_ping = Instant::now();
     }
 
     fn pump_frames(&mut self) -> Option<WsError> {
-        let Phase::Framing { io, ctx } = &mut self.phase else {
+        let Phase::Framing { io, ctx, .. } = &mut self.phase else {
             self.state = ReadyState::Closed;
             return None;
         };
@@ -635,7 +637,7 @@ impl Peer {
             }
         }
         // Write replies (pong, close) and anything still buffered.
-        let Phase::Framing { io, ctx } = &mut self.phase else {
+        let Phase::Framing { io, ctx, .. } = &mut self.phase else {
             return None;
         };
         let flushed = ctx.flush(io);
@@ -707,7 +709,7 @@ impl Peer {
     /// We close with `code` because the peer broke the rules: the close
     /// frame goes out if the socket takes it, and the link ends now.
     fn fail_protocol(&mut self, code: u16, reason: &str, err: WsError) -> Option<WsError> {
-        if let Phase::Framing { io, ctx } = &mut self.phase {
+        if let Phase::Framing { io, ctx, .. } = &mut self.phase {
             if ctx.can_write() {
                 let frame = CloseFrame {
                     code: CloseCode::from(code),

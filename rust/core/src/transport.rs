@@ -10,6 +10,7 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::time::Duration;
+use tungstenite::protocol::frame::FrameHeader;
 
 /// A non-blocking byte stream: reads and writes return `WouldBlock` instead of
 /// waiting.
@@ -110,6 +111,23 @@ fn connect(host: &str, port: u16) -> Result<TcpStream, WsError> {
     })
 }
 
+/// XORs `buf` with the 4-byte `mask` (RFC 6455 section 5.3), eight bytes at
+/// a time.
+pub fn apply_mask(buf: &mut [u8], mask: [u8; 4]) {
+    let wide = u64::from_ne_bytes([
+        mask[0], mask[1], mask[2], mask[3], mask[0], mask[1], mask[2], mask[3],
+    ]);
+    let mut chunks = buf.chunks_exact_mut(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        chunk.copy_from_slice(&(u64::from_ne_bytes(word) ^ wide).to_ne_bytes());
+    }
+    for (i, b) in chunks.into_remainder().iter_mut().enumerate() {
+        *b ^= mask[i % 4];
+    }
+}
+
 /// Kinds of I/O error that mean the peer went away.
 pub fn is_disconnect(e: &io::Error) -> bool {
     matches!(
@@ -168,6 +186,21 @@ impl Io {
     pub fn queue_bytes(&mut self, bytes: &[u8]) {
         self.out.extend_from_slice(bytes);
         self.appended += bytes.len() as u64;
+    }
+
+    /// Appends one whole frame: `header`, then `payload`, masked in place
+    /// when the header carries a mask. One copy of the payload, no
+    /// allocation once the buffer has grown.
+    pub fn queue_frame(&mut self, header: &FrameHeader, payload: &[u8]) {
+        let before = self.out.len();
+        // Formatting into a Vec cannot fail.
+        let _ = header.format(payload.len() as u64, &mut self.out);
+        let start = self.out.len();
+        self.out.extend_from_slice(payload);
+        if let Some(mask) = header.mask {
+            apply_mask(&mut self.out[start..], mask);
+        }
+        self.appended += (self.out.len() - before) as u64;
     }
 
     /// Marks everything appended so far as the end of one message.
@@ -292,6 +325,22 @@ mod tests {
         io.flush_out().unwrap();
         assert_eq!((io.buffered(), io.queued_messages()), (0, 0));
         assert_eq!(sink.borrow().as_slice(), b"helloworld");
+    }
+
+    #[test]
+    fn mask_matches_the_bytewise_definition() {
+        let mask = [0x12, 0x34, 0x56, 0x78];
+        for len in [0, 1, 7, 8, 9, 31, 1000] {
+            let data: Vec<u8> = (0..len).map(|i| (i * 31 % 256) as u8).collect();
+            let mut fast = data.clone();
+            apply_mask(&mut fast, mask);
+            let slow: Vec<u8> = data
+                .iter()
+                .enumerate()
+                .map(|(i, b)| b ^ mask[i % 4])
+                .collect();
+            assert_eq!(fast, slow, "len {len}");
+        }
     }
 
     #[test]
