@@ -26,4 +26,8 @@ mkdir -p "$dest/.godot"
 list=$dest/.godot/extension_list.cfg
 grep -qs "res://addons/rust_websocket/websocket.gdextension" "$list" ||
   echo "res://addons/rust_websocket/websocket.gdextension" >> "$list"
+# Without an editor pass there is no global class cache; an empty one keeps
+# Godot from printing an error about it.
+[ -f "$dest/.godot/global_script_class_cache.cfg" ] ||
+  printf 'list = []\n' > "$dest/.godot/global_script_class_cache.cfg"
 echo "$addon"

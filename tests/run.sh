@@ -29,7 +29,7 @@ PROJECT
 "$root/rust/build_addon.sh" "$project" >/dev/null || exit 1
 cp "$root"/tests/godot/*.gd "$project/tests/"
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
-  -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+  -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -addext "basicConstraints=critical,CA:FALSE" \
   -keyout "$project/certs/key.pem" -out "$project/certs/cert.pem" 2>/dev/null || status=1
 
 RUST_WEBSOCKET_LOG=info WS_TEST_CERT="$project/certs/cert.pem" WS_TEST_KEY="$project/certs/key.pem" \
@@ -44,4 +44,10 @@ mkdir -p "$demo"
 mkdir -p "$demo/tests"
 cp "$root/tests/godot/runner.gd" "$root/tests/godot/error_capture.gd" "$root"/tests/demo/*.gd "$demo/tests/"
 timeout 600 "$godot" --headless --path "$demo" --script res://tests/runner.gd || status=1
+
+echo "== Load: 1000 concurrent links from Python websockets to one Godot process"
+timeout 600 bash "$root/tests/load/run_load.sh" "$project" "$godot" 1000 5 || status=1
+
+echo "== Browser: headless Chromium's WebSocket against a Godot server"
+timeout 300 bash "$root/tests/browser/run_browser.sh" "$project" "$godot" || status=1
 exit $status

@@ -50,7 +50,7 @@ func _rss_kib() -> int:
 	var f := FileAccess.open("/proc/self/statm", FileAccess.READ)
 	if f == null:
 		return 0
-	return int(f.get_as_text().split(" ")[1]) * 4
+	return int(f.get_line().split(" ")[1]) * 4
 
 
 ## Opens a client/server pair of `cls`; returns [client, server] or [].

@@ -5,6 +5,10 @@ extends RefCounted
 
 const OURS := "RustWebSocketPeer"
 const ENGINE := "WebSocketPeer"
+## Differences kept on purpose, each with its reason. Anything else fails.
+const KNOWN_DIFFERENCES := {
+	"property heartbeat_interval": "the engine registers the property as INT although its getter, setter and documentation use float; ours is float, so 0.5 shows as 0.5 in the inspector",
+}
 
 
 func _methods(cls: String) -> Dictionary:
@@ -42,6 +46,8 @@ func _constants(cls: String) -> Dictionary:
 
 func _compare(t, what: String, engine: Dictionary, ours: Dictionary) -> void:
 	for k in engine:
+		if KNOWN_DIFFERENCES.has("%s %s" % [what, k]):
+			continue
 		if t.check(ours.has(k), "%s %s is missing" % [what, k]):
 			t.eq(ours[k], engine[k], "%s %s" % [what, k])
 	for k in ours:
@@ -50,21 +56,23 @@ func _compare(t, what: String, engine: Dictionary, ours: Dictionary) -> void:
 
 func test_class_exists_and_is_a_packet_peer(t) -> void:
 	t.check(ClassDB.class_exists(OURS), OURS + " is registered")
-	t.eq(ClassDB.get_parent_class(OURS), "PacketPeerExtension", "parent class")
+	t.eq(str(ClassDB.get_parent_class(OURS)), "PacketPeerExtension", "parent class")
 	t.check(ClassDB.is_parent_class(OURS, "PacketPeer"), "inherits PacketPeer")
 	t.check(ClassDB.can_instantiate(OURS), "can be instantiated")
 
 
 func test_methods_match(t) -> void:
 	var engine := _methods(ENGINE)
-	t.check(engine.size() >= 30, "engine method list read (%d)" % engine.size())
+	t.check(engine.size() >= 20, "engine method list read (%d)" % engine.size())
 	_compare(t, "method", engine, _methods(OURS))
 
 
 func test_properties_match_with_defaults(t) -> void:
 	var engine := _properties(ENGINE)
 	t.eq(engine.size(), 6, "engine property count")
-	_compare(t, "property", engine, _properties(OURS))
+	var ours := _properties(OURS)
+	_compare(t, "property", engine, ours)
+	t.eq(ours.get("heartbeat_interval"), "float", "heartbeat_interval is a float property")
 	var a = ClassDB.instantiate(ENGINE)
 	var b = ClassDB.instantiate(OURS)
 	for p in engine:

@@ -104,8 +104,8 @@ func test_wrong_accept_key_and_unrequested_protocol(t) -> void:
 		var conn := tcp.take_connection()
 		var head: String = await U.read_head(t, conn, [p])
 		var accept := "Sec-WebSocket-Accept: %s\r\n" % U.accept_key(U.header(head, "Sec-WebSocket-Key"))
-		var extra := "Sec-WebSocket-Protocol: surprise\r\n" if bad == "SUBPROTO" else ""
-		var line := accept if bad == "SUBPROTO" else bad
+		var extra: String = "Sec-WebSocket-Protocol: surprise\r\n" if bad == "SUBPROTO" else ""
+		var line: String = accept if bad == "SUBPROTO" else bad
 		conn.put_data(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + line + extra + "\r\n").to_utf8_buffer())
 		await t.until(func(): return p.get_ready_state() == RustWebSocketPeer.STATE_CLOSED, [p], "refusal")
 		t.check_logged("Sec-WebSocket-Accept" if bad != "SUBPROTO" else "not requested")
@@ -134,10 +134,14 @@ func test_invalid_utf8_text_closes_with_1007(t) -> void:
 	await t.until(func(): return p.get_ready_state() == RustWebSocketPeer.STATE_CLOSED, [p], "close")
 	t.eq(p.get_close_code(), 1007, "1007 for invalid UTF-8")
 	t.check_logged("UTF-8")
-	# The close frame reached the raw peer: 0x88, length, then 1007 big-endian.
-	await t.until(func(): conn.poll(); return conn.get_available_bytes() >= 4, [], "the close frame")
+	# The close frame reached the raw peer: 0x88, masked length, 4-byte mask,
+	# then 1007 big-endian under the mask (client frames are masked).
+	await t.until(func(): conn.poll(); return conn.get_available_bytes() >= 8, [], "the close frame")
 	var frame: PackedByteArray = conn.get_data(conn.get_available_bytes())[1]
-	t.eq([frame[0], frame[2], frame[3]], [0x88, 0x03, 0xef], "close frame with 1007")
+	t.eq(frame[0], 0x88, "a close frame")
+	t.check(frame[1] & 0x80, "masked, as a client must")
+	var code: int = ((frame[6] ^ frame[2]) << 8) | (frame[7] ^ frame[3])
+	t.eq(code, 1007, "close frame carries 1007")
 
 
 func test_unmasked_frame_from_a_client_closes_with_1002(t) -> void:

@@ -202,6 +202,8 @@ pub fn describe(err: &rustls::Error) -> String {
             CertificateError::UnknownIssuer => "the server's certificate is not signed by a trusted authority (self-signed?); pass TLSOptions.client(trusted_chain) with its CA, or TLSOptions.client_unsafe() for testing only".into(),
             CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => "the server's certificate is not valid for this host name; connect with the name in the certificate, or set common_name_override in TLSOptions.client()".into(),
             CertificateError::Revoked => "the server's certificate has been revoked".into(),
+            // webpki's error type is not ours to name; its variant shows in Debug.
+            CertificateError::Other(other) if format!("{other:?}").contains("CaUsedAsEndEntity") => "the server presents a CA certificate as its own; give the server a certificate with basicConstraints CA:FALSE (signed by that CA, or self-signed and passed to TLSOptions.client())".into(),
             other => format!("the server's certificate was refused: {other:?}"),
         },
         rustls::Error::AlertReceived(alert) => format!("the server refused the TLS handshake (alert {alert:?})"),

@@ -1,0 +1,74 @@
+## Load test server: one Godot process serving many RustWebSocketPeer links
+## from a TCPServer on 127.0.0.1, echoing every message. Prints "PORT <n>",
+## then, when the load generator's links are all gone (or after the time
+## limit), one JSON line with what it saw and its resident memory.
+## Arguments after "--": [expected links] [time limit in seconds]
+extends SceneTree
+
+var tcp := TCPServer.new()
+var peers: Array = []
+var expected := 1000
+var limit_ms := 120000
+var started := 0
+var rss_idle := 0
+var rss_peak := 0
+var rss_base := 0
+var max_open := 0
+var messages := 0
+var closes := {}
+
+
+func _rss_kib() -> int:
+	var f := FileAccess.open("/proc/self/statm", FileAccess.READ)
+	return int(f.get_line().split(" ")[1]) * 4 if f else 0
+
+
+func _initialize() -> void:
+	var args := OS.get_cmdline_user_args()
+	if args.size() > 0:
+		expected = int(args[0])
+	if args.size() > 1:
+		limit_ms = int(float(args[1]) * 1000)
+	if tcp.listen(0, "127.0.0.1") != OK:
+		printerr("cannot listen")
+		quit(1)
+		return
+	rss_base = _rss_kib()
+	started = Time.get_ticks_msec()
+	print("PORT ", tcp.get_local_port())
+
+
+func _process(_delta: float) -> bool:
+	while tcp.is_connection_available():
+		var p := RustWebSocketPeer.new()
+		p.accept_stream(tcp.take_connection())
+		peers.append(p)
+	var open := 0
+	var still := []
+	for p in peers:
+		p.poll()
+		while p.get_available_packet_count() > 0:
+			var packet: PackedByteArray = p.get_packet()
+			p.send(packet, RustWebSocketPeer.WRITE_MODE_TEXT if p.was_string_packet() else RustWebSocketPeer.WRITE_MODE_BINARY)
+			messages += 1
+		var state: int = p.get_ready_state()
+		if state == RustWebSocketPeer.STATE_OPEN:
+			open += 1
+		if state == RustWebSocketPeer.STATE_CLOSED:
+			var code: int = p.get_close_code()
+			closes[code] = closes.get(code, 0) + 1
+		else:
+			still.append(p)
+	peers = still
+	if open > max_open:
+		max_open = open
+		if open == expected:
+			rss_idle = _rss_kib()
+	rss_peak = max(rss_peak, _rss_kib())
+	var done := max_open >= expected and peers.is_empty()
+	if done or Time.get_ticks_msec() - started > limit_ms:
+		var per_link := (rss_idle - rss_base) / float(max(max_open, 1)) if rss_idle > 0 else -1.0
+		print(JSON.stringify({"max_open": max_open, "messages": messages, "closes": closes,
+			"rss_base_kib": rss_base, "rss_peak_kib": rss_peak, "kib_per_link": per_link, "timed_out": not done}))
+		quit(0 if done else 1)
+	return false
