@@ -154,6 +154,10 @@ impl Stream for GodotStream {
     fn set_nodelay(&mut self, enabled: bool) {
         self.tcp.set_no_delay(enabled);
     }
+
+    fn tls_version(&self) -> Option<String> {
+        self.tls.as_ref().map(|_| "TLS by StreamPeerTLS".to_string())
+    }
 }
 
 impl Drop for GodotStream {
