@@ -90,6 +90,14 @@ func test_engine_client_ours_server(t) -> void:
 	await _exchange(t, "WebSocketPeer", "RustWebSocketPeer")
 
 
+func test_engine_client_ours_server_through_godot_stream(t) -> void:
+	# The server side normally reads the accepted socket directly; this runs
+	# the fallback that reads through the engine's StreamPeerTCP.
+	OS.set_environment("RUST_WEBSOCKET_NO_TAKEOVER", "1")
+	await _exchange(t, "WebSocketPeer", "RustWebSocketPeer")
+	OS.unset_environment("RUST_WEBSOCKET_NO_TAKEOVER")
+
+
 func test_ours_both_ends(t) -> void:
 	await _exchange(t, "RustWebSocketPeer", "RustWebSocketPeer")
 

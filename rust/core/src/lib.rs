@@ -12,6 +12,7 @@ pub mod fuzz_support;
 pub mod handshake;
 pub mod peer;
 pub mod queue;
+pub mod takeover;
 pub mod tls;
 pub mod transport;
 pub mod url;

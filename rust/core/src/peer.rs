@@ -77,6 +77,10 @@ pub fn is_sendable_close_code(code: i32) -> bool {
 /// Longest close reason, in bytes, that fits a control frame.
 pub const MAX_CLOSE_REASON: usize = 123;
 
+/// Sent data is written to the socket at the next poll()/flush(), or at
+/// once when this much is waiting: many small messages leave in one write.
+pub const FLUSH_AT: usize = 64 * 1024;
+
 /// Read chunk for the upgrade head.
 const HEAD_CHUNK: usize = 1024;
 
@@ -348,7 +352,9 @@ impl Peer {
         Ok(())
     }
 
-    /// Sends one message; `text` sends a text frame (the bytes must be UTF-8).
+    /// Queues one message; `text` sends a text frame (the bytes must be UTF-8).
+    /// It is written to the socket at the next [`Peer::poll`] or
+    /// [`Peer::flush`], or at once when [`FLUSH_AT`] bytes are waiting.
     pub fn send(&mut self, data: &[u8], text: bool) -> Result<(), WsError> {
         if self.state != ReadyState::Open {
             return Err(WsError::NotOpen);
@@ -378,9 +384,31 @@ impl Peer {
         };
         io.queue_frame(&header, data);
         io.end_message();
+        if io.buffered() < FLUSH_AT {
+            // Batched: goes out at the next poll() or flush().
+            return Ok(());
+        }
         match io.flush_out() {
             Ok(()) => Ok(()),
             Err(e) => Err(self.io_failure(TError::Io(e))),
+        }
+    }
+
+    /// `true` when sent data waits in the outbound buffer for [`Peer::flush`]
+    /// or [`Peer::poll`].
+    pub fn has_unflushed(&self) -> bool {
+        self.buffered_amount() > 0
+    }
+
+    /// Writes buffered outbound data to the socket now, as far as it takes it.
+    /// Returns the failure that ended the connection, if one did.
+    pub fn flush(&mut self) -> Option<WsError> {
+        let Phase::Framing { io, .. } = &mut self.phase else {
+            return None;
+        };
+        match io.flush_out() {
+            Ok(()) => None,
+            Err(e) => Some(self.io_failure(TError::Io(e))),
         }
     }
 

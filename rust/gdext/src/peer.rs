@@ -2,7 +2,7 @@
 //! Each method only translates Godot types and calls [`rustws_core::Peer`].
 
 use crate::errors;
-use crate::stream::GodotStream;
+use crate::stream;
 use godot::classes::{IPacketPeerExtension, PacketPeerExtension, StreamPeer, TlsOptions};
 use godot::global::{godot_error, Error};
 use godot::meta::conv::RawPtr;
@@ -36,6 +36,8 @@ pub struct RustWebSocketPeer {
     core: Peer,
     /// The packet handed out by the last `get_packet`, kept alive for Godot.
     current: Option<Bytes>,
+    /// A deferred flush is queued for the end of this frame.
+    flush_scheduled: bool,
     /// The extra HTTP headers sent during the WebSocket handshake (client
     /// request, or server response), each `"Name: value"`.
     #[var(get = get_handshake_headers, set = set_handshake_headers)]
@@ -153,7 +155,30 @@ impl RustWebSocketPeer {
 
     fn send_bytes(&mut self, data: &[u8], text: bool) -> Error {
         let result = self.core.send(data, text);
+        if result.is_ok() {
+            self.schedule_flush();
+        }
         errors::to_godot(result, self.core.requested_url())
+    }
+
+    /// Sent messages are batched; what is still buffered at the end of this
+    /// frame (or at the next poll) is written then, in one go.
+    fn schedule_flush(&mut self) {
+        if self.flush_scheduled || !self.core.has_unflushed() {
+            return;
+        }
+        self.flush_scheduled = true;
+        let id = self.base().instance_id();
+        Callable::from_fn("RustWebSocketPeer.flush", move |_| {
+            if let Ok(mut peer) = Gd::<RustWebSocketPeer>::try_from_instance_id(id) {
+                let mut this = peer.bind_mut();
+                this.flush_scheduled = false;
+                if let Some(err) = this.core.flush() {
+                    errors::report(&err, this.core.requested_url());
+                }
+            }
+        })
+        .call_deferred(&[]);
     }
 
     fn tls_options(options: Option<Gd<TlsOptions>>) -> Result<TlsClientOptions, WsError> {
@@ -197,6 +222,7 @@ impl IPacketPeerExtension for RustWebSocketPeer {
         RustWebSocketPeer {
             core: Peer::default(),
             current: None,
+            flush_scheduled: false,
             handshake_headers: PackedStringArray::new(),
             heartbeat_interval: 0.0,
             inbound_buffer_size: 65535,
@@ -298,9 +324,9 @@ impl RustWebSocketPeer {
             return errors::to_godot(Err(err), "");
         };
         self.sync_config();
-        let result = GodotStream::from_stream(stream)
+        let result = stream::server_stream(stream)
             .map_err(WsError::InvalidParameter)
-            .and_then(|(s, tls)| self.core.accept_stream(Box::new(s), tls));
+            .and_then(|(s, tls)| self.core.accept_stream(s, tls));
         errors::to_godot(result, "")
     }
 

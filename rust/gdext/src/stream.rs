@@ -7,9 +7,27 @@ use godot::classes::stream_peer_tls::Status as TlsStatus;
 use godot::classes::{StreamPeer, StreamPeerTcp, StreamPeerTls};
 use godot::global::Error;
 use godot::prelude::*;
-use rustws_core::Stream;
+use rustws_core::{takeover, Stream};
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr};
+
+/// The stream `accept_stream` was given, as the core's [`Stream`]: the OS
+/// socket itself when it can be found (see `rustws_core::takeover`), else a
+/// [`GodotStream`]. `RUST_WEBSOCKET_NO_TAKEOVER=1` always keeps the engine's
+/// stream. Returns the stream and whether it is TLS.
+pub fn server_stream(stream: Gd<StreamPeer>) -> Result<(Box<dyn Stream>, bool), String> {
+    let (godot, tls) = GodotStream::from_stream(stream)?;
+    if !tls && std::env::var_os("RUST_WEBSOCKET_NO_TAKEOVER").is_none() {
+        let local_port = u16::try_from(godot.tcp.get_local_port()).unwrap_or(0);
+        if let Some(sock) = godot
+            .peer_addr()
+            .and_then(|peer| takeover::take_over(local_port, peer))
+        {
+            return Ok((Box::new(sock), false));
+        }
+    }
+    Ok((Box::new(godot), tls))
+}
 
 /// A Godot stream the core reads and writes through.
 pub struct GodotStream {
@@ -79,13 +97,7 @@ impl Read for GodotStream {
         if !self.ready()? {
             return Err(io::ErrorKind::WouldBlock.into());
         }
-        if self.tls.is_none() {
-            self.tcp.poll();
-            if self.tcp.get_status() != TcpStatus::CONNECTED {
-                return Ok(0);
-            }
-        }
-        let want = buf.len().min(i32::MAX as usize) as i32;
+        let want = buf.len().min(16 * 1024) as i32;
         let result = self.conn.get_partial_data(want);
         let err = result
             .get(0)
@@ -156,7 +168,9 @@ impl Stream for GodotStream {
     }
 
     fn tls_version(&self) -> Option<String> {
-        self.tls.as_ref().map(|_| "TLS by StreamPeerTLS".to_string())
+        self.tls
+            .as_ref()
+            .map(|_| "TLS by StreamPeerTLS".to_string())
     }
 }
 
