@@ -5,6 +5,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dest=${1:-$root/godot-project}
+mkdir -p "$dest"
+dest=$(cd "$dest" && pwd)
 cd "$root"
 cargo build --release -p rust-websocket >&2
 

@@ -134,6 +134,11 @@ pub struct Peer {
     peer_addr: Option<SocketAddr>,
     last_was_text: bool,
     nodelay: bool,
+    /// A message was written since the last poll/flush: further ones wait.
+    batching: bool,
+    /// Reading stopped because the inbound queue was full: frames may wait
+    /// in tungstenite's buffer even if the socket has nothing new.
+    unread_frames: bool,
 }
 
 impl Default for Peer {
@@ -164,6 +169,8 @@ impl Peer {
             peer_addr: None,
             last_was_text: false,
             nodelay: true,
+            batching: false,
+            unread_frames: false,
         }
     }
 
@@ -255,6 +262,8 @@ impl Peer {
             && self.config.heartbeat_interval.is_finite())
         .then(|| Duration::from_secs_f64(self.config.heartbeat_interval));
         self.awaiting_pong = false;
+        self.unread_frames = false;
+        self.batching = false;
         self.close_code = -1;
         self.close_reason.clear();
         self.close_received = false;
@@ -352,9 +361,11 @@ impl Peer {
         Ok(())
     }
 
-    /// Queues one message; `text` sends a text frame (the bytes must be UTF-8).
-    /// It is written to the socket at the next [`Peer::poll`] or
-    /// [`Peer::flush`], or at once when [`FLUSH_AT`] bytes are waiting.
+    /// Sends one message; `text` sends a text frame (the bytes must be UTF-8).
+    /// The first message after a [`Peer::poll`] or [`Peer::flush`] is written
+    /// to the socket at once; the ones that follow it are batched and written
+    /// together by the next `poll`/`flush`, or at once when [`FLUSH_AT`]
+    /// bytes are waiting.
     pub fn send(&mut self, data: &[u8], text: bool) -> Result<(), WsError> {
         if self.state != ReadyState::Open {
             return Err(WsError::NotOpen);
@@ -384,10 +395,12 @@ impl Peer {
         };
         io.queue_frame(&header, data);
         io.end_message();
-        if io.buffered() < FLUSH_AT {
+        if self.batching && io.buffered() < FLUSH_AT {
             // Batched: goes out at the next poll() or flush().
             return Ok(());
         }
+        // The first message since the last poll()/flush() leaves at once.
+        self.batching = true;
         match io.flush_out() {
             Ok(()) => Ok(()),
             Err(e) => Err(self.io_failure(TError::Io(e))),
@@ -403,6 +416,7 @@ impl Peer {
     /// Writes buffered outbound data to the socket now, as far as it takes it.
     /// Returns the failure that ended the connection, if one did.
     pub fn flush(&mut self) -> Option<WsError> {
+        self.batching = false;
         let Phase::Framing { io, .. } = &mut self.phase else {
             return None;
         };
@@ -472,6 +486,7 @@ impl Peer {
     /// the closing handshake. Returns the failure that ended the connection
     /// during this call, if one did.
     pub fn poll(&mut self) -> Option<WsError> {
+        self.batching = false;
         if self.state == ReadyState::Connecting {
             if let Err(e) = self.advance_handshake() {
                 self.drop_connection();
@@ -588,6 +603,8 @@ impl Peer {
                 return;
             }
         };
+        // Frames that came with the upgrade wait in tungstenite's buffer.
+        self.unread_frames = !leftover.is_empty();
         let ctx = Box::new(WebSocketContext::from_partially_read(
             leftover,
             role,
@@ -633,8 +650,15 @@ impl Peer {
                 }
             }
         }
-        // Read while there is room in the inbound queue.
-        while self.inbound.has_room(self.inbound_limit, self.queue_limit) {
+        // Read while there is room in the inbound queue. An idle socket is
+        // not read at all (unless frames may wait in tungstenite's buffer).
+        let mut reading = self.unread_frames || io.stream().may_have_input();
+        self.unread_frames = false;
+        while reading {
+            if !self.inbound.has_room(self.inbound_limit, self.queue_limit) {
+                self.unread_frames = true;
+                break;
+            }
             match ctx.read(io) {
                 Ok(Message::Text(t)) => self.inbound.push(Packet {
                     data: Bytes::from(t),
@@ -660,7 +684,7 @@ impl Peer {
                     }
                     self.state = ReadyState::Closing;
                 }
-                Err(TError::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(TError::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => reading = false,
                 Err(e) => return self.read_failure(e),
             }
         }

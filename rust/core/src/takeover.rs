@@ -71,15 +71,16 @@ mod imp {
         rc == 0 && kind == libc::SOCK_STREAM
     }
 
+    /// `local_port` 0 means unknown (the engine does not report it for
+    /// accepted connections): then only the remote address is compared.
     fn matches(fd: RawFd, local_port: u16, peer: SocketAddr) -> bool {
-        if !is_stream_socket(fd) {
-            return false;
-        }
-        let local_ok = address(fd, libc::getsockname).is_some_and(|a| a.port() == local_port);
-        local_ok
-            && address(fd, libc::getpeername).is_some_and(|a| {
-                a.port() == peer.port() && a.ip().to_canonical() == peer.ip().to_canonical()
-            })
+        let remote_ok = address(fd, libc::getpeername).is_some_and(|a| {
+            a.port() == peer.port() && a.ip().to_canonical() == peer.ip().to_canonical()
+        });
+        remote_ok
+            && is_stream_socket(fd)
+            && (local_port == 0
+                || address(fd, libc::getsockname).is_some_and(|a| a.port() == local_port))
     }
 
     fn candidates() -> Vec<RawFd> {
@@ -98,16 +99,27 @@ mod imp {
     }
 
     pub fn take_over(local_port: u16, peer: SocketAddr) -> Option<TcpStream> {
-        let last = LAST.load(Ordering::Relaxed);
-        let near = (last + 1..last + 9).filter(|fd| *fd >= 0);
-        let fd = near
-            .into_iter()
-            .find(|fd| matches(*fd, local_port, peer))
-            .or_else(|| {
-                candidates()
-                    .into_iter()
-                    .find(|fd| matches(*fd, local_port, peer))
-            })?;
+        let fd = if local_port != 0 {
+            // Local port and remote address name exactly one connection.
+            let last = LAST.load(Ordering::Relaxed);
+            (last + 1..last + 65)
+                .filter(|fd| *fd >= 0)
+                .find(|fd| matches(*fd, local_port, peer))
+                .or_else(|| {
+                    candidates()
+                        .into_iter()
+                        .find(|fd| matches(*fd, local_port, peer))
+                })?
+        } else {
+            // Only the remote address is known: take the socket only if it is
+            // the one connection from there.
+            let mut found = candidates().into_iter().filter(|fd| matches(*fd, 0, peer));
+            let fd = found.next()?;
+            if found.next().is_some() {
+                return None;
+            }
+            fd
+        };
         LAST.store(fd, Ordering::Relaxed);
         // SAFETY: F_DUPFD_CLOEXEC creates a new descriptor that we own.
         let dup = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
@@ -160,6 +172,15 @@ mod tests {
         ours.write_all(b"pong").unwrap();
         client.read_exact(&mut buf).unwrap();
         assert_eq!(&buf, b"pong");
+    }
+
+    #[test]
+    fn found_by_remote_address_alone_when_the_local_port_is_unknown() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (_accepted, from) = listener.accept().unwrap();
+        let ours = take_over(0, from).expect("found");
+        assert_eq!(ours.peer_addr().unwrap(), client.local_addr().unwrap());
     }
 
     #[test]

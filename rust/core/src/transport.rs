@@ -23,6 +23,13 @@ pub trait Stream: Read + Write {
     /// Turns Nagle's algorithm off (`true`) or on.
     fn set_nodelay(&mut self, _enabled: bool) {}
 
+    /// `false` only when a read would certainly find nothing new (no data, no
+    /// end of stream, no error); `true` when unsure. Lets an idle peer skip
+    /// the framing machinery.
+    fn may_have_input(&self) -> bool {
+        true
+    }
+
     /// The TLS version in use ("TLSv1.3"...), `None` for plain streams.
     fn tls_version(&self) -> Option<String> {
         None
@@ -32,6 +39,11 @@ pub trait Stream: Read + Write {
 impl Stream for TcpStream {
     fn peer_addr(&self) -> Option<SocketAddr> {
         TcpStream::peer_addr(self).ok()
+    }
+
+    fn may_have_input(&self) -> bool {
+        let mut probe = [0u8; 1];
+        !matches!(self.peek(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
     }
 
     fn set_nodelay(&mut self, enabled: bool) {

@@ -25,6 +25,10 @@ pub fn server_stream(stream: Gd<StreamPeer>) -> Result<(Box<dyn Stream>, bool), 
         {
             return Ok((Box::new(sock), false));
         }
+        log::debug!(
+            "reading through StreamPeerTCP: no socket from {:?} on local port {local_port}",
+            godot.peer_addr()
+        );
     }
     Ok((Box::new(godot), tls))
 }
