@@ -70,3 +70,15 @@ func test_chat_demo_relays_to_everyone(t) -> void:
 	scene.clients[1].close(1000, "bye")
 	await t.until(func(): return scene.logs[0].has("* Bob left"), [], "Bob's leave announced", 10.0)
 	scene.queue_free()
+
+
+func test_main_menu_lists_every_demo(t) -> void:
+	var scene := _start(t, "res://main.tscn", {})
+	await t.root.get_tree().process_frame
+	var buttons := scene.find_children("*", "Button", true, false)
+	var names := buttons.map(func(b): return b.text)
+	t.eq(names, ["Client", "Server", "Client + server", "Chat"], "one button per demo")
+	for demo in scene.DEMOS:
+		t.check(ResourceLoader.exists(demo[1]), demo[1] + " exists")
+	t.check(not scene.find_children("*", "Label", true, false).any(func(l): return l.text.contains("not loaded")), "the extension is loaded")
+	scene.queue_free()

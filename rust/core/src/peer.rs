@@ -54,6 +54,11 @@ pub struct PeerConfig {
     pub max_queued_packets: usize,
     /// Seconds between automatic pings (0: none).
     pub heartbeat_interval: f64,
+    /// Longest time from `connect_to_url`/`accept_stream` to an open link
+    /// (name lookup, connect, TLS and the upgrade); a peer that takes longer
+    /// (for example a client that opens TCP and never sends its upgrade) is
+    /// dropped.
+    pub handshake_timeout: Duration,
 }
 
 impl Default for PeerConfig {
@@ -65,6 +70,7 @@ impl Default for PeerConfig {
             outbound_buffer_size: 65535,
             max_queued_packets: 4096,
             heartbeat_interval: 0.0,
+            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
         }
     }
 }
@@ -76,6 +82,9 @@ pub fn is_sendable_close_code(code: i32) -> bool {
 
 /// Longest close reason, in bytes, that fits a control frame.
 pub const MAX_CLOSE_REASON: usize = 123;
+
+/// Default for [`PeerConfig::handshake_timeout`].
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Sent data is written to the socket at the next poll()/flush(), or at
 /// once when this much is waiting: many small messages leave in one write.
@@ -125,6 +134,8 @@ pub struct Peer {
     queue_limit: usize,
     heartbeat: Option<Duration>,
     last_ping: Instant,
+    /// When the current connect/accept started.
+    started: Instant,
     awaiting_pong: bool,
     close_code: i32,
     close_reason: String,
@@ -160,6 +171,7 @@ impl Peer {
             queue_limit: 0,
             heartbeat: None,
             last_ping: Instant::now(),
+            started: Instant::now(),
             awaiting_pong: false,
             close_code: -1,
             close_reason: String::new(),
@@ -252,6 +264,7 @@ impl Peer {
 
     /// Forgets the previous connection and captures the settings.
     fn reset(&mut self) {
+        self.started = Instant::now();
         self.phase = Phase::Idle;
         self.state = ReadyState::Closed;
         self.inbound.clear();
@@ -508,6 +521,12 @@ impl Peer {
     }
 
     fn advance_handshake(&mut self) -> Result<(), WsError> {
+        if self.started.elapsed() > self.config.handshake_timeout {
+            return Err(WsError::Handshake(format!(
+                "the connection was not open after {:.1} s; dropped",
+                self.config.handshake_timeout.as_secs_f64()
+            )));
+        }
         if let Phase::Dialing {
             connector,
             url,
