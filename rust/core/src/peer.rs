@@ -93,9 +93,10 @@ pub const FLUSH_AT: usize = 64 * 1024;
 /// Read chunk for the upgrade head.
 const HEAD_CHUNK: usize = 1024;
 
-/// tungstenite's read buffer: small enough for many idle peers, large enough
-/// for bulk transfers.
-const READ_BUFFER: usize = 16 * 1024;
+/// tungstenite's read chunk: large enough for bulk transfers (fewer reads
+/// per MiB). An idle peer never touches it (its socket is not read until it
+/// has input), so it costs address space, not resident memory.
+const READ_BUFFER: usize = 64 * 1024;
 
 /// Where the connection is.
 enum Phase {
