@@ -93,10 +93,11 @@ pub const FLUSH_AT: usize = 64 * 1024;
 /// Read chunk for the upgrade head.
 const HEAD_CHUNK: usize = 1024;
 
-/// tungstenite's read chunk: large enough for bulk transfers (fewer reads
-/// per MiB). An idle peer never touches it (its socket is not read until it
-/// has input), so it costs address space, not resident memory.
-const READ_BUFFER: usize = 64 * 1024;
+/// Bounds of tungstenite's read chunk, which is a quarter of
+/// `inbound_buffer_size` in between: 16 KiB by default, 64 KiB for peers
+/// raised for large messages (fewer reads per MiB). An idle peer never
+/// touches it (its socket is not read until it has input).
+const READ_BUFFER: (usize, usize) = (4 * 1024, 64 * 1024);
 
 /// Where the connection is.
 enum Phase {
@@ -515,7 +516,7 @@ impl Peer {
 
     fn ws_config(&self) -> WebSocketConfig {
         WebSocketConfig::default()
-            .read_buffer_size(READ_BUFFER.min(self.inbound_limit.max(4096)))
+            .read_buffer_size((self.inbound_limit / 4).clamp(READ_BUFFER.0, READ_BUFFER.1))
             .write_buffer_size(0)
             .max_message_size(Some(self.inbound_limit))
             .max_frame_size(Some(self.inbound_limit))
