@@ -13,16 +13,8 @@ if [ -z "$chromium" ]; then
   echo "SKIPPED: browser test (no chromium; apt-get install chromium)"
   exit 0
 fi
-cp "$here/../load/load_server.gd" "$project/load_server.gd"
-out=$(mktemp)
-"$godot" --headless --path "$project" --script res://load_server.gd -- 1 60 > "$out" 2>&1 &
-server=$!
-port=""
-for _ in $(seq 200); do
-  port=$(sed -n 's/^PORT \([0-9]*\)$/\1/p' "$out")
-  [ -n "$port" ] && break
-  sleep 0.1
-done
+. "$here/../load/godot_server.sh"
+start_echo_server "$project" "$godot" 1 60 || { echo "browser: 0 passed, 1 failed"; exit 1; }
 python3 -m http.server 0 --bind 127.0.0.1 --directory "$here" > "$out.http" 2>&1 &
 http=$!
 http_port=""

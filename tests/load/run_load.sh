@@ -11,17 +11,8 @@ links=${3:-1000}
 seconds=${4:-5}
 here=$(cd "$(dirname "$0")" && pwd)
 ulimit -n 16384 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-cp "$here/load_server.gd" "$project/load_server.gd"
-out=$(mktemp)
-"$godot" --headless --path "$project" --script res://load_server.gd -- "$links" 180 > "$out" 2>&1 &
-server=$!
-port=""
-for _ in $(seq 200); do
-  port=$(sed -n 's/^PORT \([0-9]*\)$/\1/p' "$out")
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-if [ -z "$port" ]; then cat "$out"; kill $server 2>/dev/null; exit 1; fi
+. "$here/godot_server.sh"
+start_echo_server "$project" "$godot" "$links" 180 || exit 1
 status=0
 python3 "$here/load_client.py" "$port" "$links" "$seconds" || status=1
 wait $server || status=1

@@ -281,12 +281,18 @@ fn client_that_never_sends_the_upgrade_is_dropped_after_the_handshake_timeout() 
     let silent = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
     let (sock, _) = listener.accept().unwrap();
     sock.set_nonblocking(true).unwrap();
-    let config = PeerConfig { handshake_timeout: Duration::from_millis(200), ..PeerConfig::default() };
+    let config = PeerConfig {
+        handshake_timeout: Duration::from_millis(200),
+        ..PeerConfig::default()
+    };
     let mut peer = Peer::new(config);
     let stream: Box<dyn Stream> = Box::new(sock);
     peer.accept_stream(stream, false).unwrap();
     let errors = wait_closed(&mut peer);
-    assert!(matches!(errors.as_slice(), [WsError::Handshake(why)] if why.contains("not open after 0.2 s")), "{errors:?}");
+    assert!(
+        matches!(errors.as_slice(), [WsError::Handshake(why)] if why.contains("not open after 0.2 s")),
+        "{errors:?}"
+    );
     assert_eq!(peer.close_code(), -1);
     drop(silent);
 }

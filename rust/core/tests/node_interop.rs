@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use rustws_core::{Peer, PeerConfig, ReadyState, Stream, TlsClientOptions, WsError};
+use rustws_core::{Peer, PeerConfig, TlsClientOptions, WsError};
 use std::net::TcpListener;
 
 #[test]
@@ -109,28 +109,13 @@ fn node_client_against_our_server() {
             "node leaves",
         ],
     );
-    let (sock, _) = listener.accept().unwrap();
-    sock.set_nonblocking(true).unwrap();
-    let config = PeerConfig {
-        supported_protocols: vec!["y".into()],
-        inbound_buffer_size: 1 << 20,
-        outbound_buffer_size: 1 << 20,
-        ..PeerConfig::default()
-    };
-    let mut server = Peer::new(config);
-    let stream: Box<dyn Stream> = Box::new(sock);
-    server.accept_stream(stream, false).unwrap();
-    wait_open(&mut server);
+    let mut server = accept_one(&listener, server_config("y"));
     assert_eq!(
         server.requested_url(),
         format!("ws://127.0.0.1:{port}/from-node")
     );
-    let errors = poll_until(&mut server, "the client's close", |p| {
-        while let Some(packet) = p.pop_packet() {
-            p.send(&packet.data, packet.text).unwrap();
-        }
-        p.ready_state() == ReadyState::Closed
-    });
+    let (echoed, errors) = echo_until_closed(&mut server);
+    assert_eq!(echoed, 3);
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(
         (server.close_code(), server.close_reason()),

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use rustws_core::{Peer, PeerConfig, ReadyState, Stream, TlsClientOptions, WsError};
+use rustws_core::{Peer, PeerConfig, ReadyState, TlsClientOptions, WsError};
 use std::net::TcpListener;
 
 fn client(config: PeerConfig, url: &str, tls: TlsClientOptions) -> Peer {
@@ -288,32 +288,14 @@ fn python_client_against_our_server() {
         "--close-reason",
         "see you",
     ]);
-    let (sock, _) = listener.accept().unwrap();
-    sock.set_nonblocking(true).unwrap();
-    let config = PeerConfig {
-        supported_protocols: vec!["v1".into()],
-        inbound_buffer_size: 1 << 20,
-        outbound_buffer_size: 1 << 20,
-        ..PeerConfig::default()
-    };
-    let mut server = Peer::new(config);
-    let stream: Box<dyn Stream> = Box::new(sock);
-    server.accept_stream(stream, false).unwrap();
-    wait_open(&mut server);
+    let mut server = accept_one(&listener, server_config("v1"));
     assert_eq!(
         server.requested_url(),
         format!("ws://127.0.0.1:{port}/lobby?room=1")
     );
     assert_eq!(server.selected_protocol(), "v1");
     assert_eq!(client.line(), r#"{"protocol": "v1"}"#);
-    let mut echoed = 0;
-    let errors = poll_until(&mut server, "the client's close", |p| {
-        while let Some(packet) = p.pop_packet() {
-            p.send(&packet.data, packet.text).unwrap();
-            echoed += 1;
-        }
-        p.ready_state() == ReadyState::Closed
-    });
+    let (echoed, errors) = echo_until_closed(&mut server);
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(echoed, 3);
     assert_eq!(

@@ -3,8 +3,9 @@
 
 #![allow(dead_code)]
 
-use rustws_core::{Peer, ReadyState, WsError};
+use rustws_core::{Peer, PeerConfig, ReadyState, Stream, WsError};
 use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
@@ -63,6 +64,43 @@ pub fn wait_closed(peer: &mut Peer) -> Vec<WsError> {
     poll_until(peer, "STATE_CLOSED", |p| {
         p.ready_state() == ReadyState::Closed
     })
+}
+
+/// Our server side: accepts one connection on `listener` with `config` and
+/// polls it open.
+pub fn accept_one(listener: &TcpListener, config: PeerConfig) -> Peer {
+    let (sock, _) = listener.accept().expect("accept");
+    sock.set_nonblocking(true).expect("non-blocking");
+    let mut server = Peer::new(config);
+    let stream: Box<dyn Stream> = Box::new(sock);
+    server.accept_stream(stream, false).expect("accept_stream");
+    wait_open(&mut server);
+    server
+}
+
+/// Echoes every message back until the peer is closed; returns how many
+/// were echoed and the errors `poll` reported.
+pub fn echo_until_closed(server: &mut Peer) -> (usize, Vec<WsError>) {
+    let mut echoed = 0;
+    let errors = poll_until(server, "the close", |p| {
+        while let Some(packet) = p.pop_packet() {
+            p.send(&packet.data, packet.text).expect("echo");
+            echoed += 1;
+        }
+        p.ready_state() == ReadyState::Closed
+    });
+    (echoed, errors)
+}
+
+/// Limits raised to 1 MiB and one accepted sub-protocol, for the servers
+/// the external clients talk to.
+pub fn server_config(protocol: &str) -> PeerConfig {
+    PeerConfig {
+        supported_protocols: vec![protocol.into()],
+        inbound_buffer_size: 1 << 20,
+        outbound_buffer_size: 1 << 20,
+        ..PeerConfig::default()
+    }
 }
 
 /// Which independent implementation plays the other end.
