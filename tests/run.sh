@@ -48,6 +48,9 @@ timeout 600 "$godot" --headless --path "$demo" --script res://tests/runner.gd ||
 echo "== Load: 1000 concurrent links from Python websockets to one Godot process"
 timeout 600 bash "$root/tests/load/run_load.sh" "$project" "$godot" 1000 5 || status=1
 
+echo "== Python and Node clients against a Godot server"
+timeout 300 bash "$root/tests/peers/run_against_godot.sh" "$project" "$godot" || status=1
+
 echo "== Browser: headless Chromium's WebSocket against a Godot server"
 timeout 300 bash "$root/tests/browser/run_browser.sh" "$project" "$godot" || status=1
 exit $status

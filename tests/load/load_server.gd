@@ -14,6 +14,7 @@ var rss_idle := 0
 var rss_peak := 0
 var rss_base := 0
 var max_open := 0
+var accepted := 0
 var messages := 0
 var closes := {}
 
@@ -43,6 +44,7 @@ func _process(_delta: float) -> bool:
 		var p := RustWebSocketPeer.new()
 		p.accept_stream(tcp.take_connection())
 		peers.append(p)
+		accepted += 1
 	var open := 0
 	var still := []
 	for p in peers:
@@ -65,10 +67,10 @@ func _process(_delta: float) -> bool:
 		if open == expected:
 			rss_idle = _rss_kib()
 	rss_peak = max(rss_peak, _rss_kib())
-	var done := max_open >= expected and peers.is_empty()
+	var done := accepted >= expected and peers.is_empty()
 	if done or Time.get_ticks_msec() - started > limit_ms:
 		var per_link := (rss_idle - rss_base) / float(max(max_open, 1)) if rss_idle > 0 else -1.0
-		print(JSON.stringify({"max_open": max_open, "messages": messages, "closes": closes,
+		print(JSON.stringify({"accepted": accepted, "max_open": max_open, "messages": messages, "closes": closes,
 			"rss_base_kib": rss_base, "rss_peak_kib": rss_peak, "kib_per_link": per_link, "timed_out": not done}))
 		quit(0 if done else 1)
 	return false

@@ -296,3 +296,35 @@ fn client_that_never_sends_the_upgrade_is_dropped_after_the_handshake_timeout() 
     assert_eq!(peer.close_code(), -1);
     drop(silent);
 }
+
+#[test]
+fn reserved_opcodes_are_1002() {
+    expect_protocol_close(&masked(0x83, b"x"), 1002); // reserved data opcode 3
+    expect_protocol_close(&masked(0x8b, b""), 1002); // reserved control opcode 11
+}
+
+#[test]
+fn empty_messages_and_unsolicited_pongs() {
+    let (mut peer, mut raw) = open_server();
+    raw.write_all(&masked(0x8a, b"unasked")).unwrap(); // pong nobody asked for
+    raw.write_all(&masked(0x81, b"")).unwrap();
+    raw.write_all(&masked(0x82, b"")).unwrap();
+    let text = next_packet(&mut peer);
+    assert!(text.text && text.data.is_empty());
+    let binary = next_packet(&mut peer);
+    assert!(!binary.text && binary.data.is_empty());
+    assert_eq!(peer.ready_state(), ReadyState::Open);
+}
+
+#[test]
+fn invalid_close_code_is_answered_with_1002_and_bad_close_reason_with_1007() {
+    let mut payload = 999u16.to_be_bytes().to_vec();
+    payload.extend_from_slice(b"bad code");
+    let (mut peer, mut raw) = open_server();
+    raw.write_all(&masked(0x88, &payload)).unwrap();
+    wait_closed(&mut peer);
+    assert_eq!(read_close_code(&mut raw), 1002);
+    let mut payload = 1000u16.to_be_bytes().to_vec();
+    payload.extend_from_slice(&[0xc3, 0x28]);
+    expect_protocol_close(&masked(0x88, &payload), 1007);
+}
