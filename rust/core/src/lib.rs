@@ -12,6 +12,7 @@ pub mod fuzz_support;
 pub mod handshake;
 pub mod peer;
 pub mod queue;
+pub mod readiness;
 pub mod takeover;
 pub mod tls;
 pub mod transport;
@@ -19,6 +20,7 @@ pub mod url;
 
 pub use error::{ErrorKind, WsError};
 pub use peer::{Packet, Peer, PeerConfig, ReadyState};
+pub use readiness::Socket;
 pub use tls::TlsClientOptions;
 pub use transport::Stream;
 pub use tungstenite::Bytes;

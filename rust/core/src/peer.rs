@@ -10,6 +10,7 @@ use crate::error::WsError;
 use crate::handshake::{self, MAX_HEAD_SIZE};
 pub use crate::queue::Packet;
 use crate::queue::PacketQueue;
+use crate::readiness::Socket;
 use crate::tls::{TlsClientOptions, TlsFailure, TlsStream};
 use crate::transport::{is_disconnect, Connector, Io, Stream};
 use crate::url::WsUrl;
@@ -546,7 +547,7 @@ impl Peer {
                     let (config, name) = opts.client_config(&url.host)?;
                     Box::new(TlsStream::new(Arc::clone(&config), name, sock)?)
                 }
-                None => Box::new(sock),
+                None => Box::new(Socket::new(sock)),
             };
             stream.set_nodelay(self.nodelay);
             self.peer_addr = stream.peer_addr();

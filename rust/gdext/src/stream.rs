@@ -7,7 +7,7 @@ use godot::classes::stream_peer_tls::Status as TlsStatus;
 use godot::classes::{StreamPeer, StreamPeerTcp, StreamPeerTls};
 use godot::global::Error;
 use godot::prelude::*;
-use rustws_core::{takeover, Stream};
+use rustws_core::{takeover, Socket, Stream};
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr};
 
@@ -23,7 +23,7 @@ pub fn server_stream(stream: Gd<StreamPeer>) -> Result<(Box<dyn Stream>, bool), 
             .peer_addr()
             .and_then(|peer| takeover::take_over(local_port, peer))
         {
-            return Ok((Box::new(sock), false));
+            return Ok((Box::new(Socket::new(sock)), false));
         }
         log::debug!(
             "reading through StreamPeerTCP: no socket from {:?} on local port {local_port}",

@@ -1,0 +1,284 @@
+//! Cheap idle checks for many sockets: a [`Socket`] that has seen no input
+//! for a while stops asking the kernel on every poll and instead reads a flag
+//! that one shared epoll set (Linux) refreshes at most every
+//! [`REFRESH_EVERY`]. A busy socket keeps asking directly (a `peek`), so
+//! latency is unchanged; an idle one costs a few nanoseconds per poll.
+
+use crate::transport::Stream;
+use std::cell::Cell;
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+/// A socket with no input for this long uses the shared readiness set.
+pub const IDLE_AFTER: Duration = Duration::from_millis(50);
+/// The shared set is asked at most this often.
+pub const REFRESH_EVERY: Duration = Duration::from_micros(100);
+/// An idle socket still asks the kernel itself this often, so no missed
+/// readiness event can stall it for longer.
+pub const RECHECK_EVERY: Duration = Duration::from_millis(250);
+
+/// A TCP socket that knows when it is idle.
+pub struct Socket {
+    // Declared first so it leaves the set before the socket closes.
+    watch: Option<imp::Registration>,
+    sock: TcpStream,
+    last_input: Cell<Instant>,
+    last_direct_check: Cell<Instant>,
+}
+
+impl Socket {
+    /// Wraps a connected, non-blocking socket.
+    pub fn new(sock: TcpStream) -> Socket {
+        let watch = imp::Registration::new(&sock);
+        Socket {
+            watch,
+            sock,
+            last_input: Cell::new(Instant::now()),
+            last_direct_check: Cell::new(Instant::now()),
+        }
+    }
+}
+
+impl Read for Socket {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let result = self.sock.read(buf);
+        match &result {
+            Ok(n) if *n > 0 => self.last_input.set(Instant::now()),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                if let Some(w) = &self.watch {
+                    w.clear();
+                }
+            }
+            _ => {}
+        }
+        result
+    }
+}
+
+impl Write for Socket {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.sock.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Stream for Socket {
+    fn peer_addr(&self) -> Option<SocketAddr> {
+        self.sock.peer_addr().ok()
+    }
+
+    fn set_nodelay(&mut self, enabled: bool) {
+        let _ = self.sock.set_nodelay(enabled);
+    }
+
+    fn may_have_input(&self) -> bool {
+        if let Some(w) = &self.watch {
+            let idle = self.last_input.get().elapsed() >= IDLE_AFTER;
+            if idle && self.last_direct_check.get().elapsed() < RECHECK_EVERY {
+                return w.readable();
+            }
+        }
+        self.last_direct_check.set(Instant::now());
+        Stream::may_have_input(&self.sock)
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod imp {
+    use super::REFRESH_EVERY;
+    use std::cell::{Cell, RefCell};
+    use std::net::TcpStream;
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+    use std::rc::Rc;
+    use std::time::Instant;
+
+    /// One epoll set per thread (peers live on the thread that polls them).
+    struct Set {
+        epfd: OwnedFd,
+        flags: Vec<Option<Rc<Cell<bool>>>>,
+        free: Vec<usize>,
+        last_wait: Instant,
+    }
+
+    thread_local! {
+        static SET: RefCell<Option<Set>> = const { RefCell::new(None) };
+    }
+
+    impl Set {
+        fn refresh(&mut self) {
+            self.last_wait = Instant::now();
+            // SAFETY: zeroed epoll_event is a valid value.
+            let mut events: [libc::epoll_event; 256] = unsafe { std::mem::zeroed() };
+            loop {
+                // SAFETY: `events` has room for 256 entries; timeout 0 never blocks.
+                let n =
+                    unsafe { libc::epoll_wait(self.epfd.as_raw_fd(), events.as_mut_ptr(), 256, 0) };
+                if n <= 0 {
+                    return;
+                }
+                for e in &events[..n as usize] {
+                    if let Some(Some(flag)) = self.flags.get(e.u64 as usize) {
+                        flag.set(true);
+                    }
+                }
+                if n < 256 {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// A socket's place in the set.
+    pub struct Registration {
+        fd: RawFd,
+        token: usize,
+        flag: Rc<Cell<bool>>,
+    }
+
+    impl Registration {
+        pub fn new(sock: &TcpStream) -> Option<Registration> {
+            SET.with(|cell| {
+                let mut slot = cell.borrow_mut();
+                if slot.is_none() {
+                    // SAFETY: plain syscall; the result is checked.
+                    let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+                    if fd < 0 {
+                        return None;
+                    }
+                    // SAFETY: `fd` is a new descriptor we own.
+                    let epfd = unsafe { OwnedFd::from_raw_fd(fd) };
+                    *slot = Some(Set {
+                        epfd,
+                        flags: Vec::new(),
+                        free: Vec::new(),
+                        last_wait: Instant::now(),
+                    });
+                }
+                let set = slot.as_mut()?;
+                let token = set.free.pop().unwrap_or(set.flags.len());
+                let flag = Rc::new(Cell::new(true));
+                let mut event = libc::epoll_event {
+                    events: (libc::EPOLLIN | libc::EPOLLRDHUP) as u32,
+                    u64: token as u64,
+                };
+                let fd = sock.as_raw_fd();
+                // SAFETY: valid epoll fd, valid socket fd, event initialised.
+                if unsafe {
+                    libc::epoll_ctl(set.epfd.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut event)
+                } != 0
+                {
+                    set.free.push(token);
+                    return None;
+                }
+                if token == set.flags.len() {
+                    set.flags.push(Some(flag.clone()));
+                } else {
+                    set.flags[token] = Some(flag.clone());
+                }
+                Some(Registration { fd, token, flag })
+            })
+        }
+
+        /// Whether the socket may have input, per the shared set.
+        pub fn readable(&self) -> bool {
+            if !self.flag.get() {
+                SET.with(|cell| {
+                    if let Some(set) = cell.borrow_mut().as_mut() {
+                        if set.last_wait.elapsed() >= REFRESH_EVERY {
+                            set.refresh();
+                        }
+                    }
+                });
+            }
+            self.flag.get()
+        }
+
+        /// The socket was read dry.
+        pub fn clear(&self) {
+            self.flag.set(false);
+        }
+    }
+
+    impl Drop for Registration {
+        fn drop(&mut self) {
+            let _ = SET.try_with(|cell| {
+                if let Some(set) = cell.borrow_mut().as_mut() {
+                    // SAFETY: removing a descriptor we added; errors are harmless.
+                    unsafe {
+                        libc::epoll_ctl(
+                            set.epfd.as_raw_fd(),
+                            libc::EPOLL_CTL_DEL,
+                            self.fd,
+                            std::ptr::null_mut(),
+                        )
+                    };
+                    set.flags[self.token] = None;
+                    set.free.push(self.token);
+                }
+            });
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod imp {
+    use std::net::TcpStream;
+
+    /// No shared set here: sockets always ask the kernel directly.
+    pub struct Registration;
+
+    impl Registration {
+        pub fn new(_sock: &TcpStream) -> Option<Registration> {
+            None
+        }
+        pub fn readable(&self) -> bool {
+            true
+        }
+        pub fn clear(&self) {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    #[test]
+    fn idle_socket_notices_input_through_the_shared_set() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (sock, _) = listener.accept().unwrap();
+        sock.set_nonblocking(true).unwrap();
+        let mut ours = Socket::new(sock);
+        let mut buf = [0u8; 16];
+        assert!(matches!(ours.read(&mut buf), Err(e) if e.kind() == io::ErrorKind::WouldBlock));
+        std::thread::sleep(IDLE_AFTER + Duration::from_millis(5));
+        std::thread::sleep(REFRESH_EVERY);
+        assert!(!ours.may_have_input(), "idle and empty");
+        client.write_all(b"hi").unwrap();
+        let start = Instant::now();
+        while !ours.may_have_input() {
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "input never noticed"
+            );
+            std::thread::sleep(REFRESH_EVERY);
+        }
+        assert_eq!(ours.read(&mut buf).unwrap(), 2);
+        drop(client);
+        std::thread::sleep(IDLE_AFTER + REFRESH_EVERY * 2);
+        let start = Instant::now();
+        while !ours.may_have_input() {
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "hang-up never noticed"
+            );
+            std::thread::sleep(REFRESH_EVERY);
+        }
+        assert_eq!(ours.read(&mut buf).unwrap(), 0);
+    }
+}
