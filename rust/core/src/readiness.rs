@@ -102,6 +102,7 @@ mod imp {
         flags: Vec<Option<Rc<Cell<bool>>>>,
         free: Vec<usize>,
         last_wait: Instant,
+        events: Vec<libc::epoll_event>,
     }
 
     thread_local! {
@@ -109,24 +110,23 @@ mod imp {
     }
 
     impl Set {
+        /// One `epoll_wait` with room for every registered socket (ready
+        /// sockets stay ready until read, so looping could never end).
         fn refresh(&mut self) {
             self.last_wait = Instant::now();
-            // SAFETY: zeroed epoll_event is a valid value.
-            let mut events: [libc::epoll_event; 256] = unsafe { std::mem::zeroed() };
-            loop {
-                // SAFETY: `events` has room for 256 entries; timeout 0 never blocks.
-                let n =
-                    unsafe { libc::epoll_wait(self.epfd.as_raw_fd(), events.as_mut_ptr(), 256, 0) };
-                if n <= 0 {
-                    return;
-                }
-                for e in &events[..n as usize] {
-                    if let Some(Some(flag)) = self.flags.get(e.u64 as usize) {
-                        flag.set(true);
-                    }
-                }
-                if n < 256 {
-                    return;
+            let room = self.flags.len().max(64);
+            if self.events.len() < room {
+                // SAFETY: zeroed epoll_event is a valid value.
+                self.events.resize(room, unsafe { std::mem::zeroed() });
+            }
+            let max = i32::try_from(self.events.len()).unwrap_or(i32::MAX);
+            // SAFETY: `events` has room for `max` entries; timeout 0 never blocks.
+            let n = unsafe {
+                libc::epoll_wait(self.epfd.as_raw_fd(), self.events.as_mut_ptr(), max, 0)
+            };
+            for e in self.events.iter().take(usize::try_from(n).unwrap_or(0)) {
+                if let Some(Some(flag)) = self.flags.get(e.u64 as usize) {
+                    flag.set(true);
                 }
             }
         }
@@ -156,6 +156,7 @@ mod imp {
                         flags: Vec::new(),
                         free: Vec::new(),
                         last_wait: Instant::now(),
+                        events: Vec::new(),
                     });
                 }
                 let set = slot.as_mut()?;
@@ -280,5 +281,37 @@ mod tests {
             std::thread::sleep(REFRESH_EVERY);
         }
         assert_eq!(ours.read(&mut buf).unwrap(), 0);
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod many_ready {
+    use super::*;
+    use std::net::TcpListener;
+
+    /// Far more ready sockets than one epoll_wait batch used to hold: the
+    /// refresh must return (it once looped forever) and see all of them.
+    #[test]
+    fn hundreds_of_ready_idle_sockets() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut pairs = Vec::new();
+        for _ in 0..300 {
+            let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+            let (sock, _) = listener.accept().unwrap();
+            sock.set_nonblocking(true).unwrap();
+            let mut ours = Socket::new(sock);
+            let mut buf = [0u8; 4];
+            let _ = ours.read(&mut buf); // read dry: flag cleared
+            client.write_all(b"x").unwrap();
+            pairs.push((client, ours));
+        }
+        std::thread::sleep(IDLE_AFTER + REFRESH_EVERY * 2);
+        let start = Instant::now();
+        let seen = pairs
+            .iter()
+            .filter(|(_, ours)| ours.may_have_input())
+            .count();
+        assert!(start.elapsed() < Duration::from_secs(2));
+        assert_eq!(seen, 300);
     }
 }
