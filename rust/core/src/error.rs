@@ -17,8 +17,6 @@ pub enum ErrorKind {
     OutOfMemory,
     /// `ERR_INVALID_DATA`
     InvalidData,
-    /// `ERR_UNAVAILABLE`
-    Unavailable,
     /// `ERR_CANT_CONNECT`
     CantConnect,
     /// `ERR_CONNECTION_ERROR`

@@ -70,6 +70,22 @@ pub struct Outcome {
     pub close_code: i32,
 }
 
+/// Polls up to 64 times (until closed), collecting what arrives.
+fn drive(peer: &mut Peer) -> Outcome {
+    let mut out = Outcome::default();
+    for _ in 0..64 {
+        let _ = peer.poll();
+        while let Some(p) = peer.pop_packet() {
+            out.packets.push(p.data.to_vec());
+        }
+        out.opened |= peer.ready_state() == ReadyState::Open || !out.packets.is_empty();
+        if peer.ready_state() == ReadyState::Closed {
+            break;
+        }
+    }
+    out
+}
+
 /// Server side: `data[0]` picks the read chunk size and whether the stream
 /// ends; the rest is the client's upgrade request and frames.
 pub fn server_upgrade(data: &[u8]) -> Outcome {
@@ -87,14 +103,7 @@ pub fn server_upgrade(data: &[u8]) -> Outcome {
     if peer.accept_stream(Box::new(stream), false).is_err() {
         return Outcome::default();
     }
-    let mut out = Outcome::default();
-    for _ in 0..64 {
-        let _ = peer.poll();
-        while let Some(p) = peer.pop_packet() {
-            out.packets.push(p.data.to_vec());
-        }
-        out.opened |= peer.ready_state() == ReadyState::Open || !out.packets.is_empty();
-    }
+    let mut out = drive(&mut peer);
     let _ = peer.send(b"reply", true);
     peer.close(1000, "bye");
     let _ = peer.poll();
@@ -132,17 +141,7 @@ pub fn client_frames(data: &[u8]) -> Outcome {
     let head = format!("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n");
     input.borrow_mut().extend_from_slice(head.as_bytes());
     input.borrow_mut().extend_from_slice(frames);
-    let mut out = Outcome::default();
-    for _ in 0..64 {
-        let _ = peer.poll();
-        while let Some(p) = peer.pop_packet() {
-            out.packets.push(p.data.to_vec());
-        }
-        out.opened |= peer.ready_state() == ReadyState::Open || !out.packets.is_empty();
-        if peer.ready_state() == ReadyState::Closed {
-            break;
-        }
-    }
+    let mut out = drive(&mut peer);
     let _ = peer.send(b"x", false);
     peer.close(4000, "done");
     let _ = peer.poll();

@@ -12,7 +12,6 @@ pub fn code(err: &WsError) -> Error {
         ErrorKind::Failed => Error::FAILED,
         ErrorKind::OutOfMemory => Error::ERR_OUT_OF_MEMORY,
         ErrorKind::InvalidData => Error::ERR_INVALID_DATA,
-        ErrorKind::Unavailable => Error::ERR_UNAVAILABLE,
         ErrorKind::CantConnect => Error::ERR_CANT_CONNECT,
         ErrorKind::ConnectionError => Error::ERR_CONNECTION_ERROR,
     }

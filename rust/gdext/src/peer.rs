@@ -517,7 +517,6 @@ impl RustWebSocketPeer {
             return;
         }
         self.heartbeat_interval = interval;
-        self.core.config.heartbeat_interval = interval;
     }
 
     /// Returns [member heartbeat_interval].

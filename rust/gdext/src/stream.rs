@@ -96,17 +96,23 @@ impl GodotStream {
     }
 }
 
+/// Splits the `[error, value]` array that `get_partial_data` and
+/// `put_partial_data` return; a malformed answer counts as `FAILED`.
+fn status_and<T: FromGodot>(result: &VarArray) -> (i64, Option<T>) {
+    let err = result
+        .get(0)
+        .and_then(|v| v.try_to::<i64>().ok())
+        .unwrap_or(Error::FAILED.ord() as i64);
+    (err, result.get(1).and_then(|v| v.try_to::<T>().ok()))
+}
+
 impl Read for GodotStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if !self.ready()? {
             return Err(io::ErrorKind::WouldBlock.into());
         }
         let want = buf.len().min(16 * 1024) as i32;
-        let result = self.conn.get_partial_data(want);
-        let err = result
-            .get(0)
-            .and_then(|v| v.try_to::<i64>().ok())
-            .unwrap_or(Error::FAILED.ord() as i64);
+        let (err, data) = status_and::<PackedByteArray>(&self.conn.get_partial_data(want));
         if err == Error::ERR_FILE_EOF.ord() as i64 {
             return Ok(0);
         }
@@ -116,10 +122,7 @@ impl Read for GodotStream {
                 format!("StreamPeer read error {err}"),
             ));
         }
-        let data = result
-            .get(1)
-            .and_then(|v| v.try_to::<PackedByteArray>().ok())
-            .unwrap_or_default();
+        let data = data.unwrap_or_default();
         let n = data.len().min(buf.len());
         if n == 0 {
             return Err(io::ErrorKind::WouldBlock.into());
@@ -134,21 +137,15 @@ impl Write for GodotStream {
         if !self.ready()? {
             return Err(io::ErrorKind::WouldBlock.into());
         }
-        let result = self.conn.put_partial_data(&PackedByteArray::from(buf));
-        let err = result
-            .get(0)
-            .and_then(|v| v.try_to::<i64>().ok())
-            .unwrap_or(Error::FAILED.ord() as i64);
+        let (err, sent) =
+            status_and::<i64>(&self.conn.put_partial_data(&PackedByteArray::from(buf)));
         if err != Error::OK.ord() as i64 {
             return Err(io::Error::new(
                 io::ErrorKind::BrokenPipe,
                 format!("StreamPeer write error {err}"),
             ));
         }
-        let sent = result
-            .get(1)
-            .and_then(|v| v.try_to::<i64>().ok())
-            .unwrap_or(0);
+        let sent = sent.unwrap_or(0);
         if sent <= 0 {
             return Err(io::ErrorKind::WouldBlock.into());
         }
