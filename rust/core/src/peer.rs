@@ -657,6 +657,9 @@ impl Peer {
             self.state = ReadyState::Closed;
             return None;
         };
+        // tungstenite only has something to flush if it was used this poll
+        // (replies to pings and closes, a heartbeat) or a close is under way.
+        let mut used_ctx = self.state == ReadyState::Closing;
         // Heartbeat.
         if let Some(interval) = self.heartbeat {
             if self.state == ReadyState::Open && self.last_ping.elapsed() >= interval {
@@ -667,6 +670,7 @@ impl Peer {
                 }
                 self.awaiting_pong = true;
                 self.last_ping = Instant::now();
+                used_ctx = true;
                 if let Err(e) = ctx.write(io, Message::Ping(Bytes::new())) {
                     return Some(self.io_failure(e));
                 }
@@ -676,6 +680,7 @@ impl Peer {
         // not read at all (unless frames may wait in tungstenite's buffer).
         let mut reading = self.unread_frames || io.stream().may_have_input();
         self.unread_frames = false;
+        used_ctx |= reading;
         while reading {
             if !self.inbound.has_room(self.inbound_limit, self.queue_limit) {
                 self.unread_frames = true;
@@ -714,7 +719,7 @@ impl Peer {
         let Phase::Framing { io, ctx, .. } = &mut self.phase else {
             return None;
         };
-        let flushed = ctx.flush(io);
+        let flushed = if used_ctx { ctx.flush(io) } else { Ok(()) };
         let out = io.flush_out();
         match (flushed, out) {
             (Err(TError::ConnectionClosed), _) | (Err(TError::AlreadyClosed), _)

@@ -76,13 +76,15 @@ impl Stream for Socket {
     }
 
     fn may_have_input(&self) -> bool {
+        // One clock read serves every comparison below.
+        let now = Instant::now();
         if let Some(w) = &self.watch {
-            let idle = self.last_input.get().elapsed() >= IDLE_AFTER;
-            if idle && self.last_direct_check.get().elapsed() < RECHECK_EVERY {
-                return w.readable();
+            let idle = now.saturating_duration_since(self.last_input.get()) >= IDLE_AFTER;
+            if idle && now.saturating_duration_since(self.last_direct_check.get()) < RECHECK_EVERY {
+                return w.readable(now);
             }
         }
-        self.last_direct_check.set(Instant::now());
+        self.last_direct_check.set(now);
         Stream::may_have_input(&self.sock)
     }
 }
@@ -184,12 +186,12 @@ mod imp {
             })
         }
 
-        /// Whether the socket may have input, per the shared set.
-        pub fn readable(&self) -> bool {
+        /// Whether the socket may have input, per the shared set, as of `now`.
+        pub fn readable(&self, now: Instant) -> bool {
             if !self.flag.get() {
                 SET.with(|cell| {
                     if let Some(set) = cell.borrow_mut().as_mut() {
-                        if set.last_wait.elapsed() >= REFRESH_EVERY {
+                        if now.saturating_duration_since(set.last_wait) >= REFRESH_EVERY {
                             set.refresh();
                         }
                     }
@@ -228,6 +230,7 @@ mod imp {
 #[cfg(not(target_os = "linux"))]
 mod imp {
     use std::net::TcpStream;
+    use std::time::Instant;
 
     /// No shared set here: sockets always ask the kernel directly.
     pub struct Registration;
@@ -236,7 +239,7 @@ mod imp {
         pub fn new(_sock: &TcpStream) -> Option<Registration> {
             None
         }
-        pub fn readable(&self) -> bool {
+        pub fn readable(&self, _now: Instant) -> bool {
             true
         }
         pub fn clear(&self) {}

@@ -18,15 +18,16 @@ use std::net::{IpAddr, SocketAddr};
 pub fn server_stream(stream: Gd<StreamPeer>) -> Result<(Box<dyn Stream>, bool), String> {
     let (godot, tls) = GodotStream::from_stream(stream)?;
     if !tls && std::env::var_os("RUST_WEBSOCKET_NO_TAKEOVER").is_none() {
-        let local_port = u16::try_from(godot.tcp.get_local_port()).unwrap_or(0);
+        let mut tcp = godot.tcp.clone();
+        let mut set_nodelay = |on: bool| tcp.set_no_delay(on);
         if let Some(sock) = godot
             .peer_addr()
-            .and_then(|peer| takeover::take_over(local_port, peer))
+            .and_then(|peer| takeover::take_over(peer, &mut set_nodelay))
         {
             return Ok((Box::new(Socket::new(sock)), false));
         }
         log::debug!(
-            "reading through StreamPeerTCP: no socket from {:?} on local port {local_port}",
+            "reading through StreamPeerTCP: no socket of ours matched {:?}",
             godot.peer_addr()
         );
     }
