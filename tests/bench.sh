@@ -2,11 +2,11 @@
 # Benchmarks RustWebSocketPeer against the engine's WebSocketPeer in the same
 # Godot binary and run, plus the Rust floor/ceiling, and writes
 # docs/benchmarks.md and docs/benchmarks.png.
-# Usage: tests/bench.sh [RUNS=3] [SECONDS=2] [LINKS=1000]
+# Usage: tests/bench.sh [RUNS=3] [SECONDS=2] [LINKS=10000]
 set -euo pipefail
 runs=${1:-3}
 seconds=${2:-2}
-links=${3:-1000}
+links=${3:-10000}
 root=$(cd "$(dirname "$0")/.." && pwd)
 godot=${GODOT:-$(command -v godot || true)}
 [ -n "$godot" ] || { echo "bench.sh needs Godot: set \$GODOT or put godot on PATH" >&2; exit 1; }
@@ -17,7 +17,7 @@ rm -rf "$project"
 mkdir -p "$project/certs"
 printf 'config_version=5\n\n[application]\nconfig/name="bench"\n' > "$project/project.godot"
 "$root/rust/build_addon.sh" "$project" >/dev/null
-cp "$root/tests/bench/bench.gd" "$project/"
+cp "$root/tests/bench/bench.gd" "$root/tests/bench/bench_clients.gd" "$project/"
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
   -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -addext "basicConstraints=critical,CA:FALSE" \
   -keyout "$project/certs/key.pem" -out "$project/certs/cert.pem" 2>/dev/null

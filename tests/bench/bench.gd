@@ -190,68 +190,82 @@ func latency(cls: String) -> void:
 	s.close()
 
 
+## Waits for `ms` milliseconds, polling `peers` once per 16 ms frame.
+func _frames(peers: Array, ms: int) -> void:
+	var end := Time.get_ticks_msec() + ms
+	while Time.get_ticks_msec() < end:
+		for p in peers:
+			p.poll()
+		OS.delay_msec(16)
+
+
+## `links` server-side peers in this process; their clients live in a second
+## Godot process (bench_clients.gd), as clients do in a game.
 func many_links(cls: String) -> void:
 	var tcp := TCPServer.new()
 	tcp.listen(0, "127.0.0.1")
 	var url := "ws://127.0.0.1:%d/" % tcp.get_local_port()
+	var dir := ProjectSettings.globalize_path("res://")
+	var go_file := dir.path_join("links_go")
+	var done_file := dir.path_join("links_done")
+	for f in [go_file, done_file]:
+		DirAccess.remove_absolute(f)
 	var rss0 := _rss_kib()
-	var clients := []
+	var args := ["--headless", "--path", dir, "--script", "res://bench_clients.gd", "--", url, str(links), cls, go_file, done_file]
+	var pid := OS.create_process(OS.get_executable_path(), args)
+	if pid <= 0:
+		report("many_links_memory", cls, 0, "KiB/peer", {"error": "could not start the client process"})
+		return
 	var servers := []
-	var batch := 8  # TCPServer's listen backlog is 8
-	var deadline := Time.get_ticks_msec() + 120000
+	var connecting := []
+	var deadline := Time.get_ticks_msec() + 180000
 	while servers.size() < links and Time.get_ticks_msec() < deadline:
-		var pending := []
-		for i in min(batch, links - servers.size()):
-			var c = ClassDB.instantiate(cls)
-			c.connect_to_url(url)
-			pending.append(c)
-			clients.append(c)
-		var accepted := []
-		while accepted.size() < pending.size() and Time.get_ticks_msec() < deadline:
-			for c in pending:
-				c.poll()
-			while tcp.is_connection_available():
-				var s = ClassDB.instantiate(cls)
-				s.accept_stream(tcp.take_connection())
-				accepted.append(s)
-		var open := false
-		while not open and Time.get_ticks_msec() < deadline:
-			open = true
-			for p in pending + accepted:
-				p.poll()
-				if p.get_ready_state() != 1:
-					open = false
-		servers.append_array(accepted)
+		while tcp.is_connection_available():
+			var s = ClassDB.instantiate(cls)
+			s.accept_stream(tcp.take_connection())
+			connecting.append(s)
+		var still := []
+		for s in connecting:
+			s.poll()
+			match s.get_ready_state():
+				0:
+					still.append(s)
+				1:
+					servers.append(s)
+		connecting = still
+	# Idle for a while, polled once per frame, as in a running game.
+	_frames(servers, 300)
 	var open_count := 0
 	for s in servers:
 		if s.get_ready_state() == 1:
 			open_count += 1
 	var rss1 := _rss_kib()
 	var sweeps := 20
-	var t0 := Time.get_ticks_usec()
+	var sweep_total := 0
 	for i in sweeps:
+		var t0 := Time.get_ticks_usec()
 		for s in servers:
 			s.poll()
-	var sweep_us := (Time.get_ticks_usec() - t0) / float(sweeps)
-	# Both ends of every link live in this process: two peers per link.
-	report("many_links_memory", cls, (rss1 - rss0) / float(max(2 * open_count, 1)), "KiB/peer", {"links": open_count})
+		sweep_total += Time.get_ticks_usec() - t0
+		OS.delay_msec(16)
+	var sweep_us := sweep_total / float(sweeps)
+	report("many_links_memory", cls, (rss1 - rss0) / float(max(open_count, 1)), "KiB/peer", {"links": open_count})
 	report("many_links_poll", cls, sweep_us / max(open_count, 1), "us/peer", {"links": open_count})
 	# One echo round over every link, to show they all work.
-	for c in clients:
-		c.put_packet(PackedByteArray([1]))
-	var echoed := 0
-	var end := Time.get_ticks_msec() + 20000
-	while echoed < open_count and Time.get_ticks_msec() < end:
+	FileAccess.open(go_file, FileAccess.WRITE).close()
+	var end := Time.get_ticks_msec() + 60000
+	while not FileAccess.file_exists(done_file) and Time.get_ticks_msec() < end:
 		for s in servers:
 			s.poll()
 			while s.get_available_packet_count() > 0:
 				s.put_packet(s.get_packet())
-		for c in clients:
-			c.poll()
-			while c.get_available_packet_count() > 0:
-				c.get_packet()
-				echoed += 1
+		OS.delay_usec(500)
+	var echoed := 0
+	if FileAccess.file_exists(done_file):
+		echoed = int(FileAccess.get_file_as_string(done_file).strip_edges())
 	report("many_links_echo", cls, echoed, "links", {"links": open_count})
-	for p in clients + servers:
-		p.close(-1)
+	if OS.is_process_running(pid):
+		OS.kill(pid)
+	for s in servers + connecting:
+		s.close(-1)
 	tcp.stop()
