@@ -36,6 +36,7 @@ pub struct RustWebSocketPeer {
     core: Peer,
     /// The packet handed out by the last `get_packet`, kept alive for Godot.
     current: Option<Bytes>,
+    last_get_error: Error,
     /// A deferred flush is queued for the end of this frame.
     flush_scheduled: bool,
     /// The extra HTTP headers sent during the WebSocket handshake (client
@@ -222,6 +223,7 @@ impl IPacketPeerExtension for RustWebSocketPeer {
         RustWebSocketPeer {
             core: Peer::default(),
             current: None,
+            last_get_error: Error::OK,
             flush_scheduled: false,
             handshake_headers: PackedStringArray::new(),
             heartbeat_interval: 0.0,
@@ -246,8 +248,10 @@ impl IPacketPeerExtension for RustWebSocketPeer {
         let Some(packet) = self.core.pop_packet() else {
             // SAFETY: Godot passes valid out-pointers (checked non-null above).
             unsafe { *out_size = 0 };
+            self.last_get_error = Error::ERR_UNAVAILABLE;
             return Error::ERR_UNAVAILABLE;
         };
+        self.last_get_error = Error::OK;
         let data = packet.data;
         let size = i32::try_from(data.len()).unwrap_or(i32::MAX);
         self.current = Some(data);
@@ -293,6 +297,30 @@ impl IPacketPeerExtension for RustWebSocketPeer {
 
 #[godot_api]
 impl RustWebSocketPeer {
+    /// Returns the next received packet, or an empty array when there is none
+    /// (then [method get_packet_error] returns [constant ERR_UNAVAILABLE]).
+    /// The same as [method PacketPeer.get_packet], registered on this class so
+    /// the packet is copied in one block rather than byte by byte.
+    #[func]
+    fn get_packet(&mut self) -> PackedByteArray {
+        match self.core.pop_packet() {
+            Some(packet) => {
+                self.last_get_error = Error::OK;
+                PackedByteArray::from(&packet.data[..])
+            }
+            None => {
+                self.last_get_error = Error::ERR_UNAVAILABLE;
+                PackedByteArray::new()
+            }
+        }
+    }
+
+    /// Returns the error of the last [method get_packet] (or [method get_var]).
+    #[func]
+    fn get_packet_error(&self) -> Error {
+        self.last_get_error
+    }
+
     /// Connects to the given URL (`ws://` or `wss://`). Returns at once; call
     /// [method poll] and check [method get_ready_state] to see it open or fail.
     /// `wss://` verifies the server's certificate and host name against the
