@@ -47,6 +47,15 @@ func _exchange(t, client_cls: String, server_cls: String) -> void:
 	got = await U.receive(t, s, [c])
 	t.eq(got, PackedByteArray([0, 1, 255]), label + ": binary arrives")
 	t.check(not s.was_string_packet(), label + ": binary is not a string packet")
+	# The same through a PacketPeer-typed variable, which calls PacketPeer's
+	# own get_packet rather than the one our class registers again.
+	t.eq(c.put_packet(PackedByteArray([7, 8])), OK, label + ": put_packet again")
+	await t.until(func(): return s.get_available_packet_count() > 0, [c, s], "a packet")
+	var as_packet_peer: PacketPeer = s
+	t.eq(as_packet_peer.get_packet(), PackedByteArray([7, 8]), label + ": get_packet as a PacketPeer")
+	t.eq(as_packet_peer.get_packet_error(), OK, label + ": get_packet_error as a PacketPeer")
+	t.eq(as_packet_peer.get_packet(), PackedByteArray(), label + ": nothing left as a PacketPeer")
+	t.eq(as_packet_peer.get_packet_error(), ERR_UNAVAILABLE, label + ": ERR_UNAVAILABLE as a PacketPeer")
 
 	for size in [1024 * 1024, 8 * 1024 * 1024]:
 		var data := U.pattern(size, size % 97)

@@ -9,8 +9,8 @@ use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvi
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{
-    CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore,
-    SignatureScheme,
+    CertificateError, CipherSuite, ClientConfig, ClientConnection, DigitallySignedStruct,
+    RootCertStore, SignatureScheme,
 };
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -33,10 +33,24 @@ pub enum TlsClientOptions {
     Unsafe,
 }
 
+/// ring's suites with AES-128-GCM offered first, as browsers do: a server
+/// that follows the client's order (mbedtls, so the engine's StreamPeerTLS)
+/// then spends 10 AES rounds per block instead of 14.
 fn provider() -> Arc<CryptoProvider> {
     static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
     PROVIDER
-        .get_or_init(|| Arc::new(rustls::crypto::ring::default_provider()))
+        .get_or_init(|| {
+            let mut p = rustls::crypto::ring::default_provider();
+            p.cipher_suites.sort_by_key(|s| {
+                !matches!(
+                    s.suite(),
+                    CipherSuite::TLS13_AES_128_GCM_SHA256
+                        | CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+                        | CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+                )
+            });
+            Arc::new(p)
+        })
         .clone()
 }
 

@@ -80,12 +80,16 @@ impl GodotStream {
         ))
     }
 
-    /// `Ok(true)` once TLS (if any) is ready for application data.
+    /// `Ok(true)` once TLS (if any) is ready for application data. The
+    /// handshake needs `poll()`; once connected, reads and writes report
+    /// failures themselves, so the status is only read.
     fn ready(&mut self) -> io::Result<bool> {
         let Some(tls) = self.tls.as_mut() else {
             return Ok(true);
         };
-        tls.poll();
+        if tls.get_status() != TlsStatus::CONNECTED {
+            tls.poll();
+        }
         match tls.get_status() {
             TlsStatus::CONNECTED => Ok(true),
             TlsStatus::HANDSHAKING => Ok(false),
