@@ -10,6 +10,7 @@ pub mod error;
 #[doc(hidden)]
 pub mod fuzz_support;
 pub mod handshake;
+pub mod multiplayer;
 pub mod peer;
 pub mod queue;
 pub mod readiness;

@@ -7,10 +7,10 @@ use crate::error::WsError;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{
     CertificateError, CipherSuite, ClientConfig, ClientConnection, DigitallySignedStruct,
-    RootCertStore, SignatureScheme,
+    RootCertStore, ServerConfig, ServerConnection, SignatureScheme,
 };
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -226,9 +226,36 @@ pub fn describe(err: &rustls::Error) -> String {
     }
 }
 
-/// A non-blocking TLS client stream: rustls over a `TcpStream`.
+/// The rustls configuration of a TLS server from `TLSOptions.server(key,
+/// certificate)`, both as PEM (the certificate may be a chain, leaf first).
+pub fn server_config(cert_pem: &[u8], key_pem: &[u8]) -> Result<Arc<ServerConfig>, WsError> {
+    let certs = CertificateDer::pem_slice_iter(cert_pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| {
+            WsError::Tls(format!(
+                "the server certificate could not be read as PEM: {e:?}"
+            ))
+        })?;
+    if certs.is_empty() {
+        return Err(WsError::Tls(
+            "the server TLSOptions has no certificate".into(),
+        ));
+    }
+    let key = PrivateKeyDer::from_pem_slice(key_pem)
+        .map_err(|e| WsError::Tls(format!("the server key could not be read as PEM: {e:?}")))?;
+    let config = ServerConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| WsError::Tls(format!("cannot set up TLS: {e}")))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| WsError::Tls(format!("the server key does not suit its certificate: {e}")))?;
+    Ok(Arc::new(config))
+}
+
+/// A non-blocking TLS stream, client or server side: rustls over a
+/// `TcpStream`.
 pub struct TlsStream {
-    conn: ClientConnection,
+    conn: rustls::Connection,
     sock: TcpStream,
 }
 
@@ -240,7 +267,19 @@ impl TlsStream {
         sock: TcpStream,
     ) -> Result<TlsStream, WsError> {
         let conn = ClientConnection::new(config, name).map_err(|e| WsError::Tls(describe(&e)))?;
-        Ok(TlsStream { conn, sock })
+        Ok(TlsStream {
+            conn: conn.into(),
+            sock,
+        })
+    }
+
+    /// Starts the server side of a TLS session on an accepted socket.
+    pub fn server(config: Arc<ServerConfig>, sock: TcpStream) -> Result<TlsStream, WsError> {
+        let conn = ServerConnection::new(config).map_err(|e| WsError::Tls(describe(&e)))?;
+        Ok(TlsStream {
+            conn: conn.into(),
+            sock,
+        })
     }
 
     fn write_tls(&mut self) -> io::Result<()> {

@@ -1,0 +1,504 @@
+//! The star network behind `RustWebSocketMultiplayerPeer`, run by the same
+//! rules as the engine's `WebSocketMultiplayerPeer`, so either end can be
+//! the engine's class:
+//! - the server is peer 1; it listens, and gives each client a random id
+//!   (2..2^31) as the first message on its link (4 bytes, little-endian);
+//! - a client talks to the server only (relaying is the high-level
+//!   multiplayer API's job), and counts as connected once it has its id;
+//! - packets carry no header of their own; empty ones are not delivered;
+//! - links not open (with an id) within the handshake timeout are dropped.
+//!
+//! The hub is generic over its links ([`Link`]), so the Godot layer can keep
+//! each link as a `RustWebSocketPeer` object that `get_peer()` hands out,
+//! while the tests here use [`Peer`] itself.
+
+use crate::error::WsError;
+use crate::peer::{Peer, ReadyState};
+use crate::readiness::Socket;
+use crate::tls::TlsStream;
+use crate::transport::Stream;
+use rustls::ServerConfig;
+use std::collections::{BTreeMap, VecDeque};
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tungstenite::Bytes;
+
+/// The server's id, as in the engine.
+pub const SERVER_ID: i32 = 1;
+
+/// `MultiplayerPeer.ConnectionStatus`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Disconnected = 0,
+    Connecting = 1,
+    Connected = 2,
+}
+
+/// What the hub needs of one WebSocket link.
+pub trait Link {
+    /// Advances the link (handshake, reads, writes); reports its own errors.
+    fn poll(&mut self);
+    fn state(&self) -> ReadyState;
+    /// Sends one binary message.
+    fn send(&mut self, data: &[u8]) -> Result<(), WsError>;
+    /// The next received message, if any.
+    fn pop(&mut self) -> Option<Bytes>;
+    /// Starts a clean close.
+    fn close(&mut self);
+    fn peer_addr(&self) -> Option<SocketAddr>;
+}
+
+impl Link for Peer {
+    fn poll(&mut self) {
+        if let Some(e) = Peer::poll(self) {
+            log::warn!("multiplayer link: {e}");
+        }
+    }
+    fn state(&self) -> ReadyState {
+        self.ready_state()
+    }
+    fn send(&mut self, data: &[u8]) -> Result<(), WsError> {
+        Peer::send(self, data, false)
+    }
+    fn pop(&mut self) -> Option<Bytes> {
+        self.pop_packet().map(|p| p.data)
+    }
+    fn close(&mut self) {
+        let _ = Peer::close(self, 1000, "");
+    }
+    fn peer_addr(&self) -> Option<SocketAddr> {
+        Peer::peer_addr(self)
+    }
+}
+
+/// Something the Godot layer turns into a signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    Connected(i32),
+    Disconnected(i32),
+}
+
+/// One received packet and the peer it came from.
+pub struct Received {
+    pub from: i32,
+    pub data: Bytes,
+}
+
+/// Why a hub call failed, mapped to the engine's error codes by the caller.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HubError {
+    /// Already a client or server (ERR_ALREADY_IN_USE).
+    AlreadyInUse,
+    /// Not connected (ERR_UNCONFIGURED).
+    NotConnected,
+    /// No peer with this id (ERR_INVALID_PARAMETER).
+    NoSuchPeer(i32),
+    /// The address or port cannot be listened on (ERR_CANT_CREATE etc.).
+    Listen(String),
+    /// The link refused the message (its own error code).
+    Send(WsError),
+}
+
+impl std::fmt::Display for HubError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HubError::AlreadyInUse => {
+                write!(f, "already a client or server; call close() first")
+            }
+            HubError::NotConnected => write!(f, "not connected; create a client or server first"),
+            HubError::NoSuchPeer(id) => write!(f, "no connected peer with id {id}"),
+            HubError::Listen(why) => write!(f, "cannot listen: {why}"),
+            HubError::Send(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+struct Pending<L> {
+    link: L,
+    since: Instant,
+}
+
+/// The multiplayer state: links by peer id, received packets, the target.
+pub struct Hub<L> {
+    status: Status,
+    unique_id: i32,
+    listener: Option<TcpListener>,
+    tls: Option<Arc<ServerConfig>>,
+    pending: BTreeMap<i32, Pending<L>>,
+    links: BTreeMap<i32, L>,
+    incoming: VecDeque<Received>,
+    events: VecDeque<Event>,
+    client_since: Instant,
+    /// `set_target_peer`: 0 all, > 0 one peer, < 0 all but that one.
+    pub target: i32,
+    /// `refuse_new_connections`.
+    pub refuse_new: bool,
+    /// Links not open by then are dropped (the engine's default: 3 s).
+    pub handshake_timeout: Duration,
+}
+
+impl<L: Link> Default for Hub<L> {
+    fn default() -> Self {
+        Hub {
+            status: Status::Disconnected,
+            unique_id: 0,
+            listener: None,
+            tls: None,
+            pending: BTreeMap::new(),
+            links: BTreeMap::new(),
+            incoming: VecDeque::new(),
+            events: VecDeque::new(),
+            client_since: Instant::now(),
+            target: 0,
+            refuse_new: false,
+            handshake_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+/// The address `create_server` binds: `"*"` is every address, IPv6 and IPv4
+/// where the system allows both.
+fn bind_addresses(bind: &str, port: u16) -> Result<Vec<SocketAddr>, HubError> {
+    if bind == "*" || bind.is_empty() {
+        return Ok(vec![
+            SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port),
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port),
+        ]);
+    }
+    let ip: IpAddr = bind.parse().map_err(|_| {
+        HubError::Listen(format!(
+            "bind_address \"{bind}\" is not an IP address (or \"*\" for all)"
+        ))
+    })?;
+    Ok(vec![SocketAddr::new(ip, port)])
+}
+
+impl<L: Link> Hub<L> {
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    /// 1 for the server, the id the server gave us for a client, 0 when
+    /// disconnected (or still waiting for the id).
+    pub fn unique_id(&self) -> i32 {
+        self.unique_id
+    }
+
+    pub fn is_server(&self) -> bool {
+        self.listener.is_some()
+    }
+
+    /// The port the server listens on (useful after listening on port 0).
+    pub fn local_port(&self) -> Option<u16> {
+        self.listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+            .map(|a| a.port())
+    }
+
+    /// Starts listening. `tls`: serve `wss://` with this configuration.
+    pub fn create_server(
+        &mut self,
+        port: u16,
+        bind: &str,
+        tls: Option<Arc<ServerConfig>>,
+    ) -> Result<(), HubError> {
+        if self.status != Status::Disconnected {
+            return Err(HubError::AlreadyInUse);
+        }
+        self.clear();
+        let mut last_err = None;
+        let mut listener = None;
+        for addr in bind_addresses(bind, port)? {
+            match TcpListener::bind(addr) {
+                Ok(l) => {
+                    listener = Some(l);
+                    break;
+                }
+                Err(e) => last_err = Some(format!("{addr}: {e}")),
+            }
+        }
+        let listener = listener.ok_or_else(|| HubError::Listen(last_err.unwrap_or_default()))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| HubError::Listen(e.to_string()))?;
+        self.listener = Some(listener);
+        self.tls = tls;
+        self.unique_id = SERVER_ID;
+        self.status = Status::Connected;
+        Ok(())
+    }
+
+    /// Becomes a client over `link`, on which `connect_to_url` was called.
+    pub fn create_client(&mut self, link: L) -> Result<(), HubError> {
+        if self.status != Status::Disconnected {
+            return Err(HubError::AlreadyInUse);
+        }
+        self.clear();
+        self.links.insert(SERVER_ID, link);
+        self.client_since = Instant::now();
+        self.status = Status::Connecting;
+        Ok(())
+    }
+
+    /// Drops every link and returns to `Disconnected` (no events).
+    pub fn clear(&mut self) {
+        self.status = Status::Disconnected;
+        self.unique_id = 0;
+        self.listener = None;
+        self.tls = None;
+        self.pending.clear();
+        self.links.clear();
+        self.incoming.clear();
+    }
+
+    /// The link of a connected peer (on a client: 1, the server).
+    pub fn link(&self, id: i32) -> Option<&L> {
+        self.links.get(&id)
+    }
+
+    pub fn link_mut(&mut self, id: i32) -> Option<&mut L> {
+        self.links.get_mut(&id)
+    }
+
+    /// The next signal to emit.
+    pub fn next_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    pub fn available_packets(&self) -> usize {
+        self.incoming.len()
+    }
+
+    /// The sender of the next packet (1 when there is none, as the engine).
+    pub fn next_packet_peer(&self) -> i32 {
+        self.incoming.front().map_or(SERVER_ID, |p| p.from)
+    }
+
+    pub fn pop_packet(&mut self) -> Option<Received> {
+        self.incoming.pop_front()
+    }
+
+    /// Sends to the target peer(s): on a server, one peer, everyone, or
+    /// everyone but one; on a client, always the server.
+    pub fn put_packet(&mut self, data: &[u8]) -> Result<(), HubError> {
+        if self.status != Status::Connected {
+            return Err(HubError::NotConnected);
+        }
+        if !self.is_server() {
+            let link = self
+                .links
+                .get_mut(&SERVER_ID)
+                .ok_or(HubError::NotConnected)?;
+            return link.send(data).map_err(HubError::Send);
+        }
+        if self.target > 0 {
+            let link = self
+                .links
+                .get_mut(&self.target)
+                .ok_or(HubError::NoSuchPeer(self.target))?;
+            return link.send(data).map_err(HubError::Send);
+        }
+        for (id, link) in self.links.iter_mut() {
+            if self.target < 0 && -self.target == *id {
+                continue;
+            }
+            if let Err(e) = link.send(data) {
+                log::warn!("multiplayer: could not send to peer {id}: {e}");
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes one peer's link; `force` forgets it at once (no
+    /// `peer_disconnected`), and on a client ends the session.
+    pub fn disconnect_peer(&mut self, id: i32, force: bool) -> Result<(), HubError> {
+        let link = self.links.get_mut(&id).ok_or(HubError::NoSuchPeer(id))?;
+        link.close();
+        if force {
+            self.links.remove(&id);
+            if !self.is_server() {
+                self.clear();
+            }
+        }
+        Ok(())
+    }
+
+    fn new_id(&self) -> i32 {
+        loop {
+            let id = (rand::random::<u32>() & 0x7fff_ffff) as i32;
+            if id > SERVER_ID && !self.links.contains_key(&id) && !self.pending.contains_key(&id) {
+                return id;
+            }
+        }
+    }
+
+    /// Accepts, advances handshakes, reads every link and queues events.
+    /// `new_link` makes a server-side link for an accepted stream (the flag
+    /// says whether it is TLS); `None` refuses it.
+    pub fn poll(&mut self, new_link: &mut dyn FnMut(Box<dyn Stream>, bool) -> Option<L>) {
+        match self.status {
+            Status::Disconnected => {}
+            _ if self.is_server() => self.poll_server(new_link),
+            _ => self.poll_client(),
+        }
+    }
+
+    fn poll_client(&mut self) {
+        let Some(link) = self.links.get_mut(&SERVER_ID) else {
+            self.clear();
+            return;
+        };
+        link.poll();
+        match link.state() {
+            ReadyState::Open => {
+                if self.status == Status::Connecting {
+                    let Some(first) = link.pop() else {
+                        return self.check_client_timeout();
+                    };
+                    let id = <[u8; 4]>::try_from(&first[..]).map(i32::from_le_bytes);
+                    match id {
+                        Ok(id) if id > SERVER_ID => {
+                            self.unique_id = id;
+                            self.status = Status::Connected;
+                            self.events.push_back(Event::Connected(SERVER_ID));
+                        }
+                        _ => {
+                            log::error!(
+                                "multiplayer: the server's first message is not a peer id \
+                                 ({} bytes); is it a WebSocketMultiplayerPeer server?",
+                                first.len()
+                            );
+                            link.close();
+                            return;
+                        }
+                    }
+                }
+                while let Some(data) = link.pop() {
+                    if !data.is_empty() {
+                        self.incoming.push_back(Received {
+                            from: SERVER_ID,
+                            data,
+                        });
+                    }
+                }
+            }
+            ReadyState::Closed => {
+                if self.status == Status::Connected {
+                    self.events.push_back(Event::Disconnected(SERVER_ID));
+                }
+                self.clear();
+            }
+            _ => self.check_client_timeout(),
+        }
+    }
+
+    fn check_client_timeout(&mut self) {
+        if self.status == Status::Connecting && self.client_since.elapsed() > self.handshake_timeout
+        {
+            log::warn!(
+                "multiplayer: no connection to the server after {:.1} s (handshake_timeout)",
+                self.handshake_timeout.as_secs_f64()
+            );
+            self.clear();
+        }
+    }
+
+    fn accept(&mut self, new_link: &mut dyn FnMut(Box<dyn Stream>, bool) -> Option<L>) {
+        let Some(listener) = &self.listener else {
+            return;
+        };
+        loop {
+            let sock = match listener.accept() {
+                Ok((sock, _)) => sock,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) => {
+                    log::warn!("multiplayer: accept failed: {e}");
+                    return;
+                }
+            };
+            if self.refuse_new {
+                continue;
+            }
+            if sock.set_nonblocking(true).is_err() {
+                continue;
+            }
+            let stream: Box<dyn Stream> = match &self.tls {
+                Some(config) => match TlsStream::server(Arc::clone(config), sock) {
+                    Ok(s) => Box::new(s),
+                    Err(e) => {
+                        log::warn!("multiplayer: {e}");
+                        continue;
+                    }
+                },
+                None => Box::new(Socket::new(sock)),
+            };
+            if let Some(link) = new_link(stream, self.tls.is_some()) {
+                let id = self.new_id();
+                self.pending.insert(
+                    id,
+                    Pending {
+                        link,
+                        since: Instant::now(),
+                    },
+                );
+            }
+        }
+    }
+
+    fn poll_server(&mut self, new_link: &mut dyn FnMut(Box<dyn Stream>, bool) -> Option<L>) {
+        self.accept(new_link);
+        let timeout = self.handshake_timeout;
+        let mut opened = Vec::new();
+        self.pending.retain(|id, p| {
+            if p.since.elapsed() > timeout {
+                log::debug!("multiplayer: peer {id} not open after {timeout:?}; dropped");
+                return false;
+            }
+            p.link.poll();
+            match p.link.state() {
+                ReadyState::Connecting => true,
+                ReadyState::Open => {
+                    opened.push(*id);
+                    true
+                }
+                _ => false,
+            }
+        });
+        for id in opened {
+            let Some(mut p) = self.pending.remove(&id) else {
+                continue;
+            };
+            if self.refuse_new {
+                p.link.close();
+                continue;
+            }
+            match p.link.send(&id.to_le_bytes()) {
+                Ok(()) => {
+                    self.links.insert(id, p.link);
+                    self.events.push_back(Event::Connected(id));
+                }
+                Err(e) => log::error!("multiplayer: could not send peer {id} its id: {e}"),
+            }
+        }
+        let mut gone = Vec::new();
+        for (id, link) in self.links.iter_mut() {
+            link.poll();
+            if link.state() != ReadyState::Open {
+                gone.push(*id);
+                continue;
+            }
+            while let Some(data) = link.pop() {
+                if !data.is_empty() {
+                    self.incoming.push_back(Received { from: *id, data });
+                }
+            }
+        }
+        for id in gone {
+            self.links.remove(&id);
+            self.events.push_back(Event::Disconnected(id));
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! The multiplayer hub: a server and clients in one thread, over ws:// and
+//! wss://, with ids, targets, broadcasts, disconnects and timeouts.
+
+mod common;
+
+use rustws_core::multiplayer::{Event, Hub, HubError, Status, SERVER_ID};
+use rustws_core::{Peer, PeerConfig, Stream, TlsClientOptions};
+use std::time::{Duration, Instant};
+
+type TestHub = Hub<Peer>;
+
+fn server_link(stream: Box<dyn Stream>, tls: bool) -> Option<Peer> {
+    let mut p = Peer::new(PeerConfig::default());
+    p.accept_stream(stream, tls).ok()?;
+    Some(p)
+}
+
+fn client(url: &str, tls: TlsClientOptions) -> TestHub {
+    let mut link = Peer::new(PeerConfig::default());
+    link.connect_to_url(url, tls).expect("connect_to_url");
+    let mut hub = TestHub::default();
+    hub.create_client(link).expect("create_client");
+    hub
+}
+
+/// Polls everything until `done` holds (or fails after 10 s).
+fn pump(
+    server: &mut TestHub,
+    clients: &mut [&mut TestHub],
+    mut done: impl FnMut(&TestHub, &[&mut TestHub]) -> bool,
+) {
+    let start = Instant::now();
+    while !done(server, clients) {
+        assert!(start.elapsed() < Duration::from_secs(10), "timed out");
+        server.poll(&mut server_link);
+        for c in clients.iter_mut() {
+            c.poll(&mut server_link);
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+fn events(hub: &mut TestHub) -> Vec<Event> {
+    std::iter::from_fn(|| hub.next_event()).collect()
+}
+
+fn received(hub: &mut TestHub) -> Vec<(i32, Vec<u8>)> {
+    std::iter::from_fn(|| hub.pop_packet())
+        .map(|r| (r.from, r.data.to_vec()))
+        .collect()
+}
+
+#[test]
+fn clients_get_ids_and_messages_reach_their_targets() {
+    let mut server = TestHub::default();
+    server.create_server(0, "127.0.0.1", None).unwrap();
+    assert_eq!(server.unique_id(), SERVER_ID);
+    assert_eq!(server.status(), Status::Connected);
+    assert_eq!(
+        server.create_server(0, "127.0.0.1", None),
+        Err(HubError::AlreadyInUse)
+    );
+    let url = format!("ws://127.0.0.1:{}/", server.local_port().unwrap());
+    let mut a = client(&url, TlsClientOptions::Default);
+    let mut b = client(&url, TlsClientOptions::Default);
+    assert_eq!(a.status(), Status::Connecting);
+    assert_eq!(a.put_packet(b"early"), Err(HubError::NotConnected));
+    pump(&mut server, &mut [&mut a, &mut b], |_, c| {
+        c.iter().all(|h| h.status() == Status::Connected)
+    });
+    let (ida, idb) = (a.unique_id(), b.unique_id());
+    assert!(ida > 1 && idb > 1 && ida != idb);
+    assert_eq!(events(&mut a), vec![Event::Connected(SERVER_ID)]);
+    pump(&mut server, &mut [&mut a, &mut b], |s, _| {
+        s.link(ida).is_some() && s.link(idb).is_some()
+    });
+    let mut seen = events(&mut server);
+    seen.sort_by_key(|e| match e {
+        Event::Connected(id) | Event::Disconnected(id) => *id,
+    });
+    let mut want = vec![Event::Connected(ida), Event::Connected(idb)];
+    want.sort_by_key(|e| match e {
+        Event::Connected(id) | Event::Disconnected(id) => *id,
+    });
+    assert_eq!(seen, want);
+
+    // Clients always send to the server, which knows who sent what.
+    a.put_packet(b"from a").unwrap();
+    b.put_packet(b"from b").unwrap();
+    pump(&mut server, &mut [&mut a, &mut b], |s, _| {
+        s.available_packets() == 2
+    });
+    let mut got = received(&mut server);
+    got.sort();
+    let mut want = vec![(ida, b"from a".to_vec()), (idb, b"from b".to_vec())];
+    want.sort();
+    assert_eq!(got, want);
+
+    // Broadcast, one target, everyone but one.
+    server.target = 0;
+    server.put_packet(b"all").unwrap();
+    server.target = idb;
+    server.put_packet(b"only b").unwrap();
+    server.target = -idb;
+    server.put_packet(b"not b").unwrap();
+    server.target = 12345;
+    assert_eq!(server.put_packet(b"x"), Err(HubError::NoSuchPeer(12345)));
+    pump(&mut server, &mut [&mut a, &mut b], |_, c| {
+        c[0].available_packets() == 2 && c[1].available_packets() == 2
+    });
+    assert_eq!(a.next_packet_peer(), SERVER_ID);
+    assert_eq!(
+        received(&mut a),
+        vec![(1, b"all".to_vec()), (1, b"not b".to_vec())]
+    );
+    assert_eq!(
+        received(&mut b),
+        vec![(1, b"all".to_vec()), (1, b"only b".to_vec())]
+    );
+
+    // The server drops b: b sees the server go, the server sees b go.
+    server.disconnect_peer(idb, false).unwrap();
+    pump(&mut server, &mut [&mut a, &mut b], |s, c| {
+        c[1].status() == Status::Disconnected && s.link(idb).is_none()
+    });
+    assert_eq!(
+        events(&mut b),
+        vec![Event::Connected(SERVER_ID), Event::Disconnected(SERVER_ID)]
+    );
+    assert_eq!(events(&mut server), vec![Event::Disconnected(idb)]);
+    assert_eq!(b.unique_id(), 0);
+
+    // A client leaving is seen by the server.
+    a.disconnect_peer(SERVER_ID, false).unwrap();
+    pump(&mut server, &mut [&mut a], |s, _| s.link(ida).is_none());
+    assert_eq!(events(&mut server), vec![Event::Disconnected(ida)]);
+    assert_eq!(
+        server.disconnect_peer(ida, true),
+        Err(HubError::NoSuchPeer(ida))
+    );
+}
+
+#[test]
+fn wss_server_from_pem() {
+    let (cert, key) = common::certificate(&["localhost"], false);
+    let config = rustws_core::tls::server_config(cert.as_bytes(), key.as_bytes()).unwrap();
+    let mut server = TestHub::default();
+    server.create_server(0, "127.0.0.1", Some(config)).unwrap();
+    let url = format!("wss://localhost:{}/", server.local_port().unwrap());
+    let trust = TlsClientOptions::Trusted {
+        ca_pem: cert.into_bytes(),
+        common_name_override: String::new(),
+    };
+    let mut a = client(&url, trust);
+    pump(&mut server, &mut [&mut a], |s, c| {
+        c[0].status() == Status::Connected && s.link(c[0].unique_id()).is_some()
+    });
+    a.put_packet(&[7u8; 100_000]).unwrap_err(); // over the default 64 KiB
+    a.put_packet(&[7u8; 1000]).unwrap();
+    pump(&mut server, &mut [&mut a], |s, _| {
+        s.available_packets() == 1
+    });
+    let got = server.pop_packet().unwrap();
+    assert_eq!((got.from, got.data.len()), (a.unique_id(), 1000));
+    let tls = server.link(a.unique_id()).and_then(|l| l.tls_version());
+    assert_eq!(tls.as_deref(), Some("TLSv1_3"));
+}
+
+#[test]
+fn bad_server_key_and_bind_address_are_reported() {
+    let (cert, _) = common::certificate(&["localhost"], false);
+    let (_, other_key) = common::certificate(&["localhost"], false);
+    match rustws_core::tls::server_config(cert.as_bytes(), other_key.as_bytes()) {
+        Err(e) => assert!(e.to_string().contains("key"), "{e}"),
+        Ok(_) => panic!("a key that does not suit the certificate was accepted"),
+    }
+    let mut server = TestHub::default();
+    match server.create_server(0, "not an ip", None) {
+        Err(HubError::Listen(why)) => assert!(why.contains("not an IP"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(server.status(), Status::Disconnected);
+}
+
+#[test]
+fn a_server_that_sends_no_id_times_out_the_client() {
+    // A plain WebSocket echo server never sends an id.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    let mut hub = client(&url, TlsClientOptions::Default);
+    hub.handshake_timeout = Duration::from_millis(300);
+    let (sock, _) = listener.accept().unwrap();
+    sock.set_nonblocking(true).unwrap();
+    let mut server = server_link(Box::new(sock), false).unwrap();
+    let start = Instant::now();
+    while hub.status() != Status::Disconnected {
+        assert!(start.elapsed() < Duration::from_secs(5), "never gave up");
+        hub.poll(&mut server_link);
+        let _ = server.poll();
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert!(events(&mut hub).is_empty(), "never connected, so no signal");
+}
+
+#[test]
+fn refusing_new_connections_keeps_the_old_ones() {
+    let mut server = TestHub::default();
+    server.create_server(0, "127.0.0.1", None).unwrap();
+    let url = format!("ws://127.0.0.1:{}/", server.local_port().unwrap());
+    let mut a = client(&url, TlsClientOptions::Default);
+    pump(&mut server, &mut [&mut a], |s, c| {
+        c[0].status() == Status::Connected && s.link(c[0].unique_id()).is_some()
+    });
+    server.refuse_new = true;
+    let mut b = client(&url, TlsClientOptions::Default);
+    b.handshake_timeout = Duration::from_millis(500);
+    pump(&mut server, &mut [&mut a, &mut b], |_, c| {
+        c[1].status() == Status::Disconnected
+    });
+    assert_eq!(a.status(), Status::Connected);
+    a.put_packet(b"still here").unwrap();
+    pump(&mut server, &mut [&mut a], |s, _| {
+        s.available_packets() == 1
+    });
+}
