@@ -96,3 +96,25 @@ func test_constants_and_enums_match(t) -> void:
 	var enums := Array(ClassDB.class_get_enum_list(OURS, true))
 	enums.sort()
 	t.eq(enums, ["State", "WriteMode"], "enum list")
+
+
+func test_multiplayer_peer_matches_the_engines(t) -> void:
+	var ours := "RustWebSocketMultiplayerPeer"
+	var engine := "WebSocketMultiplayerPeer"
+	t.check(ClassDB.class_exists(ours), ours + " is registered")
+	t.check(ClassDB.is_parent_class(ours, "MultiplayerPeer"), "it is a MultiplayerPeer")
+	var methods := _methods(engine)
+	t.check(methods.size() >= 15, "engine method list read (%d)" % methods.size())
+	_compare(t, "multiplayer method", methods, _methods(ours))
+	var props := _properties(engine)
+	t.eq(props.size(), 6, "engine property count")
+	_compare(t, "multiplayer property", props, _properties(ours))
+	var a = ClassDB.instantiate(engine)
+	var b = ClassDB.instantiate(ours)
+	for p in props:
+		t.eq(b.get(p), a.get(p), "multiplayer default of " + p)
+	for p in ["refuse_new_connections", "transfer_mode", "transfer_channel"]:
+		t.eq(b.get(p), a.get(p), "MultiplayerPeer default of " + p)
+	_compare(t, "multiplayer constant", _constants(engine), _constants(ours))
+	t.eq(b.get_connection_status(), MultiplayerPeer.CONNECTION_DISCONNECTED, "starts disconnected")
+	t.eq(b.get_unique_id(), 0, "no id before create_*")

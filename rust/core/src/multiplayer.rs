@@ -95,7 +95,9 @@ pub enum HubError {
     NotConnected,
     /// No peer with this id (ERR_INVALID_PARAMETER).
     NoSuchPeer(i32),
-    /// The address or port cannot be listened on (ERR_CANT_CREATE etc.).
+    /// The port is taken (ERR_ALREADY_IN_USE).
+    AddressInUse(String),
+    /// The address or port cannot be listened on (ERR_CANT_CREATE).
     Listen(String),
     /// The link refused the message (its own error code).
     Send(WsError),
@@ -109,6 +111,7 @@ impl std::fmt::Display for HubError {
             }
             HubError::NotConnected => write!(f, "not connected; create a client or server first"),
             HubError::NoSuchPeer(id) => write!(f, "no connected peer with id {id}"),
+            HubError::AddressInUse(why) => write!(f, "cannot listen, the port is taken: {why}"),
             HubError::Listen(why) => write!(f, "cannot listen: {why}"),
             HubError::Send(e) => write!(f, "{e}"),
         }
@@ -209,7 +212,7 @@ impl<L: Link> Hub<L> {
             return Err(HubError::AlreadyInUse);
         }
         self.clear();
-        let mut last_err = None;
+        let mut last_err = HubError::Listen("no address to listen on".into());
         let mut listener = None;
         for addr in bind_addresses(bind, port)? {
             match TcpListener::bind(addr) {
@@ -217,10 +220,14 @@ impl<L: Link> Hub<L> {
                     listener = Some(l);
                     break;
                 }
-                Err(e) => last_err = Some(format!("{addr}: {e}")),
+                // Taken on IPv6 means taken: do not try IPv4 alone.
+                Err(e) if e.kind() == io::ErrorKind::AddrInUse => {
+                    return Err(HubError::AddressInUse(format!("{addr}: {e}")));
+                }
+                Err(e) => last_err = HubError::Listen(format!("{addr}: {e}")),
             }
         }
-        let listener = listener.ok_or_else(|| HubError::Listen(last_err.unwrap_or_default()))?;
+        let listener = listener.ok_or(last_err)?;
         listener
             .set_nonblocking(true)
             .map_err(|e| HubError::Listen(e.to_string()))?;

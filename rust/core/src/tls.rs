@@ -8,9 +8,10 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+pub use rustls::ServerConfig;
 use rustls::{
     CertificateError, CipherSuite, ClientConfig, ClientConnection, DigitallySignedStruct,
-    RootCertStore, ServerConfig, ServerConnection, SignatureScheme,
+    RootCertStore, ServerConnection, SignatureScheme,
 };
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};

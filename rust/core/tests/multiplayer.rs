@@ -180,6 +180,12 @@ fn bad_server_key_and_bind_address_are_reported() {
         other => panic!("{other:?}"),
     }
     assert_eq!(server.status(), Status::Disconnected);
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    assert!(matches!(
+        server.create_server(port, "127.0.0.1", None),
+        Err(HubError::AddressInUse(_))
+    ));
 }
 
 #[test]

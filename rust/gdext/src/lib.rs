@@ -1,10 +1,12 @@
-//! The Godot extension: registers `RustWebSocketPeer` and routes the Rust
+//! The Godot extension: registers `RustWebSocketPeer` and
+//! `RustWebSocketMultiplayerPeer`, and routes the Rust
 //! `log` records of the WebSocket core to Godot's output.
 
 use godot::init::{gdextension, ExtensionLibrary, InitStage};
 
 mod errors;
 mod logger;
+mod multiplayer;
 mod peer;
 mod stream;
 

@@ -101,9 +101,19 @@ pub fn register_enums() {
 
 const WRITE_MODE_TEXT: i32 = 0;
 
+/// The settings `RustWebSocketMultiplayerPeer` gives each of its links.
+#[derive(Clone)]
+pub(crate) struct LinkSettings {
+    pub supported_protocols: PackedStringArray,
+    pub handshake_headers: PackedStringArray,
+    pub inbound_buffer_size: i32,
+    pub outbound_buffer_size: i32,
+    pub max_queued_packets: i32,
+}
+
 /// The optional `tls_client_options` argument; its default is `null`.
 #[derive(Clone, Debug)]
-pub struct TlsArg(Option<Gd<TlsOptions>>);
+pub struct TlsArg(pub(crate) Option<Gd<TlsOptions>>);
 
 impl GodotConvert for TlsArg {
     type Via = Option<Gd<TlsOptions>>;
@@ -180,6 +190,54 @@ impl RustWebSocketPeer {
             }
         })
         .call_deferred(&[]);
+    }
+
+    /// A new peer with these settings (used for the links of
+    /// `RustWebSocketMultiplayerPeer`).
+    pub(crate) fn configured(settings: &LinkSettings) -> Gd<RustWebSocketPeer> {
+        let mut gd = RustWebSocketPeer::new_gd();
+        {
+            let mut p = gd.bind_mut();
+            p.supported_protocols = settings.supported_protocols.clone();
+            p.handshake_headers = settings.handshake_headers.clone();
+            p.inbound_buffer_size = settings.inbound_buffer_size;
+            p.outbound_buffer_size = settings.outbound_buffer_size;
+            p.max_queued_packets = settings.max_queued_packets;
+        }
+        gd
+    }
+
+    /// Connects as a client; reports failures like `connect_to_url`.
+    pub(crate) fn connect(&mut self, url: &str, tls: Option<Gd<TlsOptions>>) -> Error {
+        self.connect_to_url(GString::from(url), TlsArg(tls))
+    }
+
+    /// Starts the server side on a stream the core accepted itself.
+    pub(crate) fn accept_core_stream(
+        &mut self,
+        stream: Box<dyn rustws_core::Stream>,
+        tls: bool,
+    ) -> Result<(), WsError> {
+        self.sync_config();
+        self.core.accept_stream(stream, tls)
+    }
+
+    pub(crate) fn link_state(&self) -> ReadyState {
+        self.core.ready_state()
+    }
+
+    pub(crate) fn link_send(&mut self, data: &[u8]) -> Result<(), WsError> {
+        self.core.send(data, false)?;
+        self.schedule_flush();
+        Ok(())
+    }
+
+    pub(crate) fn link_pop(&mut self) -> Option<Bytes> {
+        self.core.pop_packet().map(|p| p.data)
+    }
+
+    pub(crate) fn link_peer_addr(&self) -> Option<std::net::SocketAddr> {
+        self.core.peer_addr()
     }
 
     fn tls_options(options: Option<Gd<TlsOptions>>) -> Result<TlsClientOptions, WsError> {
@@ -381,7 +439,7 @@ impl RustWebSocketPeer {
     /// Updates the connection: handshake, receiving packets, sending queued
     /// data, heartbeats and the closing handshake. Call it every frame.
     #[func]
-    fn poll(&mut self) {
+    pub(crate) fn poll(&mut self) {
         if let Some(err) = self.core.poll() {
             errors::report(&err, self.core.requested_url());
         }
@@ -391,7 +449,7 @@ impl RustWebSocketPeer {
     /// bytes of UTF-8). Keep polling until [constant STATE_CLOSED] for a clean
     /// close. A negative code drops the connection at once.
     #[func]
-    fn close(&mut self, #[opt(default = 1000)] code: i32, #[opt(default = "")] reason: GString) {
+    pub(crate) fn close(&mut self, #[opt(default = 1000)] code: i32, #[opt(default = "")] reason: GString) {
         if let Some(complaint) = self.core.close(code, &reason.to_string()) {
             errors::report(&complaint, self.core.requested_url());
         }

@@ -1,0 +1,490 @@
+//! `RustWebSocketMultiplayerPeer`: the engine's `WebSocketMultiplayerPeer`
+//! API for Godot's high-level multiplayer, on the core's
+//! [`rustws_core::multiplayer::Hub`]. Each link is a `RustWebSocketPeer`
+//! (what `get_peer()` returns); this file only translates types and turns
+//! hub events into the `peer_connected`/`peer_disconnected` signals.
+
+use crate::peer::{LinkSettings, RustWebSocketPeer, TlsArg};
+use godot::classes::multiplayer_peer::{ConnectionStatus, TransferMode};
+use godot::classes::{IMultiplayerPeerExtension, MultiplayerPeerExtension, TlsOptions};
+use godot::global::{godot_error, Error};
+use godot::meta::conv::RawPtr;
+use godot::prelude::*;
+use rustws_core::multiplayer::{Event, Hub, HubError, Link, Status};
+use rustws_core::{Bytes, ReadyState, Stream, WsError};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// The bytes the engine's class keeps back from `outbound_buffer_size` for
+/// its own framing; `get_max_packet_size` subtracts the same.
+const PROTO_SIZE: i32 = 9;
+
+/// A link of the hub: a `RustWebSocketPeer` object.
+pub struct Linked(Gd<RustWebSocketPeer>);
+
+impl Link for Linked {
+    fn poll(&mut self) {
+        // The class's own poll: reports its errors like any peer.
+        self.0.bind_mut().poll();
+    }
+    fn state(&self) -> ReadyState {
+        self.0.bind().link_state()
+    }
+    fn send(&mut self, data: &[u8]) -> Result<(), WsError> {
+        self.0.bind_mut().link_send(data)
+    }
+    fn pop(&mut self) -> Option<Bytes> {
+        self.0.bind_mut().link_pop()
+    }
+    fn close(&mut self) {
+        self.0.bind_mut().close(1000, GString::new());
+    }
+    fn peer_addr(&self) -> Option<SocketAddr> {
+        self.0.bind().link_peer_addr()
+    }
+}
+
+/// A [MultiplayerPeer] over WebSockets written in Rust, a drop-in
+/// replacement for the engine's [WebSocketMultiplayerPeer]: same methods,
+/// properties and defaults, and the same wire rules, so a server of one class
+/// serves clients of the other. Assign it to [member MultiplayerAPI.multiplayer_peer]
+/// after [method create_server] or [method create_client].
+///
+/// The server (peer 1) listens itself and serves `wss://` through rustls
+/// when given [method TLSOptions.server]; each link is a
+/// [RustWebSocketPeer], returned by [method get_peer].
+#[derive(GodotClass)]
+#[class(base = MultiplayerPeerExtension, tool)]
+pub struct RustWebSocketMultiplayerPeer {
+    hub: Hub<Linked>,
+    /// The packet handed out by the last `get_packet`, kept alive for Godot.
+    current: Option<Bytes>,
+    transfer_channel: i32,
+    transfer_mode: TransferMode,
+    /// The WebSocket sub-protocols offered (client) or accepted (server).
+    #[var(get = get_supported_protocols, set = set_supported_protocols)]
+    supported_protocols: PackedStringArray,
+    /// Extra HTTP headers sent in the handshake, each `"Name: value"`.
+    #[var(get = get_handshake_headers, set = set_handshake_headers)]
+    handshake_headers: PackedStringArray,
+    /// The largest message accepted by each link, in bytes.
+    #[var(get = get_inbound_buffer_size, set = set_inbound_buffer_size)]
+    inbound_buffer_size: i32,
+    /// The most bytes waiting to be sent on each link.
+    #[var(get = get_outbound_buffer_size, set = set_outbound_buffer_size)]
+    outbound_buffer_size: i32,
+    /// Seconds a new link has to open (and, for a client, to get its id)
+    /// before it is dropped.
+    #[var(get = get_handshake_timeout, set = set_handshake_timeout)]
+    handshake_timeout: f64,
+    /// The most packets queued on each link, inbound and outbound each.
+    #[var(get = get_max_queued_packets, set = set_max_queued_packets)]
+    max_queued_packets: i32,
+    base: Base<MultiplayerPeerExtension>,
+}
+
+fn hub_error(err: HubError) -> Error {
+    let code = match &err {
+        HubError::AlreadyInUse | HubError::AddressInUse(_) => Error::ERR_ALREADY_IN_USE,
+        HubError::NotConnected => Error::ERR_UNCONFIGURED,
+        HubError::NoSuchPeer(_) => Error::ERR_INVALID_PARAMETER,
+        HubError::Listen(_) => Error::ERR_CANT_CREATE,
+        HubError::Send(e) => crate::errors::code(e),
+    };
+    godot_error!("RustWebSocketMultiplayerPeer: {err}");
+    code
+}
+
+impl RustWebSocketMultiplayerPeer {
+    fn settings(&self) -> LinkSettings {
+        LinkSettings {
+            supported_protocols: self.supported_protocols.clone(),
+            handshake_headers: self.handshake_headers.clone(),
+            inbound_buffer_size: self.inbound_buffer_size,
+            outbound_buffer_size: self.outbound_buffer_size,
+            max_queued_packets: self.max_queued_packets,
+        }
+    }
+
+    fn server_tls(
+        options: &Gd<TlsOptions>,
+    ) -> Result<std::sync::Arc<rustws_core::tls::ServerConfig>, String> {
+        if !options.is_server() {
+            return Err(
+                "create_server needs TLSOptions.server(key, certificate), not client options"
+                    .into(),
+            );
+        }
+        let key = options
+            .get_private_key()
+            .map(|mut k| k.save_to_string().to_string())
+            .ok_or("the server TLSOptions has no private key")?;
+        let cert = options
+            .get_own_certificate()
+            .map(|mut c| c.save_to_string().to_string())
+            .ok_or("the server TLSOptions has no certificate")?;
+        rustws_core::tls::server_config(cert.as_bytes(), key.as_bytes()).map_err(|e| e.to_string())
+    }
+
+    fn positive(value: i32, what: &str) -> bool {
+        if value <= 0 {
+            godot_error!("RustWebSocketMultiplayerPeer: {what} must be greater than 0 (got {value}); the value was not changed.");
+        }
+        value > 0
+    }
+
+    fn peer_link(&self, id: i32) -> Option<&Linked> {
+        let link = self.hub.link(id);
+        if link.is_none() {
+            godot_error!("RustWebSocketMultiplayerPeer: no connected peer with id {id}.");
+        }
+        link
+    }
+}
+
+#[godot_api]
+impl IMultiplayerPeerExtension for RustWebSocketMultiplayerPeer {
+    fn init(base: Base<MultiplayerPeerExtension>) -> Self {
+        RustWebSocketMultiplayerPeer {
+            hub: Hub::default(),
+            current: None,
+            transfer_channel: 0,
+            transfer_mode: TransferMode::RELIABLE,
+            supported_protocols: PackedStringArray::new(),
+            handshake_headers: PackedStringArray::new(),
+            inbound_buffer_size: 65535,
+            outbound_buffer_size: 65535,
+            handshake_timeout: 3.0,
+            max_queued_packets: 4096,
+            base,
+        }
+    }
+
+    unsafe fn get_packet_rawptr(
+        &mut self,
+        r_buffer: RawPtr<*mut RawPtr<*const u8>>,
+        r_buffer_size: RawPtr<*mut i32>,
+    ) -> Error {
+        let out_buffer = r_buffer.ptr();
+        let out_size = r_buffer_size.ptr();
+        if out_buffer.is_null() || out_size.is_null() {
+            return Error::ERR_INVALID_PARAMETER;
+        }
+        // SAFETY: Godot passes valid out-pointers (checked non-null above).
+        unsafe { *out_size = 0 };
+        if self.hub.status() != Status::Connected {
+            return Error::ERR_UNCONFIGURED;
+        }
+        let Some(packet) = self.hub.pop_packet() else {
+            return Error::ERR_UNAVAILABLE;
+        };
+        let size = i32::try_from(packet.data.len()).unwrap_or(i32::MAX);
+        let ptr = self.current.insert(packet.data).as_ptr();
+        // SAFETY: valid out-pointers; `self.current` keeps the bytes alive
+        // until the next call, as MultiplayerPeer requires.
+        unsafe {
+            *out_buffer = RawPtr::new(ptr);
+            *out_size = size;
+        }
+        Error::OK
+    }
+
+    unsafe fn put_packet_rawptr(
+        &mut self,
+        p_buffer: RawPtr<*const u8>,
+        p_buffer_size: i32,
+    ) -> Error {
+        let ptr = p_buffer.ptr();
+        if p_buffer_size < 0 || (ptr.is_null() && p_buffer_size > 0) {
+            return Error::ERR_INVALID_PARAMETER;
+        }
+        let data: &[u8] = if p_buffer_size == 0 {
+            &[]
+        } else {
+            // SAFETY: Godot passes a buffer of `p_buffer_size` readable bytes.
+            unsafe { std::slice::from_raw_parts(ptr, p_buffer_size as usize) }
+        };
+        match self.hub.put_packet(data) {
+            Ok(()) => Error::OK,
+            Err(e) => hub_error(e),
+        }
+    }
+
+    fn get_available_packet_count(&self) -> i32 {
+        i32::try_from(self.hub.available_packets()).unwrap_or(i32::MAX)
+    }
+
+    fn get_max_packet_size(&self) -> i32 {
+        self.outbound_buffer_size - PROTO_SIZE
+    }
+
+    fn get_packet_channel(&self) -> i32 {
+        0
+    }
+
+    fn get_packet_mode(&self) -> TransferMode {
+        TransferMode::RELIABLE
+    }
+
+    fn set_transfer_channel(&mut self, channel: i32) {
+        self.transfer_channel = channel;
+    }
+
+    fn get_transfer_channel(&self) -> i32 {
+        self.transfer_channel
+    }
+
+    fn set_transfer_mode(&mut self, mode: TransferMode) {
+        self.transfer_mode = mode;
+    }
+
+    fn get_transfer_mode(&self) -> TransferMode {
+        self.transfer_mode
+    }
+
+    fn set_target_peer(&mut self, peer: i32) {
+        self.hub.target = peer;
+    }
+
+    fn get_packet_peer(&self) -> i32 {
+        self.hub.next_packet_peer()
+    }
+
+    fn is_server(&self) -> bool {
+        self.hub.is_server()
+    }
+
+    fn poll(&mut self) {
+        let settings = self.settings();
+        let mut new_link = |stream: Box<dyn Stream>, tls: bool| {
+            let mut gd = RustWebSocketPeer::configured(&settings);
+            let accepted = gd.bind_mut().accept_core_stream(stream, tls);
+            match accepted {
+                Ok(()) => Some(Linked(gd)),
+                Err(e) => {
+                    godot_error!(
+                        "RustWebSocketMultiplayerPeer: cannot serve a new connection: {e}"
+                    );
+                    None
+                }
+            }
+        };
+        self.hub.poll(&mut new_link);
+        // Signals last: their handlers may call back into this object.
+        while let Some(event) = self.hub.next_event() {
+            let (signal, id) = match event {
+                Event::Connected(id) => ("peer_connected", id),
+                Event::Disconnected(id) => ("peer_disconnected", id),
+            };
+            self.base_mut()
+                .emit_signal(signal, &[Variant::from(i64::from(id))]);
+        }
+    }
+
+    fn close(&mut self) {
+        self.hub.clear();
+        self.current = None;
+    }
+
+    fn disconnect_peer(&mut self, peer: i32, force: bool) {
+        if let Err(e) = self.hub.disconnect_peer(peer, force) {
+            hub_error(e);
+        }
+    }
+
+    fn get_unique_id(&self) -> i32 {
+        self.hub.unique_id()
+    }
+
+    fn set_refuse_new_connections(&mut self, enable: bool) {
+        self.hub.refuse_new = enable;
+    }
+
+    fn is_refusing_new_connections(&self) -> bool {
+        self.hub.refuse_new
+    }
+
+    fn is_server_relay_supported(&self) -> bool {
+        // As the engine's class: the high-level API may relay through peer 1.
+        true
+    }
+
+    fn get_connection_status(&self) -> ConnectionStatus {
+        match self.hub.status() {
+            Status::Disconnected => ConnectionStatus::DISCONNECTED,
+            Status::Connecting => ConnectionStatus::CONNECTING,
+            Status::Connected => ConnectionStatus::CONNECTED,
+        }
+    }
+}
+
+#[godot_api]
+impl RustWebSocketMultiplayerPeer {
+    /// Starts a client connecting to [param url] (`ws://` or `wss://`). The
+    /// peer counts as connected once the server has sent its id; then
+    /// [signal MultiplayerPeer.peer_connected] is emitted for peer 1.
+    #[func]
+    fn create_client(
+        &mut self,
+        url: GString,
+        #[opt(default = TlsArg(None))] tls_client_options: TlsArg,
+    ) -> Error {
+        if self.hub.status() != Status::Disconnected {
+            return hub_error(HubError::AlreadyInUse);
+        }
+        let mut gd = RustWebSocketPeer::configured(&self.settings());
+        let err = gd
+            .bind_mut()
+            .connect(&url.to_string(), tls_client_options.0);
+        if err != Error::OK {
+            return err;
+        }
+        self.hub.handshake_timeout = Duration::from_secs_f64(self.handshake_timeout);
+        match self.hub.create_client(Linked(gd)) {
+            Ok(()) => Error::OK,
+            Err(e) => hub_error(e),
+        }
+    }
+
+    /// Starts a server listening on [param port] at [param bind_address]
+    /// (`"*"`: every address). With [param tls_server_options]
+    /// ([method TLSOptions.server]) it serves `wss://` through rustls.
+    #[func]
+    fn create_server(
+        &mut self,
+        port: i32,
+        #[opt(default = "*")] bind_address: GString,
+        #[opt(default = TlsArg(None))] tls_server_options: TlsArg,
+    ) -> Error {
+        if self.hub.status() != Status::Disconnected {
+            return hub_error(HubError::AlreadyInUse);
+        }
+        let Ok(port) = u16::try_from(port) else {
+            godot_error!(
+                "RustWebSocketMultiplayerPeer: port must be between 0 and 65535 (got {port})."
+            );
+            return Error::ERR_INVALID_PARAMETER;
+        };
+        let tls = match tls_server_options.0.as_ref().map(Self::server_tls) {
+            None => None,
+            Some(Ok(config)) => Some(config),
+            Some(Err(why)) => {
+                godot_error!("RustWebSocketMultiplayerPeer: {why}");
+                return Error::ERR_INVALID_PARAMETER;
+            }
+        };
+        self.hub.handshake_timeout = Duration::from_secs_f64(self.handshake_timeout);
+        match self.hub.create_server(port, &bind_address.to_string(), tls) {
+            Ok(()) => Error::OK,
+            Err(e) => hub_error(e),
+        }
+    }
+
+    /// Returns the [RustWebSocketPeer] of the connected peer [param peer_id]
+    /// (on a client, 1 is the server), or `null` with an error.
+    #[func]
+    fn get_peer(&self, peer_id: i32) -> Option<Gd<RustWebSocketPeer>> {
+        self.peer_link(peer_id).map(|l| l.0.clone())
+    }
+
+    /// Returns the IP address of the peer [param id].
+    #[func]
+    fn get_peer_address(&self, id: i32) -> GString {
+        self.peer_link(id)
+            .and_then(|l| l.peer_addr())
+            .map(|a| GString::from(&a.ip().to_canonical().to_string()))
+            .unwrap_or_default()
+    }
+
+    /// Returns the remote port of the peer [param id].
+    #[func]
+    fn get_peer_port(&self, id: i32) -> i32 {
+        self.peer_link(id)
+            .and_then(|l| l.peer_addr())
+            .map_or(0, |a| i32::from(a.port()))
+    }
+
+    /// Returns the sub-protocols offered or accepted.
+    #[func]
+    fn get_supported_protocols(&self) -> PackedStringArray {
+        self.supported_protocols.clone()
+    }
+
+    /// Sets the sub-protocols offered (client) or accepted (server).
+    #[func]
+    fn set_supported_protocols(&mut self, protocols: PackedStringArray) {
+        self.supported_protocols = protocols;
+    }
+
+    /// Returns the extra handshake headers.
+    #[func]
+    fn get_handshake_headers(&self) -> PackedStringArray {
+        self.handshake_headers.clone()
+    }
+
+    /// Sets the extra handshake headers, each `"Name: value"` (the argument
+    /// is named `protocols`, as in the engine's class).
+    #[func]
+    fn set_handshake_headers(&mut self, protocols: PackedStringArray) {
+        self.handshake_headers = protocols;
+    }
+
+    /// Returns the largest message accepted by each link.
+    #[func]
+    fn get_inbound_buffer_size(&self) -> i32 {
+        self.inbound_buffer_size
+    }
+
+    /// Sets the largest message accepted by each link (new links).
+    #[func]
+    fn set_inbound_buffer_size(&mut self, buffer_size: i32) {
+        if Self::positive(buffer_size, "inbound_buffer_size") {
+            self.inbound_buffer_size = buffer_size;
+        }
+    }
+
+    /// Returns the most bytes waiting to be sent on each link.
+    #[func]
+    fn get_outbound_buffer_size(&self) -> i32 {
+        self.outbound_buffer_size
+    }
+
+    /// Sets the most bytes waiting to be sent on each link (new links).
+    #[func]
+    fn set_outbound_buffer_size(&mut self, buffer_size: i32) {
+        if Self::positive(buffer_size, "outbound_buffer_size") {
+            self.outbound_buffer_size = buffer_size;
+        }
+    }
+
+    /// Returns the handshake timeout in seconds.
+    #[func]
+    fn get_handshake_timeout(&self) -> f64 {
+        self.handshake_timeout
+    }
+
+    /// Sets the handshake timeout in seconds (greater than 0).
+    #[func]
+    fn set_handshake_timeout(&mut self, timeout: f64) {
+        if !(timeout > 0.0 && timeout.is_finite()) {
+            godot_error!("RustWebSocketMultiplayerPeer: handshake_timeout must be greater than 0 (got {timeout}); the value was not changed.");
+            return;
+        }
+        self.handshake_timeout = timeout;
+        self.hub.handshake_timeout = Duration::from_secs_f64(self.handshake_timeout);
+    }
+
+    /// Returns the most packets queued on each link.
+    #[func]
+    fn get_max_queued_packets(&self) -> i32 {
+        self.max_queued_packets
+    }
+
+    /// Sets the most packets queued on each link (new links).
+    #[func]
+    fn set_max_queued_packets(&mut self, max_queued_packets: i32) {
+        if Self::positive(max_queued_packets, "max_queued_packets") {
+            self.max_queued_packets = max_queued_packets;
+        }
+    }
+}

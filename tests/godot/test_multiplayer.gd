@@ -1,0 +1,190 @@
+## RustWebSocketMultiplayerPeer under Godot's high-level multiplayer API:
+## RPCs between a server and two clients, with our class and the engine's
+## WebSocketMultiplayerPeer mixed on either side, over ws:// and wss://;
+## ids, relayed RPCs, peer signals, get_peer, disconnects and bad input.
+extends RefCounted
+
+const OURS := "RustWebSocketMultiplayerPeer"
+const ENGINE := "WebSocketMultiplayerPeer"
+
+
+class Game extends Node:
+	var got: Array = []
+
+	@rpc("any_peer", "reliable")
+	func hello(text: String) -> void:
+		got.append([multiplayer.get_remote_sender_id(), text])
+
+
+## A port nobody listens on right now.
+func _free_port() -> int:
+	var probe := TCPServer.new()
+	probe.listen(0, "127.0.0.1")
+	var port := probe.get_local_port()
+	probe.stop()
+	return port
+
+
+## One node tree per peer, each with its own SceneMultiplayer and a "Game".
+func _endpoint(t, name: String, peer: MultiplayerPeer) -> Game:
+	var root := Node.new()
+	root.name = name
+	t.root.add_child(root)
+	var game := Game.new()
+	game.name = "Game"
+	root.add_child(game)
+	var mp := SceneMultiplayer.new()
+	t.set_multiplayer(mp, root.get_path())
+	mp.multiplayer_peer = peer
+	return game
+
+
+func _teardown(t, games: Array) -> void:
+	for g in games:
+		var root: Node = g.get_parent()
+		g.multiplayer.multiplayer_peer.close()
+		g.multiplayer.multiplayer_peer = null
+		t.set_multiplayer(null, root.get_path())
+		root.queue_free()
+	await t.process_frame
+
+
+func _session(t, server_cls: String, client_classes: Array, tls: Array = []) -> void:
+	var label := "%s server, %s clients%s" % [server_cls, ", ".join(client_classes), " over wss" if tls else ""]
+	var port := _free_port()
+	var server = ClassDB.instantiate(server_cls)
+	var server_tls: TLSOptions = TLSOptions.server(tls[1], tls[0]) if tls else null
+	if not t.eq(server.create_server(port, "127.0.0.1", server_tls), OK, label + ": create_server"):
+		return
+	var joined := []
+	server.peer_connected.connect(func(id): joined.append(id))
+	var games: Array = [_endpoint(t, "server", server)]
+	var url := "%s://%s:%d/" % ["wss" if tls else "ws", "localhost" if tls else "127.0.0.1", port]
+	for i in client_classes.size():
+		var c = ClassDB.instantiate(client_classes[i])
+		t.eq(c.create_client(url, TLSOptions.client(tls[0]) if tls else null), OK, label + ": create_client")
+		games.append(_endpoint(t, "client%d" % i, c))
+	var ok: bool = await t.until(func():
+		return games[0].multiplayer.get_peers().size() == 2 and games.slice(1).all(func(g):
+			return g.multiplayer.multiplayer_peer.get_connection_status() == MultiplayerPeer.CONNECTION_CONNECTED), [], label + ": everyone connected")
+	if not ok:
+		await _teardown(t, games)
+		return
+	var a: Game = games[1]
+	var b: Game = games[2]
+	var ida := a.multiplayer.get_unique_id()
+	var idb := b.multiplayer.get_unique_id()
+	t.check(ida > 1 and idb > 1 and ida != idb, label + ": clients have distinct ids (%d, %d)" % [ida, idb])
+	joined.sort()
+	var want := [ida, idb]
+	want.sort()
+	t.eq(joined, want, label + ": peer_connected on the server for each client")
+	t.eq(games[0].multiplayer.get_unique_id(), 1, label + ": the server is peer 1")
+	if server_cls == OURS:
+		var link = server.get_peer(ida)
+		t.check(link is RustWebSocketPeer and link.get_ready_state() == 1, label + ": get_peer returns an open RustWebSocketPeer")
+		t.eq(server.get_peer_address(ida), "127.0.0.1", label + ": get_peer_address")
+		t.check(server.get_peer_port(ida) > 0, label + ": get_peer_port")
+
+	# Clients learn of each other from the server (SceneMultiplayer's relay).
+	await t.until(func(): return Array(a.multiplayer.get_peers()).has(idb), [], label + ": a knows of b")
+	a.hello.rpc_id(1, "hi from a")
+	games[0].hello.rpc("to everyone")
+	a.hello.rpc_id(idb, "a to b, relayed")
+	await t.until(func(): return games[0].got.size() >= 1 and a.got.size() >= 1 and b.got.size() >= 2, [], label + ": RPCs delivered")
+	t.eq(games[0].got, [[ida, "hi from a"]], label + ": server got the client's RPC with its id")
+	t.eq(a.got, [[1, "to everyone"]], label + ": client a got the broadcast")
+	t.check(b.got.has([1, "to everyone"]), label + ": client b got the broadcast")
+	t.check(b.got.has([ida, "a to b, relayed"]), label + ": client b got a's RPC through the server")
+
+	var big := "x".repeat(30000)
+	b.hello.rpc_id(1, big)
+	await t.until(func(): return games[0].got.size() >= 2, [], label + ": a 30 KB RPC")
+	t.eq(games[0].got.back(), [idb, big], label + ": 30 KB RPC intact")
+
+	var left := []
+	games[0].multiplayer.peer_disconnected.connect(func(id): left.append(id))
+	var server_gone := [false]
+	b.multiplayer.server_disconnected.connect(func(): server_gone[0] = true)
+	server.disconnect_peer(idb)
+	await t.until(func(): return left.has(idb) and server_gone[0], [], label + ": b disconnected on both ends")
+	t.eq(b.multiplayer.multiplayer_peer.get_connection_status(), MultiplayerPeer.CONNECTION_DISCONNECTED, label + ": b is disconnected")
+	t.eq(games[0].multiplayer.get_peers(), PackedInt32Array([ida]), label + ": the server keeps a")
+	await _teardown(t, games)
+
+
+func test_ours_server_with_engine_and_our_clients(t) -> void:
+	await _session(t, OURS, [ENGINE, OURS])
+
+
+func test_engine_server_with_our_clients(t) -> void:
+	await _session(t, ENGINE, [OURS, OURS])
+
+
+func test_ours_server_ours_clients(t) -> void:
+	await _session(t, OURS, [OURS, ENGINE])
+
+
+func _tls_files(t) -> Array:
+	var cert := X509Certificate.new()
+	var key := CryptoKey.new()
+	var cert_path := OS.get_environment("WS_TEST_CERT")
+	if not t.check(cert_path != "", "WS_TEST_CERT/WS_TEST_KEY name a certificate (the test runner makes one)"):
+		return []
+	if not t.eq(cert.load(cert_path), OK, "certificate") or not t.eq(key.load(OS.get_environment("WS_TEST_KEY")), OK, "key"):
+		return []
+	return [cert, key]
+
+
+func test_wss_ours_server_engine_client(t) -> void:
+	var files := _tls_files(t)
+	if files:
+		await _session(t, OURS, [ENGINE, OURS], files)
+
+
+func test_wss_engine_server_our_clients(t) -> void:
+	var files := _tls_files(t)
+	if files:
+		await _session(t, ENGINE, [OURS, OURS], files)
+
+
+func test_bad_input_is_refused_with_reasons(t) -> void:
+	var p := RustWebSocketMultiplayerPeer.new()
+	t.eq(p.put_packet(PackedByteArray([1])), ERR_UNCONFIGURED, "put_packet before create_*")
+	t.eq(p.create_server(70000), ERR_INVALID_PARAMETER, "port out of range")
+	t.check_logged("port")
+	t.eq(p.create_server(0, "nowhere"), ERR_CANT_CREATE, "bind_address that is not an IP")
+	t.check_logged("not an IP")
+	t.eq(p.create_server(0, "127.0.0.1", TLSOptions.client()), ERR_INVALID_PARAMETER, "client TLS options for a server")
+	t.check_logged("TLSOptions.server")
+	var taken := TCPServer.new()
+	taken.listen(0, "127.0.0.1")
+	t.eq(p.create_server(taken.get_local_port(), "127.0.0.1"), ERR_ALREADY_IN_USE, "a port in use")
+	taken.stop()
+	t.eq(p.create_client("nonsense://x"), ERR_INVALID_PARAMETER, "a bad URL")
+	t.eq(p.create_server(0, "127.0.0.1"), OK, "create_server")
+	t.eq(p.create_client("ws://127.0.0.1:1/"), ERR_ALREADY_IN_USE, "create_client on a server")
+	t.check(p.get_peer(12345) == null, "get_peer of an unknown id")
+	t.check_logged("12345")
+	p.handshake_timeout = -1.0
+	t.eq(p.handshake_timeout, 3.0, "a negative handshake_timeout is refused")
+	p.close()
+	t.eq(p.get_connection_status(), MultiplayerPeer.CONNECTION_DISCONNECTED, "closed")
+
+
+func test_client_gives_up_on_a_server_that_sends_no_id(t) -> void:
+	# A plain WebSocket server (RustWebSocketPeer) never sends a peer id.
+	var tcp := TCPServer.new()
+	tcp.listen(0, "127.0.0.1")
+	var p := RustWebSocketMultiplayerPeer.new()
+	p.handshake_timeout = 0.5
+	t.eq(p.create_client("ws://127.0.0.1:%d/" % tcp.get_local_port()), OK, "create_client")
+	var connected := [false]
+	p.peer_connected.connect(func(_id): connected[0] = true)
+	var s := RustWebSocketPeer.new()
+	await t.until(func():
+		if tcp.is_connection_available():
+			s.accept_stream(tcp.take_connection())
+		return p.get_connection_status() == MultiplayerPeer.CONNECTION_DISCONNECTED, [p, s], "the client to give up")
+	t.check(not connected[0], "no peer_connected without an id")
+	tcp.stop()
