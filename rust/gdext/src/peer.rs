@@ -449,7 +449,11 @@ impl RustWebSocketPeer {
     /// bytes of UTF-8). Keep polling until [constant STATE_CLOSED] for a clean
     /// close. A negative code drops the connection at once.
     #[func]
-    pub(crate) fn close(&mut self, #[opt(default = 1000)] code: i32, #[opt(default = "")] reason: GString) {
+    pub(crate) fn close(
+        &mut self,
+        #[opt(default = 1000)] code: i32,
+        #[opt(default = "")] reason: GString,
+    ) {
         if let Some(complaint) = self.core.close(code, &reason.to_string()) {
             errors::report(&complaint, self.core.requested_url());
         }
