@@ -6,6 +6,7 @@ const DEMOS := [
 	["Server", "res://demos/server/server.tscn", "The documented server example: TCPServer on port 9080, echoes text and binary."],
 	["Client + server", "res://demos/client_server/client_server.tscn", "Both ends in one scene, with Ping and Close buttons and a log."],
 	["Chat", "res://demos/chat/chat.tscn", "A chat room: one server, three clients, polling turned into signals."],
+	["Multiplayer", "res://demos/multiplayer/multiplayer_demo.tscn", "Godot's high-level multiplayer (RPCs) over RustWebSocketMultiplayerPeer: a host and two players."],
 ]
 
 

@@ -76,12 +76,31 @@ func test_chat_demo_relays_to_everyone(t) -> void:
 	scene.queue_free()
 
 
+func test_multiplayer_demo_moves_players_on_every_board(t) -> void:
+	var scene := _start(t, "res://demos/multiplayer/multiplayer_demo.tscn", {"port": 0})
+	var boards: Array = scene.boards
+	# Everyone knows everyone (players learn of each other through the host;
+	# an RPC relayed from a peer not yet announced is dropped by SceneMultiplayer).
+	await t.until(func(): return boards.all(func(b): return b.multiplayer.get_peers().size() == 2), [], "two players joined and announced", 10.0)
+	t.check(scene.peers.all(func(p): return p is RustWebSocketMultiplayerPeer), "every column uses RustWebSocketMultiplayerPeer")
+	var id1: int = boards[1].multiplayer.get_unique_id()
+	var id2: int = boards[2].multiplayer.get_unique_id()
+	scene.step(1)
+	scene.step(2)
+	await t.until(func(): return boards.all(func(b): return b.positions.has(id1) and b.positions.has(id2)), [], "both moves on every board", 10.0)
+	t.eq(boards[0].positions[id1], boards[2].positions[id1], "player 1 at the same spot on the host and player 2")
+	t.eq(boards[1].positions[id2], boards[0].positions[id2], "player 2 at the same spot on player 1 and the host")
+	await t.until(func(): return boards[1].positions.has(1), [], "the host's dot placed for a newcomer", 10.0)
+	t.check(boards[1].log_lines.has("connected; my id is %d" % id1), "player 1 logged its id")
+	scene.queue_free()
+
+
 func test_main_menu_lists_every_demo(t) -> void:
 	var scene := _start(t, "res://main.tscn", {})
 	await t.root.get_tree().process_frame
 	var buttons := scene.find_children("*", "Button", true, false)
 	var names := buttons.map(func(b): return b.text)
-	t.eq(names, ["Client", "Server", "Client + server", "Chat"], "one button per demo")
+	t.eq(names, ["Client", "Server", "Client + server", "Chat", "Multiplayer"], "one button per demo")
 	for demo in scene.DEMOS:
 		t.check(ResourceLoader.exists(demo[1]), demo[1] + " exists")
 	t.check(not scene.find_children("*", "Label", true, false).any(func(l): return l.text.contains("not loaded")), "the extension is loaded")
