@@ -230,7 +230,7 @@ pub fn describe(err: &rustls::Error) -> String {
 /// The rustls configuration of a TLS server from `TLSOptions.server(key,
 /// certificate)`, both as PEM (the certificate may be a chain, leaf first).
 pub fn server_config(cert_pem: &[u8], key_pem: &[u8]) -> Result<Arc<ServerConfig>, WsError> {
-    let certs = CertificateDer::pem_slice_iter(cert_pem)
+    let mut certs = CertificateDer::pem_slice_iter(cert_pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| {
             WsError::Tls(format!(

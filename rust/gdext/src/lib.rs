@@ -4,6 +4,7 @@
 
 use godot::init::{gdextension, ExtensionLibrary, InitStage};
 
+mod certs;
 mod errors;
 mod logger;
 mod multiplayer;

@@ -121,7 +121,7 @@ impl RustWebSocketMultiplayerPeer {
             .ok_or("the server TLSOptions has no private key")?;
         let cert = options
             .get_own_certificate()
-            .map(|mut c| c.save_to_string().to_string())
+            .and_then(|mut c| crate::certs::pem(&mut c))
             .ok_or("the server TLSOptions has no certificate")?;
         rustws_core::tls::server_config(cert.as_bytes(), key.as_bytes()).map_err(|e| e.to_string())
     }

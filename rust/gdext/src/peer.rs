@@ -254,7 +254,8 @@ impl RustWebSocketPeer {
         }
         let ca_pem = options
             .get_trusted_ca_chain()
-            .map(|mut chain| chain.save_to_string().to_string().into_bytes())
+            .and_then(|mut chain| crate::certs::pem(&mut chain))
+            .map(String::into_bytes)
             .unwrap_or_default();
         let common_name_override = options.get_common_name_override().to_string();
         if ca_pem.is_empty() && common_name_override.is_empty() {
