@@ -237,6 +237,8 @@ pub fn server_config(cert_pem: &[u8], key_pem: &[u8]) -> Result<Arc<ServerConfig
                 "the server certificate could not be read as PEM: {e:?}"
             ))
         })?;
+    // Godot may write one certificate several times for a chain.
+    certs.dedup();
     if certs.is_empty() {
         return Err(WsError::Tls(
             "the server TLSOptions has no certificate".into(),
