@@ -188,3 +188,25 @@ func test_client_gives_up_on_a_server_that_sends_no_id(t) -> void:
 		return p.get_connection_status() == MultiplayerPeer.CONNECTION_DISCONNECTED, [p, s], "the client to give up")
 	t.check(not connected[0], "no peer_connected without an id")
 	tcp.stop()
+
+
+func test_refuse_new_connections_keeps_existing_peers(t) -> void:
+	var port := _free_port()
+	var server := RustWebSocketMultiplayerPeer.new()
+	t.eq(server.create_server(port, "127.0.0.1"), OK, "create_server")
+	var a := RustWebSocketMultiplayerPeer.new()
+	a.create_client("ws://127.0.0.1:%d" % port)
+	await t.until(func(): return a.get_connection_status() == MultiplayerPeer.CONNECTION_CONNECTED, [server, a], "a connected")
+	server.refuse_new_connections = true
+	t.check(server.refuse_new_connections, "refuse_new_connections reads back")
+	var b := WebSocketMultiplayerPeer.new()
+	b.handshake_timeout = 0.5
+	b.create_client("ws://127.0.0.1:%d" % port)
+	await t.until(func(): return b.get_connection_status() == MultiplayerPeer.CONNECTION_DISCONNECTED, [server, a, b], "b refused")
+	t.eq(a.get_connection_status(), MultiplayerPeer.CONNECTION_CONNECTED, "a stays")
+	a.put_packet(PackedByteArray([9]))
+	await t.until(func(): return server.get_available_packet_count() > 0, [server, a], "a's packet")
+	t.eq(server.get_packet_peer(), a.get_unique_id(), "the packet is from a")
+	t.eq(server.get_packet(), PackedByteArray([9]), "a's packet arrives")
+	server.close()
+	a.close()

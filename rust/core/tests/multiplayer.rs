@@ -229,3 +229,28 @@ fn refusing_new_connections_keeps_the_old_ones() {
         s.available_packets() == 1
     });
 }
+
+#[test]
+fn a_first_message_that_is_not_an_id_ends_the_session() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    let mut hub = client(&url, TlsClientOptions::Default);
+    let (sock, _) = listener.accept().unwrap();
+    sock.set_nonblocking(true).unwrap();
+    let mut server = server_link(Box::new(sock), false).unwrap();
+    let start = Instant::now();
+    let mut sent = false;
+    while hub.status() != Status::Disconnected {
+        assert!(start.elapsed() < Duration::from_secs(5), "kept a bad id");
+        hub.poll(&mut server_link);
+        let _ = server.poll();
+        if !sent && server.ready_state() == rustws_core::ReadyState::Open {
+            server.send(&[1, 2, 3], false).unwrap(); // three bytes, not four
+            sent = true;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert!(sent);
+    assert_eq!(hub.unique_id(), 0);
+    assert!(events(&mut hub).is_empty(), "never connected, so no signal");
+}
