@@ -42,3 +42,14 @@ pub fn to_godot(result: Result<(), WsError>, url: &str) -> Error {
         }
     }
 }
+
+/// `true` for a value above 0; otherwise says so for `class`'s property
+/// `what` (which keeps its old value).
+pub fn positive(class: &str, value: i32, what: &str) -> bool {
+    if value <= 0 {
+        godot_error!(
+            "{class}: {what} must be greater than 0 (got {value}); the value was not changed."
+        );
+    }
+    value > 0
+}

@@ -8,6 +8,7 @@ mod certs;
 mod errors;
 mod logger;
 mod multiplayer;
+mod packets;
 mod peer;
 mod stream;
 

@@ -4,6 +4,7 @@
 //! (what `get_peer()` returns); this file only translates types and turns
 //! hub events into the `peer_connected`/`peer_disconnected` signals.
 
+use crate::packets;
 use crate::peer::{LinkSettings, RustWebSocketPeer, TlsArg};
 use godot::classes::multiplayer_peer::{ConnectionStatus, TransferMode};
 use godot::classes::{IMultiplayerPeerExtension, MultiplayerPeerExtension, TlsOptions};
@@ -127,10 +128,7 @@ impl RustWebSocketMultiplayerPeer {
     }
 
     fn positive(value: i32, what: &str) -> bool {
-        if value <= 0 {
-            godot_error!("RustWebSocketMultiplayerPeer: {what} must be greater than 0 (got {value}); the value was not changed.");
-        }
-        value > 0
+        crate::errors::positive("RustWebSocketMultiplayerPeer", value, what)
     }
 
     fn peer_link(&self, id: i32) -> Option<&Linked> {
@@ -165,28 +163,12 @@ impl IMultiplayerPeerExtension for RustWebSocketMultiplayerPeer {
         r_buffer: RawPtr<*mut RawPtr<*const u8>>,
         r_buffer_size: RawPtr<*mut i32>,
     ) -> Error {
-        let out_buffer = r_buffer.ptr();
-        let out_size = r_buffer_size.ptr();
-        if out_buffer.is_null() || out_size.is_null() {
-            return Error::ERR_INVALID_PARAMETER;
-        }
-        // SAFETY: Godot passes valid out-pointers (checked non-null above).
-        unsafe { *out_size = 0 };
         if self.hub.status() != Status::Connected {
             return Error::ERR_UNCONFIGURED;
         }
-        let Some(packet) = self.hub.pop_packet() else {
-            return Error::ERR_UNAVAILABLE;
-        };
-        let size = i32::try_from(packet.data.len()).unwrap_or(i32::MAX);
-        let ptr = self.current.insert(packet.data).as_ptr();
-        // SAFETY: valid out-pointers; `self.current` keeps the bytes alive
-        // until the next call, as MultiplayerPeer requires.
-        unsafe {
-            *out_buffer = RawPtr::new(ptr);
-            *out_size = size;
-        }
-        Error::OK
+        let packet = self.hub.pop_packet().map(|p| p.data);
+        // SAFETY: the pointers are the ones Godot passed.
+        unsafe { packets::hand_out(packet, &mut self.current, r_buffer, r_buffer_size) }
     }
 
     unsafe fn put_packet_rawptr(
@@ -194,15 +176,9 @@ impl IMultiplayerPeerExtension for RustWebSocketMultiplayerPeer {
         p_buffer: RawPtr<*const u8>,
         p_buffer_size: i32,
     ) -> Error {
-        let ptr = p_buffer.ptr();
-        if p_buffer_size < 0 || (ptr.is_null() && p_buffer_size > 0) {
+        // SAFETY: Godot passes a buffer of `p_buffer_size` readable bytes.
+        let Some(data) = (unsafe { packets::taken_in(p_buffer, p_buffer_size) }) else {
             return Error::ERR_INVALID_PARAMETER;
-        }
-        let data: &[u8] = if p_buffer_size == 0 {
-            &[]
-        } else {
-            // SAFETY: Godot passes a buffer of `p_buffer_size` readable bytes.
-            unsafe { std::slice::from_raw_parts(ptr, p_buffer_size as usize) }
         };
         match self.hub.put_packet(data) {
             Ok(()) => Error::OK,

@@ -2,6 +2,7 @@
 //! Each method only translates Godot types and calls [`rustws_core::Peer`].
 
 use crate::errors;
+use crate::packets;
 use crate::stream;
 use godot::classes::{IPacketPeerExtension, PacketPeerExtension, StreamPeer, TlsOptions};
 use godot::global::{godot_error, Error};
@@ -268,11 +269,7 @@ impl RustWebSocketPeer {
     }
 
     fn check_positive(value: i32, what: &str) -> bool {
-        if value <= 0 {
-            godot_error!("RustWebSocketPeer: {what} must be greater than 0 (got {value}); the value was not changed.");
-            return false;
-        }
-        true
+        errors::positive("RustWebSocketPeer", value, what)
     }
 }
 
@@ -299,32 +296,14 @@ impl IPacketPeerExtension for RustWebSocketPeer {
         r_buffer: RawPtr<*mut RawPtr<*const u8>>,
         r_buffer_size: RawPtr<*mut i32>,
     ) -> Error {
-        let out_buffer = r_buffer.ptr();
-        let out_size = r_buffer_size.ptr();
-        if out_buffer.is_null() || out_size.is_null() {
-            return Error::ERR_INVALID_PARAMETER;
-        }
-        let Some(packet) = self.core.pop_packet() else {
-            // SAFETY: Godot passes valid out-pointers (checked non-null above).
-            unsafe { *out_size = 0 };
-            self.last_get_error = Error::ERR_UNAVAILABLE;
-            return Error::ERR_UNAVAILABLE;
+        let packet = self.core.pop_packet().map(|p| p.data);
+        self.last_get_error = if packet.is_some() {
+            Error::OK
+        } else {
+            Error::ERR_UNAVAILABLE
         };
-        self.last_get_error = Error::OK;
-        let data = packet.data;
-        let size = i32::try_from(data.len()).unwrap_or(i32::MAX);
-        self.current = Some(data);
-        let ptr = self
-            .current
-            .as_ref()
-            .map_or(std::ptr::null(), |d| d.as_ptr());
-        // SAFETY: out-pointers are valid; `self.current` keeps the bytes alive
-        // until the next call, which is what PacketPeer requires.
-        unsafe {
-            *out_buffer = RawPtr::new(ptr);
-            *out_size = size;
-        }
-        Error::OK
+        // SAFETY: the pointers are the ones Godot passed.
+        unsafe { packets::hand_out(packet, &mut self.current, r_buffer, r_buffer_size) }
     }
 
     unsafe fn put_packet_rawptr(
@@ -332,17 +311,11 @@ impl IPacketPeerExtension for RustWebSocketPeer {
         p_buffer: RawPtr<*const u8>,
         p_buffer_size: i32,
     ) -> Error {
-        let ptr = p_buffer.ptr();
-        if p_buffer_size < 0 || (ptr.is_null() && p_buffer_size > 0) {
-            return Error::ERR_INVALID_PARAMETER;
+        // SAFETY: Godot passes a buffer of `p_buffer_size` readable bytes.
+        match unsafe { packets::taken_in(p_buffer, p_buffer_size) } {
+            Some(data) => self.send_bytes(data, false),
+            None => Error::ERR_INVALID_PARAMETER,
         }
-        let data: &[u8] = if p_buffer_size == 0 {
-            &[]
-        } else {
-            // SAFETY: Godot passes a buffer of `p_buffer_size` readable bytes.
-            unsafe { std::slice::from_raw_parts(ptr, p_buffer_size as usize) }
-        };
-        self.send_bytes(data, false)
     }
 
     fn get_available_packet_count(&self) -> i32 {
