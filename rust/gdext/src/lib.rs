@@ -23,3 +23,6 @@ unsafe impl ExtensionLibrary for RustWebSocketExtension {
         }
     }
 }
+
+#[cfg(test)]
+mod docs_check;
