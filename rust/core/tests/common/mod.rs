@@ -67,9 +67,26 @@ pub fn wait_closed(peer: &mut Peer) -> Vec<WsError> {
 }
 
 /// Our server side: accepts one connection on `listener` with `config` and
-/// polls it open.
+/// polls it open. Fails (rather than waiting for ever) when no client comes,
+/// e.g. because the external peer could not start.
 pub fn accept_one(listener: &TcpListener, config: PeerConfig) -> Peer {
-    let (sock, _) = listener.accept().expect("accept");
+    listener
+        .set_nonblocking(true)
+        .expect("non-blocking listener");
+    let start = std::time::Instant::now();
+    let sock = loop {
+        match listener.accept() {
+            Ok((sock, _)) => break sock,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                assert!(
+                    start.elapsed() < WAIT,
+                    "no client connected in time (is python3 with websockets / node with ws installed? see README)"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            Err(e) => panic!("accept: {e}"),
+        }
+    };
     sock.set_nonblocking(true).expect("non-blocking");
     let mut server = Peer::new(config);
     let stream: Box<dyn Stream> = Box::new(sock);
