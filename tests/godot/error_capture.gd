@@ -13,6 +13,9 @@ func _init(runner: Object) -> void:
 func _log_error(function: String, file: String, line: int, code: String, rationale: String, editor_notify: bool, error_type: int, script_backtraces: Array) -> void:
 	_mutex.lock()
 	_runner.errors.append(code + " " + rationale)
+	if error_type == ERROR_TYPE_SCRIPT:
+		# A GDScript error stops the test function early: it must not pass.
+		_runner.script_errors.append("%s (%s:%d)" % [rationale if rationale else code, file, line])
 	_mutex.unlock()
 
 

@@ -14,6 +14,8 @@ var current := ""
 var _current_failed := false
 var errors: PackedStringArray = []
 var messages: PackedStringArray = []
+## GDScript errors raised while a test ran (the test stopped there).
+var script_errors: PackedStringArray = []
 var _logger: Object = null
 
 
@@ -49,9 +51,12 @@ func _run() -> void:
 			current = f.get_basename() + ":" + name
 			_current_failed = false
 			errors.clear()
+			script_errors.clear()
 			messages.clear()
 			var started := Time.get_ticks_msec()
 			await suite.call(name, self)
+			for e in script_errors:
+				check(false, "script error: " + e)
 			if _current_failed:
 				failed += 1
 				print("FAIL ", current)

@@ -210,3 +210,34 @@ func test_refuse_new_connections_keeps_existing_peers(t) -> void:
 	t.eq(server.get_packet(), PackedByteArray([9]), "a's packet arrives")
 	server.close()
 	a.close()
+
+
+func test_settings_reach_the_links(t) -> void:
+	var port := _free_port()
+	var server := RustWebSocketMultiplayerPeer.new()
+	var client := RustWebSocketMultiplayerPeer.new()
+	for p in [server, client]:
+		p.supported_protocols = PackedStringArray(["game-v2"])
+		p.inbound_buffer_size = 1 << 20
+		p.outbound_buffer_size = 1 << 20
+		p.max_queued_packets = 64
+		p.handshake_timeout = 5.0
+	client.handshake_headers = PackedStringArray(["X-Player: tester"])
+	t.eq(client.handshake_headers, PackedStringArray(["X-Player: tester"]), "handshake_headers reads back")
+	t.eq(client.handshake_timeout, 5.0, "handshake_timeout reads back")
+	t.eq(server.create_server(port, "127.0.0.1"), OK, "create_server")
+	t.eq(client.create_client("ws://127.0.0.1:%d/" % port), OK, "create_client")
+	await t.until(func(): return client.get_connection_status() == MultiplayerPeer.CONNECTION_CONNECTED and server.get_available_packet_count() == 0 and Array([client.get_unique_id()]).all(func(id): return server.get_peer(id) != null if id > 1 else false), [server, client], "connected")
+	var link: RustWebSocketPeer = server.get_peer(client.get_unique_id())
+	t.eq(link.get_selected_protocol(), "game-v2", "sub-protocol agreed on the server's link")
+	t.eq(client.get_peer(1).get_selected_protocol(), "game-v2", "and on the client's")
+	t.eq(link.inbound_buffer_size, 1 << 20, "inbound_buffer_size reached the link")
+	t.eq(link.max_queued_packets, 64, "max_queued_packets reached the link")
+	var big := PackedByteArray()
+	big.resize(300000)
+	big.fill(7)
+	t.eq(client.put_packet(big), OK, "a 300 KB packet (over the engine's 64 KiB default)")
+	await t.until(func(): return server.get_available_packet_count() > 0, [server, client], "the big packet")
+	t.eq(server.get_packet(), big, "300 KB intact")
+	server.close()
+	client.close()
