@@ -56,6 +56,12 @@ func test_property_setters_refuse_bad_values(t) -> void:
 	t.eq(p.max_queued_packets, 4096, "zero max_queued_packets refused")
 	p.heartbeat_interval = -1.0
 	t.eq(p.heartbeat_interval, 0.0, "negative heartbeat refused")
+	# Too long for a Duration: taken as "never", not a panic at connect.
+	p.heartbeat_interval = 1e300
+	t.eq(p.connect_to_url("ws://127.0.0.1:1/"), OK, "connect with a 1e300 s heartbeat")
+	t.check(not t.logged("panic"), "no panic for a huge heartbeat_interval")
+	p.close(-1)
+	p.heartbeat_interval = 0.0
 	p.supported_protocols = PackedStringArray([" chat "])
 	t.eq(p.supported_protocols, PackedStringArray(["chat"]), "protocols are stripped")
 	p.outbound_buffer_size = 0

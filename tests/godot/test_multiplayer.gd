@@ -168,6 +168,10 @@ func test_bad_input_is_refused_with_reasons(t) -> void:
 	t.check_logged("12345")
 	p.handshake_timeout = -1.0
 	t.eq(p.handshake_timeout, 3.0, "a negative handshake_timeout is refused")
+	p.handshake_timeout = 1e300
+	t.eq(p.handshake_timeout, 1e300, "a huge handshake_timeout is kept (as never)")
+	p.poll()
+	t.check(not t.logged("panic"), "no panic for a huge handshake_timeout")
 	p.close()
 	t.eq(p.get_connection_status(), MultiplayerPeer.CONNECTION_DISCONNECTED, "closed")
 

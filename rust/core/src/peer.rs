@@ -274,9 +274,11 @@ impl Peer {
         self.inbound_limit = self.config.inbound_buffer_size.max(1);
         self.outbound_limit = self.config.outbound_buffer_size;
         self.queue_limit = self.config.max_queued_packets.max(1);
-        self.heartbeat = (self.config.heartbeat_interval > 0.0
-            && self.config.heartbeat_interval.is_finite())
-        .then(|| Duration::from_secs_f64(self.config.heartbeat_interval));
+        // Zero, negative or NaN: no heartbeat; too large for a Duration: none
+        // will ever be due either.
+        self.heartbeat = (self.config.heartbeat_interval > 0.0)
+            .then(|| Duration::try_from_secs_f64(self.config.heartbeat_interval).ok())
+            .flatten();
         self.awaiting_pong = false;
         self.unread_frames = false;
         self.batching = false;

@@ -251,6 +251,18 @@ mod tests {
     use super::*;
     use std::net::TcpListener;
 
+    /// Polls `ours` until it reports input (fails after 5 s).
+    fn wait_for_input(ours: &Socket, what: &str) {
+        let start = Instant::now();
+        while !ours.may_have_input() {
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "{what} never noticed"
+            );
+            std::thread::sleep(REFRESH_EVERY);
+        }
+    }
+
     #[test]
     fn idle_socket_notices_input_through_the_shared_set() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -264,25 +276,11 @@ mod tests {
         std::thread::sleep(REFRESH_EVERY);
         assert!(!ours.may_have_input(), "idle and empty");
         client.write_all(b"hi").unwrap();
-        let start = Instant::now();
-        while !ours.may_have_input() {
-            assert!(
-                start.elapsed() < Duration::from_secs(5),
-                "input never noticed"
-            );
-            std::thread::sleep(REFRESH_EVERY);
-        }
+        wait_for_input(&ours, "input");
         assert_eq!(ours.read(&mut buf).unwrap(), 2);
         drop(client);
         std::thread::sleep(IDLE_AFTER + REFRESH_EVERY * 2);
-        let start = Instant::now();
-        while !ours.may_have_input() {
-            assert!(
-                start.elapsed() < Duration::from_secs(5),
-                "hang-up never noticed"
-            );
-            std::thread::sleep(REFRESH_EVERY);
-        }
+        wait_for_input(&ours, "the hang-up");
         assert_eq!(ours.read(&mut buf).unwrap(), 0);
     }
 }

@@ -315,7 +315,6 @@ impl RustWebSocketMultiplayerPeer {
         if err != Error::OK {
             return err;
         }
-        self.hub.handshake_timeout = Duration::from_secs_f64(self.handshake_timeout);
         match self.hub.create_client(Linked(gd)) {
             Ok(()) => Error::OK,
             Err(e) => hub_error(e),
@@ -349,7 +348,6 @@ impl RustWebSocketMultiplayerPeer {
                 return Error::ERR_INVALID_PARAMETER;
             }
         };
-        self.hub.handshake_timeout = Duration::from_secs_f64(self.handshake_timeout);
         match self.hub.create_server(port, &bind_address.to_string(), tls) {
             Ok(()) => Error::OK,
             Err(e) => hub_error(e),
@@ -447,7 +445,8 @@ impl RustWebSocketMultiplayerPeer {
             return;
         }
         self.handshake_timeout = timeout;
-        self.hub.handshake_timeout = Duration::from_secs_f64(self.handshake_timeout);
+        // Beyond what a Duration holds is as good as never.
+        self.hub.handshake_timeout = Duration::try_from_secs_f64(timeout).unwrap_or(Duration::MAX);
     }
 
     /// Returns the most packets queued on each link.
