@@ -6,6 +6,7 @@ extends RefCounted
 
 const OURS := "RustWebSocketMultiplayerPeer"
 const ENGINE := "WebSocketMultiplayerPeer"
+const U := preload("ws_util.gd")
 
 
 class Game extends Node:
@@ -244,4 +245,20 @@ func test_settings_reach_the_links(t) -> void:
 	await t.until(func(): return server.get_available_packet_count() > 0, [server, client], "the big packet")
 	t.eq(server.get_packet(), big, "300 KB intact")
 	server.close()
+	client.close()
+
+
+func test_handshake_headers_reach_the_wire(t) -> void:
+	var tcp: TCPServer = U.listen(t)
+	var client := RustWebSocketMultiplayerPeer.new()
+	client.handshake_headers = PackedStringArray(["X-Player: tester", "Cookie: team=red"])
+	client.supported_protocols = PackedStringArray(["game-v2"])
+	t.eq(client.create_client("ws://127.0.0.1:%d/lobby" % tcp.get_local_port()), OK, "create_client")
+	await t.until(func(): return tcp.is_connection_available(), [client], "a TCP connection")
+	var conn := tcp.take_connection()
+	var head: String = await U.read_head(t, conn, [client])
+	t.check(head.begins_with("GET /lobby HTTP/1.1\r\n"), "request line: " + head.get_slice("\r\n", 0))
+	t.eq(U.header(head, "X-Player"), "tester", "first custom header sent by the multiplayer client")
+	t.eq(U.header(head, "Cookie"), "team=red", "second custom header sent")
+	t.eq(U.header(head, "Sec-WebSocket-Protocol"), "game-v2", "sub-protocol offered")
 	client.close()
