@@ -24,10 +24,11 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
 
 results=$project/results.jsonl
 : > "$results"
-(cd "$root" && cargo build --release -q -p rustws-core --example floor)
+(cd "$root" && cargo build --release -q -p rustws-core --example floor --example tls_sender)
 for i in $(seq "$runs"); do
   echo "run $i/$runs" >&2
   WS_TEST_CERT="$project/certs/cert.pem" WS_TEST_KEY="$project/certs/key.pem" \
+    BENCH_TLS_SENDER="$root/target/release/examples/tls_sender" \
     "$godot" --headless --path "$project" --script res://bench.gd -- "$seconds" "$links" | tee -a "$results" | grep '^{' >&2
   "$root/target/release/examples/floor" "$seconds" >> "$results"
 done

@@ -37,6 +37,8 @@ func _run() -> void:
 			if bench.ends_with("_wss") and tls_server == null:
 				continue
 			await call(bench, cls)
+	if (only == "" or "tls_ceiling".begins_with(only)) and tls_server != null:
+		tls_ceiling()
 	quit(0)
 
 
@@ -159,6 +161,48 @@ func bulk(cls: String) -> void:
 
 func bulk_wss(cls: String) -> void:
 	_bulk(cls, true, "bulk_wss")
+
+
+## The most decrypted bytes the engine's StreamPeerTLS hands to a reader on
+## this core: a TLS server reads raw application data (no WebSocket) that
+## the `tls_sender` example, in its own process and on the other core, writes
+## with the same rustls client as our wss:// client. The bulk_wss server side
+## of both classes reads through such a StreamPeerTLS, so this bounds them.
+func tls_ceiling() -> void:
+	var sender := OS.get_environment("BENCH_TLS_SENDER")
+	if sender == "":
+		return
+	var name := "StreamPeerTLS read, sender in another process"
+	var tcp := TCPServer.new()
+	if tcp.listen(0, "127.0.0.1") != OK:
+		report("tls_ceiling", name, 0, "MiB/s", {"error": "could not listen"})
+		return
+	var pid := OS.create_process(sender, [str(tcp.get_local_port()), str(seconds + 5)])
+	var deadline := Time.get_ticks_msec() + 5000
+	while not tcp.is_connection_available() and Time.get_ticks_msec() < deadline:
+		OS.delay_usec(500)
+	if pid <= 0 or not tcp.is_connection_available():
+		report("tls_ceiling", name, 0, "MiB/s", {"error": "the sender did not connect"})
+		return
+	var tls := StreamPeerTLS.new()
+	tls.accept_stream(tcp.take_connection(), tls_server)
+	while tls.get_status() == StreamPeerTLS.STATUS_HANDSHAKING and Time.get_ticks_msec() < deadline:
+		tls.poll()
+		OS.delay_usec(100)
+	if tls.get_status() != StreamPeerTLS.STATUS_CONNECTED:
+		report("tls_ceiling", name, 0, "MiB/s", {"error": "TLS handshake failed"})
+		OS.kill(pid)
+		return
+	var bytes := 0
+	var start := Time.get_ticks_usec()
+	var end := start + int(seconds * 1e6)
+	while Time.get_ticks_usec() < end and tls.get_status() == StreamPeerTLS.STATUS_CONNECTED:
+		tls.poll()
+		bytes += tls.get_partial_data(16384)[1].size()
+	var elapsed := (Time.get_ticks_usec() - start) / 1e6
+	report("tls_ceiling", name, bytes / elapsed / 1048576.0, "MiB/s")
+	tls.disconnect_from_stream()
+	OS.kill(pid)
 
 
 func latency(cls: String) -> void:
