@@ -87,14 +87,13 @@ func test_handshake_headers_sent_and_non_101_refused(t) -> void:
 	p.handshake_headers = PackedStringArray(["X-Game-Token: abc123", "Cookie: a=b"])
 	p.supported_protocols = PackedStringArray(["v1", "v2"])
 	t.eq(p.connect_to_url("ws://127.0.0.1:%d/path?q=1" % tcp.get_local_port()), OK, "connect")
-	await t.until(func(): return tcp.is_connection_available(), [p], "a TCP connection")
-	var conn := tcp.take_connection()
-	var head: String = await U.read_head(t, conn, [p])
-	t.check(head.begins_with("GET /path?q=1 HTTP/1.1\r\n"), "request line: " + head.get_slice("\r\n", 0))
-	t.eq(U.header(head, "X-Game-Token"), "abc123", "custom header sent")
-	t.eq(U.header(head, "Cookie"), "a=b", "second custom header sent")
-	t.eq(U.header(head, "Sec-WebSocket-Protocol"), "v1,v2", "protocols offered")
-	t.eq(U.header(head, "Host"), "127.0.0.1:%d" % tcp.get_local_port(), "host header")
+	var expected := {
+		"X-Game-Token": "abc123",
+		"Cookie": "a=b",
+		"Sec-WebSocket-Protocol": "v1,v2",
+		"Host": "127.0.0.1:%d" % tcp.get_local_port(),
+	}
+	var conn: StreamPeerTCP = await U.expect_request(t, tcp, p, "/path?q=1", expected)
 	conn.put_data("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_utf8_buffer())
 	await t.until(func(): return p.get_ready_state() == RustWebSocketPeer.STATE_CLOSED, [p], "refusal")
 	t.eq(p.get_close_code(), -1, "non-101: -1")

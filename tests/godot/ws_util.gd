@@ -80,6 +80,19 @@ static func read_head(t, conn: StreamPeerTCP, others: Array = []) -> String:
 	return head.get_string_from_utf8()
 
 
+## Waits for `peer` to reach `tcp` and checks its upgrade request: the
+## request line asks for `path` and each of `headers` (name -> value) is
+## there. Returns the server's end of the connection.
+static func expect_request(t, tcp: TCPServer, peer, path: String, headers: Dictionary) -> StreamPeerTCP:
+	await t.until(func(): return tcp.is_connection_available(), [peer], "a TCP connection")
+	var conn := tcp.take_connection()
+	var head: String = await read_head(t, conn, [peer])
+	t.check(head.begins_with("GET %s HTTP/1.1\r\n" % path), "request line: " + head.get_slice("\r\n", 0))
+	for name in headers:
+		t.eq(header(head, name), headers[name], "header %s sent" % name)
+	return conn
+
+
 ## The value of header `name` in an HTTP head.
 static func header(head: String, name: String) -> String:
 	for line in head.split("\r\n"):
