@@ -183,6 +183,8 @@ func tls_ceiling() -> void:
 		OS.delay_usec(500)
 	if pid <= 0 or not tcp.is_connection_available():
 		report("tls_ceiling", name, 0, "MiB/s", {"error": "the sender did not connect"})
+		if pid > 0:
+			OS.kill(pid)
 		return
 	var tls := StreamPeerTLS.new()
 	tls.accept_stream(tcp.take_connection(), tls_server)
