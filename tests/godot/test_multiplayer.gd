@@ -257,3 +257,32 @@ func test_handshake_headers_reach_the_wire(t) -> void:
 	var expected := {"X-Player": "tester", "Cookie": "team=red", "Sec-WebSocket-Protocol": "game-v2"}
 	await U.expect_request(t, tcp, client, "/lobby", expected)
 	client.close()
+
+
+func test_link_settings_follow_the_peer_rules(t) -> void:
+	var port := _free_port()
+	var server := RustWebSocketMultiplayerPeer.new()
+	var client := RustWebSocketMultiplayerPeer.new()
+	client.outbound_buffer_size = -5
+	t.eq(client.outbound_buffer_size, 65535, "a negative outbound_buffer_size is refused")
+	t.check_logged("outbound_buffer_size must be 0 (no limit) or more")
+	client.outbound_buffer_size = 0
+	t.eq(client.outbound_buffer_size, 0, "0 (no limit) is accepted, as by RustWebSocketPeer and the engine")
+	client.supported_protocols = PackedStringArray([" game-v3 "])
+	server.supported_protocols = PackedStringArray(["game-v3"])
+	server.inbound_buffer_size = 1 << 20
+	t.eq(server.create_server(port, "127.0.0.1"), OK, "create_server")
+	t.eq(client.create_client("ws://127.0.0.1:%d/" % port), OK, "create_client")
+	await t.until(func(): return client.get_connection_status() == MultiplayerPeer.CONNECTION_CONNECTED, [server, client], "connected")
+	var link: RustWebSocketPeer = client.get_peer(1)
+	t.eq(link.outbound_buffer_size, 0, "0 reached the link")
+	t.eq(link.supported_protocols, PackedStringArray(["game-v3"]), "the link trims sub-protocols as its own setter does")
+	t.eq(link.get_selected_protocol(), "game-v3", "and the trimmed one was agreed")
+	var big := PackedByteArray()
+	big.resize(200000)
+	big.fill(3)
+	t.eq(client.put_packet(big), OK, "a 200 KB packet with no outbound limit")
+	await t.until(func(): return server.get_available_packet_count() > 0, [server, client], "the big packet")
+	t.eq(server.get_packet(), big, "200 KB intact")
+	server.close()
+	client.close()

@@ -53,3 +53,14 @@ pub fn positive(class: &str, value: i32, what: &str) -> bool {
     }
     value > 0
 }
+
+/// `true` for 0 (no limit) or more; otherwise says so for `class`'s property
+/// `what` (which keeps its old value).
+pub fn zero_or_more(class: &str, value: i32, what: &str) -> bool {
+    if value < 0 {
+        godot_error!(
+            "{class}: {what} must be 0 (no limit) or more (got {value}); the value was not changed."
+        );
+    }
+    value >= 0
+}

@@ -71,7 +71,7 @@ pub struct RustWebSocketMultiplayerPeer {
     /// The largest message accepted by each link, in bytes.
     #[var(get = get_inbound_buffer_size, set = set_inbound_buffer_size)]
     inbound_buffer_size: i32,
-    /// The most bytes waiting to be sent on each link.
+    /// The most bytes waiting to be sent on each link; 0 means no limit.
     #[var(get = get_outbound_buffer_size, set = set_outbound_buffer_size)]
     outbound_buffer_size: i32,
     /// Seconds a new link has to open (and, for a client, to get its id)
@@ -423,10 +423,15 @@ impl RustWebSocketMultiplayerPeer {
         self.outbound_buffer_size
     }
 
-    /// Sets the most bytes waiting to be sent on each link (new links).
+    /// Sets the most bytes waiting to be sent on each link (new links); 0
+    /// means no limit, as for [RustWebSocketPeer].
     #[func]
     fn set_outbound_buffer_size(&mut self, buffer_size: i32) {
-        if Self::positive(buffer_size, "outbound_buffer_size") {
+        if crate::errors::zero_or_more(
+            "RustWebSocketMultiplayerPeer",
+            buffer_size,
+            "outbound_buffer_size",
+        ) {
             self.outbound_buffer_size = buffer_size;
         }
     }

@@ -144,20 +144,14 @@ unsafe impl GodotImmutable for TlsArg {}
 
 impl RustWebSocketPeer {
     fn strings(list: &PackedStringArray) -> Vec<String> {
-        list.as_slice()
-            .iter()
-            .map(|s| s.to_string().trim().to_string())
-            .collect()
+        list.as_slice().iter().map(|s| s.to_string()).collect()
     }
 
+    /// The properties into the core's config (the setters already checked
+    /// and trimmed them).
     fn sync_config(&mut self) {
         let config = &mut self.core.config;
-        config.handshake_headers = self
-            .handshake_headers
-            .as_slice()
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        config.handshake_headers = Self::strings(&self.handshake_headers);
         config.supported_protocols = Self::strings(&self.supported_protocols);
         config.inbound_buffer_size = self.inbound_buffer_size.max(1) as usize;
         config.outbound_buffer_size = self.outbound_buffer_size.max(0) as usize;
@@ -194,16 +188,17 @@ impl RustWebSocketPeer {
     }
 
     /// A new peer with these settings (used for the links of
-    /// `RustWebSocketMultiplayerPeer`).
+    /// `RustWebSocketMultiplayerPeer`), set through the same setters as
+    /// from GDScript, so the same rules apply (sub-protocols are trimmed).
     pub(crate) fn configured(settings: &LinkSettings) -> Gd<RustWebSocketPeer> {
         let mut gd = RustWebSocketPeer::new_gd();
         {
             let mut p = gd.bind_mut();
-            p.supported_protocols = settings.supported_protocols.clone();
-            p.handshake_headers = settings.handshake_headers.clone();
-            p.inbound_buffer_size = settings.inbound_buffer_size;
-            p.outbound_buffer_size = settings.outbound_buffer_size;
-            p.max_queued_packets = settings.max_queued_packets;
+            p.set_supported_protocols(settings.supported_protocols.clone());
+            p.set_handshake_headers(settings.handshake_headers.clone());
+            p.set_inbound_buffer_size(settings.inbound_buffer_size);
+            p.set_outbound_buffer_size(settings.outbound_buffer_size);
+            p.set_max_queued_packets(settings.max_queued_packets);
         }
         gd
     }
@@ -552,11 +547,9 @@ impl RustWebSocketPeer {
     /// Sets [member outbound_buffer_size] (bytes; 0 means no limit).
     #[func]
     fn set_outbound_buffer_size(&mut self, buffer_size: i32) {
-        if buffer_size < 0 {
-            godot_error!("RustWebSocketPeer: outbound_buffer_size must be 0 (no limit) or more (got {buffer_size}); the value was not changed.");
-            return;
+        if errors::zero_or_more("RustWebSocketPeer", buffer_size, "outbound_buffer_size") {
+            self.outbound_buffer_size = buffer_size;
         }
-        self.outbound_buffer_size = buffer_size;
     }
 
     /// Sets [member max_queued_packets] (greater than 0).
