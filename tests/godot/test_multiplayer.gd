@@ -217,6 +217,14 @@ func test_refuse_new_connections_keeps_existing_peers(t) -> void:
 	a.close()
 
 
+## Sends `size` bytes from `from` to `to` and checks they arrive intact.
+func _big_packet(t, from, to, size: int, what: String) -> void:
+	var big := U.pattern(size)
+	t.eq(from.put_packet(big), OK, what)
+	await t.until(func(): return to.get_available_packet_count() > 0, [to, from], what + " to arrive")
+	t.eq(to.get_packet(), big, what + ": intact")
+
+
 func test_settings_reach_the_links(t) -> void:
 	var port := _free_port()
 	var server := RustWebSocketMultiplayerPeer.new()
@@ -238,12 +246,7 @@ func test_settings_reach_the_links(t) -> void:
 	t.eq(client.get_peer(1).get_selected_protocol(), "game-v2", "and on the client's")
 	t.eq(link.inbound_buffer_size, 1 << 20, "inbound_buffer_size reached the link")
 	t.eq(link.max_queued_packets, 64, "max_queued_packets reached the link")
-	var big := PackedByteArray()
-	big.resize(300000)
-	big.fill(7)
-	t.eq(client.put_packet(big), OK, "a 300 KB packet (over the engine's 64 KiB default)")
-	await t.until(func(): return server.get_available_packet_count() > 0, [server, client], "the big packet")
-	t.eq(server.get_packet(), big, "300 KB intact")
+	await _big_packet(t, client, server, 300000, "a 300 KB packet (over the engine's 64 KiB default)")
 	server.close()
 	client.close()
 
@@ -278,11 +281,6 @@ func test_link_settings_follow_the_peer_rules(t) -> void:
 	t.eq(link.outbound_buffer_size, 0, "0 reached the link")
 	t.eq(link.supported_protocols, PackedStringArray(["game-v3"]), "the link trims sub-protocols as its own setter does")
 	t.eq(link.get_selected_protocol(), "game-v3", "and the trimmed one was agreed")
-	var big := PackedByteArray()
-	big.resize(200000)
-	big.fill(3)
-	t.eq(client.put_packet(big), OK, "a 200 KB packet with no outbound limit")
-	await t.until(func(): return server.get_available_packet_count() > 0, [server, client], "the big packet")
-	t.eq(server.get_packet(), big, "200 KB intact")
+	await _big_packet(t, client, server, 200000, "a 200 KB packet with no outbound limit")
 	server.close()
 	client.close()
