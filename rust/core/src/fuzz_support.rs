@@ -3,37 +3,44 @@
 //! in-memory stream and drives it to a defined state. They must never panic.
 
 use crate::{Peer, PeerConfig, ReadyState, Stream};
-use std::cell::RefCell;
 use std::io::{self, Read, Write};
-use std::rc::Rc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+/// State shared between a [`Memory`] stream and the harness driving it.
+pub type Shared<T> = Arc<Mutex<T>>;
+
+/// Locks shared harness state (a poisoned lock still holds usable bytes).
+pub fn lock<T>(shared: &Shared<T>) -> MutexGuard<'_, T> {
+    shared.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// An in-memory non-blocking stream: reads hand out the input in chunks,
 /// then `WouldBlock` or end of stream; writes are collected.
 pub struct Memory {
-    pub input: Rc<RefCell<Vec<u8>>>,
-    pub output: Rc<RefCell<Vec<u8>>>,
+    pub input: Shared<Vec<u8>>,
+    pub output: Shared<Vec<u8>>,
     pub pos: usize,
     pub chunk: usize,
-    pub eof: Rc<RefCell<bool>>,
+    pub eof: Shared<bool>,
 }
 
 impl Memory {
     pub fn new(chunk: usize) -> Memory {
         Memory {
-            input: Rc::default(),
-            output: Rc::default(),
+            input: Shared::default(),
+            output: Shared::default(),
             pos: 0,
             chunk: chunk.max(1),
-            eof: Rc::default(),
+            eof: Shared::default(),
         }
     }
 }
 
 impl Read for Memory {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let input = self.input.borrow();
+        let input = lock(&self.input);
         if self.pos >= input.len() {
-            return if *self.eof.borrow() {
+            return if *lock(&self.eof) {
                 Ok(0)
             } else {
                 Err(io::ErrorKind::WouldBlock.into())
@@ -48,7 +55,7 @@ impl Read for Memory {
 
 impl Write for Memory {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.output.borrow_mut().extend_from_slice(buf);
+        lock(&self.output).extend_from_slice(buf);
         Ok(buf.len())
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -93,8 +100,8 @@ pub fn server_upgrade(data: &[u8]) -> Outcome {
         return Outcome::default();
     };
     let stream = Memory::new(chunk as usize);
-    stream.input.borrow_mut().extend_from_slice(rest);
-    *stream.eof.borrow_mut() = chunk % 2 == 0;
+    lock(&stream.input).extend_from_slice(rest);
+    *lock(&stream.eof) = chunk % 2 == 0;
     let mut peer = Peer::new(PeerConfig {
         inbound_buffer_size: 4096,
         supported_protocols: vec!["chat".into()],
@@ -130,7 +137,7 @@ pub fn client_frames(data: &[u8]) -> Outcome {
         return Outcome::default();
     }
     let _ = peer.poll();
-    let request = String::from_utf8_lossy(&output.borrow()).to_string();
+    let request = String::from_utf8_lossy(&lock(&output)).to_string();
     let Some(key) = request
         .lines()
         .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
@@ -139,8 +146,8 @@ pub fn client_frames(data: &[u8]) -> Outcome {
     };
     let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
     let head = format!("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n");
-    input.borrow_mut().extend_from_slice(head.as_bytes());
-    input.borrow_mut().extend_from_slice(frames);
+    lock(&input).extend_from_slice(head.as_bytes());
+    lock(&input).extend_from_slice(frames);
     let mut out = drive(&mut peer);
     let _ = peer.send(b"x", false);
     peer.close(4000, "done");

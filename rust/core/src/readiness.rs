@@ -3,6 +3,8 @@
 //! that one shared epoll set (Linux) refreshes at most every
 //! [`REFRESH_EVERY`]. A busy socket keeps asking directly (a `peek`), so
 //! latency is unchanged; an idle one costs a few nanoseconds per poll.
+//! The set serves every thread: a peer may be polled on one thread and then
+//! handed to another.
 
 use crate::transport::Stream;
 use std::cell::Cell;
@@ -92,43 +94,77 @@ impl Stream for Socket {
 #[cfg(target_os = "linux")]
 mod imp {
     use super::REFRESH_EVERY;
-    use std::cell::{Cell, RefCell};
     use std::net::TcpStream;
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-    use std::rc::Rc;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::{Arc, Mutex, OnceLock, PoisonError};
     use std::time::Instant;
 
-    /// One epoll set per thread (peers live on the thread that polls them).
+    /// The one epoll set of the process. Peers may move between threads (one
+    /// thread at a time each), so a socket's flag is an atomic and the set is
+    /// shared; a thread that finds another one refreshing simply skips.
     struct Set {
         epfd: OwnedFd,
-        flags: Vec<Option<Rc<Cell<bool>>>>,
+        /// Clock origin for `last_wait`.
+        origin: Instant,
+        /// Nanoseconds since `origin` of the last `epoll_wait`.
+        last_wait: AtomicU64,
+        table: Mutex<Table>,
+    }
+
+    struct Table {
+        flags: Vec<Option<Arc<AtomicBool>>>,
         free: Vec<usize>,
-        last_wait: Instant,
         events: Vec<libc::epoll_event>,
     }
 
-    thread_local! {
-        static SET: RefCell<Option<Set>> = const { RefCell::new(None) };
+    fn set() -> Option<&'static Set> {
+        static SET: OnceLock<Option<Set>> = OnceLock::new();
+        SET.get_or_init(|| {
+            // SAFETY: plain syscall; the result is checked.
+            let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+            (fd >= 0).then(|| Set {
+                // SAFETY: `fd` is a new descriptor we own.
+                epfd: unsafe { OwnedFd::from_raw_fd(fd) },
+                origin: Instant::now(),
+                last_wait: AtomicU64::new(0),
+                table: Mutex::new(Table {
+                    flags: Vec::new(),
+                    free: Vec::new(),
+                    events: Vec::new(),
+                }),
+            })
+        })
+        .as_ref()
     }
 
     impl Set {
+        fn nanos(&self, at: Instant) -> u64 {
+            u64::try_from(at.saturating_duration_since(self.origin).as_nanos()).unwrap_or(u64::MAX)
+        }
+
         /// One `epoll_wait` with room for every registered socket (ready
         /// sockets stay ready until read, so looping could never end).
-        fn refresh(&mut self) {
-            self.last_wait = Instant::now();
-            let room = self.flags.len().max(64);
-            if self.events.len() < room {
+        /// Skipped when another thread is refreshing right now.
+        fn refresh(&self, now: Instant) {
+            let Ok(mut table) = self.table.try_lock() else {
+                return;
+            };
+            self.last_wait.store(self.nanos(now), Ordering::Relaxed);
+            let room = table.flags.len().max(64);
+            if table.events.len() < room {
                 // SAFETY: zeroed epoll_event is a valid value.
-                self.events.resize(room, unsafe { std::mem::zeroed() });
+                table.events.resize(room, unsafe { std::mem::zeroed() });
             }
-            let max = i32::try_from(self.events.len()).unwrap_or(i32::MAX);
+            let max = i32::try_from(table.events.len()).unwrap_or(i32::MAX);
             // SAFETY: `events` has room for `max` entries; timeout 0 never blocks.
             let n = unsafe {
-                libc::epoll_wait(self.epfd.as_raw_fd(), self.events.as_mut_ptr(), max, 0)
+                libc::epoll_wait(self.epfd.as_raw_fd(), table.events.as_mut_ptr(), max, 0)
             };
-            for e in self.events.iter().take(usize::try_from(n).unwrap_or(0)) {
-                if let Some(Some(flag)) = self.flags.get(e.u64 as usize) {
-                    flag.set(true);
+            let table = &*table;
+            for e in table.events.iter().take(usize::try_from(n).unwrap_or(0)) {
+                if let Some(Some(flag)) = table.flags.get(e.u64 as usize) {
+                    flag.store(true, Ordering::Relaxed);
                 }
             }
         }
@@ -136,93 +172,83 @@ mod imp {
 
     /// A socket's place in the set.
     pub struct Registration {
+        set: &'static Set,
         fd: RawFd,
         token: usize,
-        flag: Rc<Cell<bool>>,
+        flag: Arc<AtomicBool>,
     }
 
     impl Registration {
         pub fn new(sock: &TcpStream) -> Option<Registration> {
-            SET.with(|cell| {
-                let mut slot = cell.borrow_mut();
-                if slot.is_none() {
-                    // SAFETY: plain syscall; the result is checked.
-                    let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
-                    if fd < 0 {
-                        return None;
-                    }
-                    // SAFETY: `fd` is a new descriptor we own.
-                    let epfd = unsafe { OwnedFd::from_raw_fd(fd) };
-                    *slot = Some(Set {
-                        epfd,
-                        flags: Vec::new(),
-                        free: Vec::new(),
-                        last_wait: Instant::now(),
-                        events: Vec::new(),
-                    });
-                }
-                let set = slot.as_mut()?;
-                let token = set.free.pop().unwrap_or(set.flags.len());
-                let flag = Rc::new(Cell::new(true));
-                let mut event = libc::epoll_event {
-                    events: (libc::EPOLLIN | libc::EPOLLRDHUP) as u32,
-                    u64: token as u64,
-                };
-                let fd = sock.as_raw_fd();
-                // SAFETY: valid epoll fd, valid socket fd, event initialised.
-                if unsafe {
-                    libc::epoll_ctl(set.epfd.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut event)
-                } != 0
-                {
-                    set.free.push(token);
-                    return None;
-                }
-                if token == set.flags.len() {
-                    set.flags.push(Some(flag.clone()));
-                } else {
-                    set.flags[token] = Some(flag.clone());
-                }
-                Some(Registration { fd, token, flag })
+            let set = set()?;
+            let mut table = set.table.lock().unwrap_or_else(PoisonError::into_inner);
+            let token = table.free.pop().unwrap_or(table.flags.len());
+            let flag = Arc::new(AtomicBool::new(true));
+            let mut event = libc::epoll_event {
+                events: (libc::EPOLLIN | libc::EPOLLRDHUP) as u32,
+                u64: token as u64,
+            };
+            let fd = sock.as_raw_fd();
+            // SAFETY: valid epoll fd, valid socket fd, event initialised.
+            if unsafe { libc::epoll_ctl(set.epfd.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut event) }
+                != 0
+            {
+                table.free.push(token);
+                return None;
+            }
+            if token == table.flags.len() {
+                table.flags.push(Some(flag.clone()));
+            } else {
+                table.flags[token] = Some(flag.clone());
+            }
+            Some(Registration {
+                set,
+                fd,
+                token,
+                flag,
             })
         }
 
         /// Whether the socket may have input, per the shared set, as of `now`.
         pub fn readable(&self, now: Instant) -> bool {
-            if !self.flag.get() {
-                SET.with(|cell| {
-                    if let Some(set) = cell.borrow_mut().as_mut() {
-                        if now.saturating_duration_since(set.last_wait) >= REFRESH_EVERY {
-                            set.refresh();
-                        }
-                    }
-                });
+            if !self.flag.load(Ordering::Relaxed) {
+                let since = self
+                    .set
+                    .nanos(now)
+                    .saturating_sub(self.set.last_wait.load(Ordering::Relaxed));
+                if since >= REFRESH_EVERY.as_nanos() as u64 {
+                    self.set.refresh(now);
+                }
             }
-            self.flag.get()
+            self.flag.load(Ordering::Relaxed)
         }
 
         /// The socket was read dry.
         pub fn clear(&self) {
-            self.flag.set(false);
+            self.flag.store(false, Ordering::Relaxed);
         }
     }
 
     impl Drop for Registration {
         fn drop(&mut self) {
-            let _ = SET.try_with(|cell| {
-                if let Some(set) = cell.borrow_mut().as_mut() {
-                    // SAFETY: removing a descriptor we added; errors are harmless.
-                    unsafe {
-                        libc::epoll_ctl(
-                            set.epfd.as_raw_fd(),
-                            libc::EPOLL_CTL_DEL,
-                            self.fd,
-                            std::ptr::null_mut(),
-                        )
-                    };
-                    set.flags[self.token] = None;
-                    set.free.push(self.token);
-                }
-            });
+            let mut table = self
+                .set
+                .table
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            // SAFETY: removing a descriptor we added; errors are harmless.
+            unsafe {
+                libc::epoll_ctl(
+                    self.set.epfd.as_raw_fd(),
+                    libc::EPOLL_CTL_DEL,
+                    self.fd,
+                    std::ptr::null_mut(),
+                )
+            };
+            if let Some(slot) = table.flags.get_mut(self.token) {
+                *slot = None;
+                table.free.push(self.token);
+            }
         }
     }
 }

@@ -14,7 +14,7 @@ use tungstenite::protocol::frame::FrameHeader;
 
 /// A non-blocking byte stream: reads and writes return `WouldBlock` instead of
 /// waiting.
-pub trait Stream: Read + Write {
+pub trait Stream: Read + Write + Send {
     /// The remote address, when known.
     fn peer_addr(&self) -> Option<SocketAddr> {
         None
@@ -282,13 +282,12 @@ impl Write for Io {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::RefCell;
-    use std::rc::Rc;
+    use crate::fuzz_support::{lock, Shared};
 
     /// A stream that accepts at most `budget` bytes, then blocks.
     struct Throttled {
-        sink: Rc<RefCell<Vec<u8>>>,
-        budget: Rc<RefCell<usize>>,
+        sink: Shared<Vec<u8>>,
+        budget: Shared<usize>,
     }
 
     impl Read for Throttled {
@@ -299,13 +298,13 @@ mod tests {
 
     impl Write for Throttled {
         fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            let mut budget = self.budget.borrow_mut();
+            let mut budget = lock(&self.budget);
             if *budget == 0 {
                 return Err(io::ErrorKind::WouldBlock.into());
             }
             let n = buf.len().min(*budget);
             *budget -= n;
-            self.sink.borrow_mut().extend_from_slice(&buf[..n]);
+            lock(&self.sink).extend_from_slice(&buf[..n]);
             Ok(n)
         }
         fn flush(&mut self) -> io::Result<()> {
@@ -317,8 +316,8 @@ mod tests {
 
     #[test]
     fn partial_writes_keep_order_and_count_messages() {
-        let sink = Rc::new(RefCell::new(Vec::new()));
-        let budget = Rc::new(RefCell::new(3));
+        let sink = Shared::default();
+        let budget: Shared<usize> = Shared::new(3.into());
         let mut io = Io::new(Box::new(Throttled {
             sink: sink.clone(),
             budget: budget.clone(),
@@ -330,13 +329,13 @@ mod tests {
         assert_eq!((io.buffered(), io.queued_messages()), (10, 2));
         io.flush_out().unwrap();
         assert_eq!((io.buffered(), io.queued_messages()), (7, 2));
-        *budget.borrow_mut() = 4;
+        *lock(&budget) = 4;
         io.flush_out().unwrap();
         assert_eq!((io.buffered(), io.queued_messages()), (3, 1));
-        *budget.borrow_mut() = 100;
+        *lock(&budget) = 100;
         io.flush_out().unwrap();
         assert_eq!((io.buffered(), io.queued_messages()), (0, 0));
-        assert_eq!(sink.borrow().as_slice(), b"helloworld");
+        assert_eq!(lock(&sink).as_slice(), b"helloworld");
     }
 
     #[test]

@@ -162,6 +162,12 @@ impl Write for GodotStream {
     }
 }
 
+// SAFETY: a GodotStream belongs to one RustWebSocketPeer and is only used
+// inside that peer's calls, which Godot code makes from one thread at a time
+// (the rule for the engine's own stream objects too). The objects it holds
+// are RefCounted, whose reference counts are atomic in the engine.
+unsafe impl Send for GodotStream {}
+
 impl Stream for GodotStream {
     fn peer_addr(&self) -> Option<SocketAddr> {
         let ip: IpAddr = self.tcp.get_connected_host().to_string().parse().ok()?;
