@@ -854,6 +854,17 @@ impl Peer {
     }
 }
 
+impl Drop for Peer {
+    /// Batched messages still waiting are written if the socket takes them
+    /// now (never blocking), so freeing a peer right after sending loses
+    /// nothing the socket could carry.
+    fn drop(&mut self) {
+        if let Phase::Framing { io, .. } = &mut self.phase {
+            let _ = io.flush_out();
+        }
+    }
+}
+
 fn validate_protocols(protocols: &[String]) -> Result<(), WsError> {
     for p in protocols {
         let token = !p.is_empty()

@@ -59,6 +59,20 @@ fn a_burst_is_batched_until_the_next_poll() {
     assert_eq!(got, (0..10).collect::<Vec<u8>>());
 }
 
+#[test]
+fn a_peer_dropped_with_a_batch_waiting_still_sends_it() {
+    let (mut client, mut server) = pair();
+    for text in ["a", "b", "c"] {
+        client.send(text.as_bytes(), true).unwrap();
+    }
+    assert!(client.has_unflushed(), "b and c wait for the next poll");
+    drop(client);
+    let got: Vec<Vec<u8>> = (0..3)
+        .map(|_| next_packet(&mut server).data.to_vec())
+        .collect();
+    assert_eq!(got, vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]);
+}
+
 /// A raw server that answers the upgrade and sends `frames` in the same write.
 fn client_with_frames_after_101(config: PeerConfig, frames: &[u8]) -> Peer {
     use std::io::{Read, Write};
