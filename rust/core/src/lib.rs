@@ -6,6 +6,7 @@
 //! inbound packet queue ([`queue`]) and the peer state machine that ties them to
 //! tungstenite's framing ([`peer`]). The Godot layer only translates types.
 
+pub mod dial;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzz_support;

@@ -6,13 +6,14 @@
 //! Framing is tungstenite's [`WebSocketContext`]; bytes go through
 //! [`Io`](crate::transport::Io); the peer never blocks.
 
+use crate::dial::Connector;
 use crate::error::WsError;
 use crate::handshake::{self, MAX_HEAD_SIZE};
 pub use crate::queue::Packet;
 use crate::queue::PacketQueue;
 use crate::readiness::Socket;
 use crate::tls::{TlsClientOptions, TlsFailure, TlsStream};
-use crate::transport::{is_disconnect, Connector, Io, Stream};
+use crate::transport::{is_disconnect, Io, Stream};
 use crate::url::WsUrl;
 use std::io::{self, Read};
 use std::net::SocketAddr;
@@ -305,8 +306,9 @@ impl Peer {
             // Fail early on a bad trusted chain or server name.
             tls.client_config(&parsed.host)?;
         }
-        let connector = Connector::start(&parsed.host, parsed.port)?;
         self.reset();
+        let deadline = self.started.checked_add(self.config.handshake_timeout);
+        let connector = Connector::start(&parsed.host, parsed.port, deadline)?;
         self.requested_url = url.to_string();
         let tls = parsed.tls.then_some(tls);
         self.phase = Phase::Dialing {

@@ -1,15 +1,11 @@
 //! Bytes in and out: the [`Stream`] a peer talks over (plain TCP, TLS, or a
-//! stream the host engine hands us), the background [`Connector`] that does
-//! name lookup and TCP connect off the caller's thread, and [`Io`], which owns
+//! stream the host engine hands us) and [`Io`], which owns
 //! the outbound buffer that tungstenite's frames are written into and that is
 //! flushed to the socket without ever blocking.
 
-use crate::error::WsError;
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::sync::mpsc::{self, Receiver, TryRecvError};
-use std::time::Duration;
+use std::net::{SocketAddr, TcpStream};
 use tungstenite::protocol::frame::FrameHeader;
 
 /// A non-blocking byte stream: reads and writes return `WouldBlock` instead of
@@ -49,78 +45,6 @@ impl Stream for TcpStream {
     fn set_nodelay(&mut self, enabled: bool) {
         let _ = TcpStream::set_nodelay(self, enabled);
     }
-}
-
-/// How long one TCP connect attempt may take before the next address is tried.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Name lookup and TCP connect on a short-lived thread; [`Connector::poll`]
-/// picks up the result without waiting.
-pub struct Connector {
-    rx: Receiver<Result<TcpStream, WsError>>,
-}
-
-impl Connector {
-    /// Starts resolving `host` and connecting to `port`.
-    pub fn start(host: &str, port: u16) -> Result<Connector, WsError> {
-        let (tx, rx) = mpsc::channel();
-        let host_owned = host.to_string();
-        std::thread::Builder::new()
-            .name("ws-connect".into())
-            .spawn(move || {
-                let _ = tx.send(connect(&host_owned, port));
-            })
-            .map_err(|e| WsError::Connect {
-                host: host.to_string(),
-                port,
-                why: format!("cannot start the connect thread: {e}"),
-            })?;
-        Ok(Connector { rx })
-    }
-
-    /// The connected socket (non-blocking, no-delay) once there is one.
-    pub fn poll(&mut self) -> Option<Result<TcpStream, WsError>> {
-        match self.rx.try_recv() {
-            Ok(result) => Some(result),
-            Err(TryRecvError::Empty) => None,
-            Err(TryRecvError::Disconnected) => Some(Err(WsError::Io(
-                "the connect thread ended without a result".into(),
-            ))),
-        }
-    }
-}
-
-fn connect(host: &str, port: u16) -> Result<TcpStream, WsError> {
-    let addrs: Vec<SocketAddr> = (host, port)
-        .to_socket_addrs()
-        .map_err(|e| WsError::Resolve {
-            host: host.to_string(),
-            why: e.to_string(),
-        })?
-        .collect();
-    if addrs.is_empty() {
-        return Err(WsError::Resolve {
-            host: host.to_string(),
-            why: "no address found".into(),
-        });
-    }
-    let mut last = String::new();
-    for addr in addrs {
-        match TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT) {
-            Ok(sock) => {
-                sock.set_nonblocking(true)
-                    .map_err(|e| WsError::Io(e.to_string()))?;
-                let _ = sock.set_nodelay(true);
-                return Ok(sock);
-            }
-            Err(e) => last = format!("{addr}: {e}"),
-        }
-    }
-    Err(WsError::Connect {
-        host: host.to_string(),
-        port,
-        why: last,
-    })
 }
 
 /// XORs `buf` with the 4-byte `mask` (RFC 6455 section 5.3), eight bytes at
@@ -352,31 +276,5 @@ mod tests {
                 .collect();
             assert_eq!(fast, slow, "len {len}");
         }
-    }
-
-    #[test]
-    fn connector_reports_refused_and_unresolvable() {
-        // A port nothing listens on: bind, learn the port, close.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut c = Connector::start("127.0.0.1", port).unwrap();
-        let result = loop {
-            if let Some(r) = c.poll() {
-                break r;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        };
-        assert!(matches!(result, Err(WsError::Connect { .. })), "{result:?}");
-        let mut c = Connector::start("no-such-host.invalid", 80).unwrap();
-        let result = loop {
-            if let Some(r) = c.poll() {
-                break r;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        };
-        assert!(matches!(result, Err(WsError::Resolve { .. })), "{result:?}");
     }
 }

@@ -1,0 +1,123 @@
+//! Connect threads are bounded: a host that never answers holds a worker
+//! only until the peer's handshake timeout, a closed peer lets go of its
+//! worker, and a reconnect loop never piles up threads.
+
+use rustws_core::dial::{self, Connector, MAX_WORKERS};
+use rustws_core::{Peer, PeerConfig, ReadyState, TlsClientOptions};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+/// A listener on 127.0.0.1 whose accept queue is full (backlog 0, one
+/// connection waiting, never accepted): connects to it hang, as to a host
+/// that drops SYNs.
+fn tar_pit() -> (socket2::Socket, TcpStream, u16) {
+    use socket2::{Domain, Socket, Type};
+    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    listener.bind(&addr.into()).unwrap();
+    listener.listen(0).unwrap();
+    let port = listener.local_addr().unwrap().as_socket().unwrap().port();
+    let filler = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    (listener, filler, port)
+}
+
+/// Threads of this process named "ws-connect" (Linux), as `top` would show
+/// them; elsewhere the pool's own count.
+fn connect_threads() -> usize {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return dial::live_workers();
+    };
+    tasks
+        .flatten()
+        .filter(|t| {
+            std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim() == "ws-connect")
+        })
+        .count()
+}
+
+fn wait_all(connectors: &mut [Connector], within: Duration) -> Vec<String> {
+    let start = Instant::now();
+    let mut results = vec![None; connectors.len()];
+    while results.iter().any(Option::is_none) {
+        let alive = connect_threads();
+        assert!(alive <= MAX_WORKERS, "{alive} connect threads alive");
+        for (c, r) in connectors.iter_mut().zip(results.iter_mut()) {
+            if r.is_none() {
+                *r = c.poll().map(|o| match o {
+                    Ok(_) => "connected".to_string(),
+                    Err(e) => e.to_string(),
+                });
+            }
+        }
+        assert!(
+            start.elapsed() < within,
+            "{} of {} connects still running after {within:?}",
+            results.iter().filter(|r| r.is_none()).count(),
+            results.len()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    results.into_iter().flatten().collect()
+}
+
+#[test]
+fn connects_to_a_silent_host_end_at_the_deadline_with_few_threads() {
+    let (_listener, _filler, port) = tar_pit();
+    let deadline = Instant::now() + Duration::from_millis(800);
+    let mut connectors: Vec<Connector> = (0..100)
+        .map(|_| Connector::start("127.0.0.1", port, Some(deadline)).unwrap())
+        .collect();
+    let results = wait_all(&mut connectors, Duration::from_secs(4));
+    assert!(
+        results.iter().all(|r| r.contains("127.0.0.1")),
+        "all fail and say where: {results:?}"
+    );
+    // A good address still connects at once afterwards.
+    let good = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let good_port = good.local_addr().unwrap().port();
+    let mut c = vec![Connector::start("127.0.0.1", good_port, None).unwrap()];
+    assert_eq!(wait_all(&mut c, Duration::from_secs(2)), vec!["connected"]);
+}
+
+#[test]
+fn a_reconnect_loop_on_a_silent_host_frees_its_threads() {
+    let (_listener, _filler, port) = tar_pit();
+    let url = format!("ws://127.0.0.1:{port}/");
+    let mut peer = Peer::new(PeerConfig::default());
+    // Connect and give up 200 times, as a game retrying every frame would.
+    for _ in 0..200 {
+        peer.connect_to_url(&url, TlsClientOptions::Default)
+            .unwrap();
+        peer.poll();
+        assert_eq!(peer.ready_state(), ReadyState::Connecting);
+        peer.close(-1, "");
+        let alive = connect_threads();
+        assert!(alive <= MAX_WORKERS, "{alive} connect threads alive");
+    }
+    // Cancelled attempts let go within a poll slice: a good address gets a
+    // worker promptly even though every attempt above was to a silent host.
+    let good = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let good_port = good.local_addr().unwrap().port();
+    let mut c = vec![Connector::start("127.0.0.1", good_port, None).unwrap()];
+    assert_eq!(wait_all(&mut c, Duration::from_secs(1)), vec!["connected"]);
+}
+
+#[test]
+fn the_handshake_timeout_bounds_a_peer_connect() {
+    let (_listener, _filler, port) = tar_pit();
+    let mut peer = Peer::new(PeerConfig {
+        handshake_timeout: Duration::from_millis(300),
+        ..PeerConfig::default()
+    });
+    let start = Instant::now();
+    peer.connect_to_url(
+        &format!("ws://127.0.0.1:{port}/"),
+        TlsClientOptions::Default,
+    )
+    .unwrap();
+    while peer.ready_state() != ReadyState::Closed {
+        peer.poll();
+        assert!(start.elapsed() < Duration::from_secs(3), "still connecting");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
