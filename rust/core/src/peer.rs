@@ -92,6 +92,14 @@ pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
 /// once when this much is waiting: many small messages leave in one write.
 pub const FLUSH_AT: usize = 64 * 1024;
 
+/// Most bytes of automatic replies (pongs) waiting for the peer to read
+/// before we stop reading from it.
+pub const REPLY_BACKLOG: usize = 64 * 1024;
+
+/// Bytes one poll reads at most (or `inbound_buffer_size`, if larger), so a
+/// peer sending at line rate cannot keep one poll() busy for ever.
+pub const READ_BUDGET: u64 = 1024 * 1024;
+
 /// Read chunk for the upgrade head.
 const HEAD_CHUNK: usize = 1024;
 
@@ -413,15 +421,23 @@ impl Peer {
             mask: client.then(rand::random::<[u8; 4]>),
             ..FrameHeader::default()
         };
-        io.queue_frame(&header, data);
-        io.end_message();
-        if self.batching && io.buffered() < FLUSH_AT {
-            // Batched: goes out at the next poll() or flush().
-            return Ok(());
+        if self.batching {
+            io.queue_frame(&header, data);
+            io.end_message();
+            if io.buffered() < FLUSH_AT {
+                // Batched: goes out at the next poll() or flush().
+                return Ok(());
+            }
+            return match io.flush_out() {
+                Ok(()) => Ok(()),
+                Err(e) => Err(self.io_failure(TError::Io(e))),
+            };
         }
         // The first message since the last poll()/flush() leaves at once.
         self.batching = true;
-        match io.flush_out() {
+        let written = io.write_frame(&header, data);
+        io.end_message();
+        match written {
             Ok(()) => Ok(()),
             Err(e) => Err(self.io_failure(TError::Io(e))),
         }
@@ -506,7 +522,7 @@ impl Peer {
     /// the closing handshake. Returns the failure that ended the connection
     /// during this call, if one did.
     pub fn poll(&mut self) -> Option<WsError> {
-        self.batching = false;
+        let sent = std::mem::take(&mut self.batching);
         if self.state == ReadyState::Connecting {
             if let Err(e) = self.advance_handshake() {
                 self.drop_connection();
@@ -514,7 +530,16 @@ impl Peer {
             }
         }
         if matches!(self.state, ReadyState::Open | ReadyState::Closing) {
-            return self.pump_frames();
+            let failure = self.pump_frames();
+            if !sent {
+                // Nothing sent since the last poll: an idle link keeps no
+                // outbound capacity (a broadcast to thousands of links must
+                // not pin a buffer on each).
+                if let Some(io) = self.io_mut() {
+                    io.trim();
+                }
+            }
+            return failure;
         }
         None
     }
@@ -685,8 +710,15 @@ impl Peer {
         let mut reading = self.unread_frames || io.stream().may_have_input();
         self.unread_frames = false;
         used_ctx |= reading;
+        let read_until = io.read_total() + (self.inbound_limit as u64).max(READ_BUDGET);
         while reading {
-            if !self.inbound.has_room(self.inbound_limit, self.queue_limit) {
+            // Stop while the inbound queue is full, while replies to the
+            // peer's pings pile up unread (it floods and does not read: TCP
+            // then slows it down), or when this poll has read its share.
+            if !self.inbound.has_room(self.inbound_limit, self.queue_limit)
+                || io.replies_pending() > REPLY_BACKLOG
+                || io.read_total() > read_until
+            {
                 self.unread_frames = true;
                 break;
             }

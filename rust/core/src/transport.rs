@@ -81,7 +81,9 @@ pub fn is_disconnect(e: &io::Error) -> bool {
 /// Whole frames are appended to the buffer (one `Vec`, so many small messages
 /// leave in one write) and [`Io::flush_out`] moves as much as the socket
 /// takes. Message boundaries are kept so the number of messages still waiting
-/// can be told, as the engine's `max_queued_packets` needs.
+/// can be told, as the engine's `max_queued_packets` needs. Frames tungstenite
+/// writes (pongs, close replies, heartbeat pings) are counted apart, so a peer
+/// that floods pings and never reads can be stopped ([`Io::replies_pending`]).
 pub struct Io {
     stream: Box<dyn Stream>,
     out: Vec<u8>,
@@ -90,10 +92,16 @@ pub struct Io {
     appended: u64,
     flushed: u64,
     ends: VecDeque<u64>,
+    /// Where each frame tungstenite wrote ends, and its length.
+    reply_ends: VecDeque<(u64, usize)>,
+    replies_pending: usize,
+    /// Total bytes ever read from the stream.
+    read_total: u64,
 }
 
-/// An outbound buffer larger than this is given back once it drains.
-const KEEP_OUT_CAPACITY: usize = 64 * 1024;
+/// A drained outbound buffer keeps at most this much capacity when
+/// [`Io::trim`] is called (an idle link).
+const IDLE_OUT_CAPACITY: usize = 4 * 1024;
 
 impl Io {
     /// Wraps a stream.
@@ -105,6 +113,9 @@ impl Io {
             appended: 0,
             flushed: 0,
             ends: VecDeque::new(),
+            reply_ends: VecDeque::new(),
+            replies_pending: 0,
+            read_total: 0,
         }
     }
 
@@ -139,9 +150,51 @@ impl Io {
         self.appended += (self.out.len() - before) as u64;
     }
 
+    /// Writes one unmasked frame straight to the socket when nothing else is
+    /// waiting, so the payload is not copied; what the socket does not take
+    /// now is appended to the buffer. Otherwise the same as
+    /// [`Io::queue_frame`].
+    pub fn write_frame(&mut self, header: &FrameHeader, payload: &[u8]) -> io::Result<()> {
+        if self.buffered() > 0 || header.mask.is_some() {
+            self.queue_frame(header, payload);
+            return self.flush_out();
+        }
+        self.out.clear();
+        self.out_pos = 0;
+        let mut head = Vec::with_capacity(14);
+        // Formatting into a Vec cannot fail.
+        let _ = header.format(payload.len() as u64, &mut head);
+        let total = head.len() + payload.len();
+        let mut done = 0;
+        while done < total {
+            let result = if done < head.len() {
+                self.stream
+                    .write_vectored(&[io::IoSlice::new(&head[done..]), io::IoSlice::new(payload)])
+            } else {
+                self.stream.write(&payload[done - head.len()..])
+            };
+            match result {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => done += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if done < head.len() {
+            self.out.extend_from_slice(&head[done..]);
+        }
+        self.out
+            .extend_from_slice(&payload[done.saturating_sub(head.len())..]);
+        self.appended += total as u64;
+        self.flushed += done as u64;
+        Ok(())
+    }
+
     /// Marks everything appended so far as the end of one message.
     pub fn end_message(&mut self) {
         self.ends.push_back(self.appended);
+        self.forget_written();
     }
 
     /// Bytes waiting to be written to the socket.
@@ -152,6 +205,41 @@ impl Io {
     /// Messages not yet fully written to the socket.
     pub fn queued_messages(&self) -> usize {
         self.ends.len()
+    }
+
+    /// Bytes of frames tungstenite wrote (pongs, close replies) not yet fully
+    /// written to the socket.
+    pub fn replies_pending(&self) -> usize {
+        self.replies_pending
+    }
+
+    /// Total bytes read from the stream so far.
+    pub fn read_total(&self) -> u64 {
+        self.read_total
+    }
+
+    /// Gives back the capacity of a drained outbound buffer beyond a few KiB;
+    /// called for links that sent nothing since their last poll, so busy
+    /// links keep their buffer and idle ones hold little memory.
+    pub fn trim(&mut self) {
+        if self.buffered() == 0 && self.out.capacity() > IDLE_OUT_CAPACITY {
+            self.out = Vec::new();
+            self.out_pos = 0;
+        }
+    }
+
+    /// Drops the bookkeeping of bytes already written.
+    fn forget_written(&mut self) {
+        while self.ends.front().is_some_and(|end| *end <= self.flushed) {
+            self.ends.pop_front();
+        }
+        while let Some(&(end, len)) = self.reply_ends.front() {
+            if end > self.flushed {
+                break;
+            }
+            self.reply_ends.pop_front();
+            self.replies_pending -= len;
+        }
     }
 
     /// Writes as much of the outbound buffer as the socket takes now.
@@ -168,15 +256,10 @@ impl Io {
                 Err(e) => return Err(e),
             }
         }
-        while self.ends.front().is_some_and(|end| *end <= self.flushed) {
-            self.ends.pop_front();
-        }
+        self.forget_written();
         if self.out_pos == self.out.len() {
             self.out.clear();
             self.out_pos = 0;
-            if self.out.capacity() > KEEP_OUT_CAPACITY {
-                self.out = Vec::new();
-            }
         }
         match self.stream.flush() {
             Err(e) if e.kind() != io::ErrorKind::WouldBlock => Err(e),
@@ -187,7 +270,9 @@ impl Io {
 
 impl Read for Io {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.stream.read(buf)
+        let n = self.stream.read(buf)?;
+        self.read_total += n as u64;
+        Ok(n)
     }
 }
 
@@ -195,6 +280,8 @@ impl Read for Io {
 impl Write for Io {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.queue_bytes(buf);
+        self.reply_ends.push_back((self.appended, buf.len()));
+        self.replies_pending += buf.len();
         Ok(buf.len())
     }
 

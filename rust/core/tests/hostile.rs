@@ -123,6 +123,18 @@ fn ping_flood_gets_pongs_and_link_stays_open() {
     let packet = next_packet(&mut peer);
     assert_eq!(packet.data.as_ref(), b"after");
     assert_eq!(peer.ready_state(), ReadyState::Open);
+    // Every ping got its pong, carrying the ping's payload.
+    let mut pongs = vec![0u8; 2000 * 3];
+    let mut got = 0;
+    while got < pongs.len() {
+        peer.poll();
+        match raw.read(&mut pongs[got..]) {
+            Ok(0) => panic!("the server hung up"),
+            Ok(n) => got += n,
+            Err(e) => panic!("reading pongs: {e}"),
+        }
+    }
+    assert!(pongs.chunks(3).all(|f| f == [0x8a, 0x01, b'p']));
 }
 
 #[test]

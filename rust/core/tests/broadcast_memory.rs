@@ -1,0 +1,88 @@
+//! Memory a link keeps after one large message: a 60 KB broadcast to many
+//! links must not pin a 64 KiB buffer on each of them once they are idle
+//! again. Heap bytes are counted exactly by a counting allocator (the
+//! process's resident size would hide frees that malloc keeps for reuse).
+
+mod common;
+
+use common::*;
+use rustws_core::{Peer, PeerConfig, ReadyState, Stream, TlsClientOptions};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards to the system allocator and only counts sizes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        // SAFETY: same layout, per GlobalAlloc's contract.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: `ptr` came from `alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+const LINKS: usize = 300;
+
+#[test]
+fn idle_links_give_back_the_buffer_of_a_large_broadcast() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("ws://127.0.0.1:{}/", listener.local_addr().unwrap().port());
+    let mut pairs = Vec::new();
+    for _ in 0..LINKS {
+        let mut client = Peer::new(PeerConfig::default());
+        client
+            .connect_to_url(&url, TlsClientOptions::Default)
+            .unwrap();
+        let (sock, _) = listener.accept().unwrap();
+        sock.set_nonblocking(true).unwrap();
+        let mut server = Peer::new(PeerConfig::default());
+        let stream: Box<dyn Stream> = Box::new(sock);
+        server.accept_stream(stream, false).unwrap();
+        poll_until(&mut client, "open", |c| {
+            server.poll();
+            c.ready_state() == ReadyState::Open && server.ready_state() == ReadyState::Open
+        });
+        pairs.push((client, server));
+    }
+    // Two sends per link: the second waits in the buffer for the next poll,
+    // as messages after the first in a frame do.
+    let message = vec![7u8; 60_000];
+    let before = LIVE.load(Ordering::Relaxed);
+    for (_, server) in pairs.iter_mut() {
+        server.send(&message, false).unwrap();
+        server.send(&message[..30_000], false).unwrap();
+    }
+    let during = LIVE.load(Ordering::Relaxed);
+    // The game goes on: every link is polled a few frames with nothing new.
+    for _ in 0..3 {
+        for (_, server) in pairs.iter_mut() {
+            assert!(server.poll().is_none());
+        }
+    }
+    let after = LIVE.load(Ordering::Relaxed);
+    let kept_per_link = after.saturating_sub(before) / LINKS;
+    assert!(
+        during.saturating_sub(before) / LINKS >= 20_000,
+        "the batched sends were buffered"
+    );
+    assert!(
+        kept_per_link < 4 * 1024,
+        "each idle link still holds {kept_per_link} bytes after the broadcast"
+    );
+    // And the clients got everything.
+    for (client, _) in pairs.iter_mut().take(5) {
+        assert_eq!(next_packet(client).data.len(), 60_000);
+        assert_eq!(next_packet(client).data.len(), 30_000);
+    }
+}
