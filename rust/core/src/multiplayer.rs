@@ -25,6 +25,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tungstenite::Bytes;
 
+/// Heartbeat of every multiplayer link, in seconds: a peer that stops
+/// answering pings (a half-open connection, a crashed client) is dropped
+/// after one to two intervals. The engine's class sends none, so its links
+/// to a vanished peer stay until TCP gives up; pings are answered by every
+/// WebSocket peer, the engine's included. Change it per link through
+/// `get_peer(id).heartbeat_interval`.
+pub const LINK_HEARTBEAT_SECONDS: f64 = 10.0;
+
 /// The server's id, as in the engine.
 pub const SERVER_ID: i32 = 1;
 

@@ -61,6 +61,9 @@ pub struct PeerConfig {
     /// (for example a client that opens TCP and never sends its upgrade) is
     /// dropped.
     pub handshake_timeout: Duration,
+    /// Longest time in `STATE_CLOSING`: a peer that does not finish the
+    /// closing handshake by then is dropped.
+    pub close_timeout: Duration,
 }
 
 impl Default for PeerConfig {
@@ -73,6 +76,7 @@ impl Default for PeerConfig {
             max_queued_packets: 4096,
             heartbeat_interval: 0.0,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            close_timeout: DEFAULT_CLOSE_TIMEOUT,
         }
     }
 }
@@ -87,6 +91,9 @@ pub const MAX_CLOSE_REASON: usize = 123;
 
 /// Default for [`PeerConfig::handshake_timeout`].
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Default for [`PeerConfig::close_timeout`].
+pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Sent data is written to the socket at the next poll()/flush(), or at
 /// once when this much is waiting: many small messages leave in one write.
@@ -148,6 +155,8 @@ pub struct Peer {
     last_ping: Instant,
     /// When the current connect/accept started.
     started: Instant,
+    /// When the link entered `Closing`.
+    closing_since: Instant,
     awaiting_pong: bool,
     close_code: i32,
     close_reason: String,
@@ -184,6 +193,7 @@ impl Peer {
             heartbeat: None,
             last_ping: Instant::now(),
             started: Instant::now(),
+            closing_since: Instant::now(),
             awaiting_pong: false,
             close_code: -1,
             close_reason: String::new(),
@@ -283,11 +293,7 @@ impl Peer {
         self.inbound_limit = self.config.inbound_buffer_size.max(1);
         self.outbound_limit = self.config.outbound_buffer_size;
         self.queue_limit = self.config.max_queued_packets.max(1);
-        // Zero, negative or NaN: no heartbeat; too large for a Duration: none
-        // will ever be due either.
-        self.heartbeat = (self.config.heartbeat_interval > 0.0)
-            .then(|| Duration::try_from_secs_f64(self.config.heartbeat_interval).ok())
-            .flatten();
+        self.set_heartbeat_interval(self.config.heartbeat_interval);
         self.awaiting_pong = false;
         self.unread_frames = false;
         self.batching = false;
@@ -298,6 +304,29 @@ impl Peer {
         self.selected_protocol.clear();
         self.peer_addr = None;
         self.last_was_text = false;
+    }
+
+    /// Sets the heartbeat, in seconds, for this link now (the engine applies
+    /// it at once too) and for later ones. Zero, negative or NaN: none; too
+    /// large for a `Duration`: none will ever be due either.
+    pub fn set_heartbeat_interval(&mut self, seconds: f64) {
+        self.config.heartbeat_interval = seconds;
+        let heartbeat = (seconds > 0.0)
+            .then(|| Duration::try_from_secs_f64(seconds).ok())
+            .flatten();
+        if heartbeat != self.heartbeat {
+            self.heartbeat = heartbeat;
+            self.last_ping = Instant::now();
+            self.awaiting_pong = false;
+        }
+    }
+
+    /// Enters `Closing` (a close frame was sent or received).
+    fn start_closing(&mut self) {
+        if self.state != ReadyState::Closing {
+            self.state = ReadyState::Closing;
+            self.closing_since = Instant::now();
+        }
     }
 
     fn check_idle(&self) -> Result<(), WsError> {
@@ -506,10 +535,10 @@ impl Peer {
             )));
             None
         };
-        self.state = ReadyState::Closing;
         let result = ctx
             .close(io, frame)
             .and_then(|_| io.flush_out().map_err(TError::Io));
+        self.start_closing();
         if let Err(e) = result {
             if !matches!(e, TError::ConnectionClosed) {
                 self.io_failure(e);
@@ -686,6 +715,15 @@ impl Peer {
             self.state = ReadyState::Closed;
             return None;
         };
+        if self.state == ReadyState::Closing
+            && self.closing_since.elapsed() > self.config.close_timeout
+        {
+            let seconds = self.config.close_timeout.as_secs_f64();
+            self.drop_connection();
+            return Some(WsError::Dropped(format!(
+                "the closing handshake did not finish within {seconds:.1} s; dropped"
+            )));
+        }
         // tungstenite only has something to flush if it was used this poll
         // (replies to pings and closes, a heartbeat) or a close is under way.
         let mut used_ctx = self.state == ReadyState::Closing;
@@ -745,7 +783,10 @@ impl Peer {
                             self.close_reason.clear();
                         }
                     }
-                    self.state = ReadyState::Closing;
+                    if self.state != ReadyState::Closing {
+                        self.state = ReadyState::Closing;
+                        self.closing_since = Instant::now();
+                    }
                 }
                 Err(TError::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => reading = false,
                 Err(e) => return self.read_failure(e),

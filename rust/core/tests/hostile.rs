@@ -13,12 +13,16 @@ use std::time::Duration;
 
 /// Our server peer on one end, a raw client socket on the other.
 fn server_with_raw_client() -> (Peer, TcpStream) {
+    server_with_raw_client_and(PeerConfig::default())
+}
+
+fn server_with_raw_client_and(config: PeerConfig) -> (Peer, TcpStream) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let raw = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
     raw.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let (sock, _) = listener.accept().unwrap();
     sock.set_nonblocking(true).unwrap();
-    let mut peer = Peer::new(PeerConfig::default());
+    let mut peer = Peer::new(config);
     let stream: Box<dyn Stream> = Box::new(sock);
     peer.accept_stream(stream, false).unwrap();
     (peer, raw)
@@ -28,7 +32,11 @@ const UPGRADE: &str = "GET /x HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConne
 
 /// Completes the upgrade from the raw client; returns the peer open.
 fn open_server() -> (Peer, TcpStream) {
-    let (mut peer, mut raw) = server_with_raw_client();
+    open_server_with(PeerConfig::default())
+}
+
+fn open_server_with(config: PeerConfig) -> (Peer, TcpStream) {
+    let (mut peer, mut raw) = server_with_raw_client_and(config);
     raw.write_all(UPGRADE.as_bytes()).unwrap();
     wait_open(&mut peer);
     let mut head = Vec::new();
@@ -339,4 +347,39 @@ fn invalid_close_code_is_answered_with_1002_and_bad_close_reason_with_1007() {
     let mut payload = 1000u16.to_be_bytes().to_vec();
     payload.extend_from_slice(&[0xc3, 0x28]);
     expect_protocol_close(&masked(0x88, &payload), 1007);
+}
+
+#[test]
+fn a_peer_that_never_answers_our_close_is_dropped_after_the_close_timeout() {
+    let (mut peer, _raw) = open_server_with(PeerConfig {
+        close_timeout: Duration::from_millis(300),
+        ..PeerConfig::default()
+    });
+    assert!(peer.close(1000, "bye").is_none());
+    assert_eq!(peer.ready_state(), ReadyState::Closing);
+    let start = std::time::Instant::now();
+    let errors = wait_closed(&mut peer);
+    assert!(start.elapsed() >= Duration::from_millis(300));
+    assert!(
+        matches!(&errors[..], [WsError::Dropped(why)] if why.contains("closing handshake")),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn a_heartbeat_set_on_an_open_link_starts_at_once() {
+    let (mut peer, mut raw) = open_server();
+    peer.set_heartbeat_interval(0.05);
+    // The raw client does not answer: a ping comes, then the link is dropped
+    // for the missing pong.
+    let errors = poll_until(&mut peer, "the heartbeat to drop the link", |p| {
+        p.ready_state() == ReadyState::Closed
+    });
+    assert!(
+        matches!(&errors[..], [WsError::HeartbeatTimeout { .. }]),
+        "{errors:?}"
+    );
+    let mut ping = [0u8; 2];
+    raw.read_exact(&mut ping).unwrap();
+    assert_eq!(ping, [0x89, 0x00], "an empty ping came first");
 }
