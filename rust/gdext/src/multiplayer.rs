@@ -104,6 +104,7 @@ impl RustWebSocketMultiplayerPeer {
             inbound_buffer_size: self.inbound_buffer_size,
             outbound_buffer_size: self.outbound_buffer_size,
             max_queued_packets: self.max_queued_packets,
+            handshake_timeout: self.hub.handshake_timeout,
         }
     }
 

@@ -10,6 +10,7 @@ use godot::meta::conv::RawPtr;
 use godot::meta::GodotImmutable;
 use godot::prelude::*;
 use godot::register::private::constant::{ConstantKind, ExportConstant, IntegerConstant};
+use rustws_core::multiplayer::LINK_HEARTBEAT_SECONDS;
 use rustws_core::{Bytes, Peer, ReadyState, TlsClientOptions, WsError};
 
 /// A WebSocket connection written in Rust, a drop-in replacement for the
@@ -46,6 +47,7 @@ pub struct RustWebSocketPeer {
     handshake_headers: PackedStringArray,
     /// The interval in seconds between automatic "ping" frames; a link whose
     /// pong has not come back by the next ping is dropped. 0 sends none.
+    /// Takes effect at once, also on an open link.
     #[var(get = get_heartbeat_interval, set = set_heartbeat_interval)]
     heartbeat_interval: f64,
     /// The largest message accepted, in bytes, and the budget of received
@@ -110,6 +112,8 @@ pub(crate) struct LinkSettings {
     pub inbound_buffer_size: i32,
     pub outbound_buffer_size: i32,
     pub max_queued_packets: i32,
+    /// Longest time for a link to open (its connect included).
+    pub handshake_timeout: std::time::Duration,
 }
 
 /// The optional `tls_client_options` argument; its default is `null`.
@@ -199,6 +203,8 @@ impl RustWebSocketPeer {
             p.set_inbound_buffer_size(settings.inbound_buffer_size);
             p.set_outbound_buffer_size(settings.outbound_buffer_size);
             p.set_max_queued_packets(settings.max_queued_packets);
+            p.core.config.handshake_timeout = settings.handshake_timeout;
+            p.set_heartbeat_interval(LINK_HEARTBEAT_SECONDS);
         }
         gd
     }
@@ -574,6 +580,8 @@ impl RustWebSocketPeer {
             return;
         }
         self.heartbeat_interval = interval;
+        // Applies to an open link at once, as in the engine.
+        self.core.set_heartbeat_interval(interval);
     }
 
     /// Returns [member heartbeat_interval].
