@@ -13,6 +13,7 @@ pub mod fuzz_support;
 pub mod handshake;
 pub mod multiplayer;
 pub mod peer;
+pub mod private_dir;
 pub mod queue;
 pub mod readiness;
 pub mod takeover;

@@ -24,10 +24,11 @@ pub enum TlsClientOptions {
     #[default]
     Default,
     /// `TLSOptions.client(trusted_chain, common_name_override)`: verify against
-    /// the given PEM certificates (webpki roots when empty) and the override
-    /// name (the URL's host when empty).
+    /// the given PEM certificates (webpki roots when `None`; a chain that
+    /// holds no certificate is an error, never the default roots) and the
+    /// override name (the URL's host when empty).
     Trusted {
-        ca_pem: Vec<u8>,
+        ca_pem: Option<Vec<u8>>,
         common_name_override: String,
     },
     /// `TLSOptions.client_unsafe()`: no verification at all (testing only).
@@ -93,9 +94,7 @@ impl TlsClientOptions {
                 ca_pem,
                 common_name_override,
             } => {
-                let roots = if ca_pem.is_empty() {
-                    webpki_roots()
-                } else {
+                let roots = if let Some(ca_pem) = ca_pem {
                     let mut roots = RootCertStore::empty();
                     for cert in CertificateDer::pem_slice_iter(ca_pem) {
                         let cert = cert.map_err(|e| {
@@ -115,6 +114,8 @@ impl TlsClientOptions {
                         ));
                     }
                     roots
+                } else {
+                    webpki_roots()
                 };
                 let config = Arc::new(
                     builder()?
@@ -375,16 +376,25 @@ mod tests {
     #[test]
     fn override_name_and_bad_pem_are_reported() {
         let opts = TlsClientOptions::Trusted {
-            ca_pem: Vec::new(),
+            ca_pem: None,
             common_name_override: "game.example".into(),
         };
         let (_, name) = opts.client_config("10.0.0.1").unwrap();
         assert_eq!(name.to_str(), "game.example");
         let bad = TlsClientOptions::Trusted {
-            ca_pem: b"not a pem".to_vec(),
+            ca_pem: Some(b"not a pem".to_vec()),
             common_name_override: String::new(),
         };
         match bad.client_config("x") {
+            Err(WsError::Tls(why)) => assert!(why.contains("no certificate"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        // An empty chain is refused too: it must never mean "the default roots".
+        let empty = TlsClientOptions::Trusted {
+            ca_pem: Some(Vec::new()),
+            common_name_override: String::new(),
+        };
+        match empty.client_config("x") {
             Err(WsError::Tls(why)) => assert!(why.contains("no certificate"), "{why}"),
             other => panic!("{other:?}"),
         }

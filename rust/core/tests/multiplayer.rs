@@ -148,7 +148,7 @@ fn wss_server_from_pem() {
     server.create_server(0, "127.0.0.1", Some(config)).unwrap();
     let url = format!("wss://localhost:{}/", server.local_port().unwrap());
     let trust = TlsClientOptions::Trusted {
-        ca_pem: cert.into_bytes(),
+        ca_pem: Some(cert.into_bytes()),
         common_name_override: String::new(),
     };
     let mut a = client(&url, trust);

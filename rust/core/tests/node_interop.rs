@@ -75,7 +75,7 @@ fn our_client_against_node_wss_server() {
     );
     let mut peer = Peer::new(PeerConfig::default());
     let opts = TlsClientOptions::Trusted {
-        ca_pem: cert.into_bytes(),
+        ca_pem: Some(cert.into_bytes()),
         common_name_override: String::new(),
     };
     peer.connect_to_url(&format!("wss://localhost:{port}/"), opts)

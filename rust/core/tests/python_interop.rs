@@ -187,7 +187,7 @@ fn wss_negotiates_tls13_with_a_trusted_chain() {
     ]);
     let url = format!("wss://localhost:{port}/secure");
     let opts = TlsClientOptions::Trusted {
-        ca_pem: cert.into_bytes(),
+        ca_pem: Some(cert.into_bytes()),
         common_name_override: String::new(),
     };
     let mut peer = client(PeerConfig::default(), &url, opts);
@@ -238,7 +238,7 @@ fn wss_refuses_bad_certificates_with_the_cause() {
     });
     assert_tls_error(&errors, "not signed by a trusted authority");
     let trusted = |cert: &str| TlsClientOptions::Trusted {
-        ca_pem: cert.as_bytes().to_vec(),
+        ca_pem: Some(cert.as_bytes().to_vec()),
         common_name_override: String::new(),
     };
     let errors = tls_failure(&["localhost"], true, "localhost", trusted);
@@ -259,7 +259,7 @@ fn wss_accepts_with_override_or_unsafe() {
     ]);
     let url = format!("wss://127.0.0.1:{port}/");
     let opts = TlsClientOptions::Trusted {
-        ca_pem: cert.clone().into_bytes(),
+        ca_pem: Some(cert.clone().into_bytes()),
         common_name_override: "game.example".into(),
     };
     let mut peer = client(PeerConfig::default(), &url, opts);

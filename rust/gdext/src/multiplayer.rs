@@ -121,10 +121,11 @@ impl RustWebSocketMultiplayerPeer {
             .get_private_key()
             .map(|mut k| k.save_to_string().to_string())
             .ok_or("the server TLSOptions has no private key")?;
-        let cert = options
+        let mut cert = options
             .get_own_certificate()
-            .and_then(|mut c| crate::certs::pem(&mut c))
             .ok_or("the server TLSOptions has no certificate")?;
+        let cert = crate::certs::pem(&mut cert)
+            .map_err(|why| format!("the server certificate cannot be used: {why}"))?;
         rustws_core::tls::server_config(cert.as_bytes(), key.as_bytes()).map_err(|e| e.to_string())
     }
 

@@ -254,17 +254,22 @@ impl RustWebSocketPeer {
         if options.is_unsafe_client() {
             return Ok(TlsClientOptions::Unsafe);
         }
-        let ca_pem = options
-            .get_trusted_ca_chain()
-            .and_then(|mut chain| crate::certs::pem(&mut chain))
-            .map(String::into_bytes)
-            .unwrap_or_default();
+        // A chain that cannot be written out is an error: falling back to
+        // the default roots would silently drop the user's pinning.
+        let ca_pem = match options.get_trusted_ca_chain() {
+            None => None,
+            Some(mut chain) => Some(crate::certs::pem(&mut chain).map_err(|why| {
+                WsError::Tls(format!(
+                    "the trusted_chain of TLSOptions.client cannot be used: {why}"
+                ))
+            })?),
+        };
         let common_name_override = options.get_common_name_override().to_string();
-        if ca_pem.is_empty() && common_name_override.is_empty() {
+        if ca_pem.is_none() && common_name_override.is_empty() {
             return Ok(TlsClientOptions::Default);
         }
         Ok(TlsClientOptions::Trusted {
-            ca_pem,
+            ca_pem: ca_pem.map(String::into_bytes),
             common_name_override,
         })
     }
