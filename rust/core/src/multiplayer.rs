@@ -33,6 +33,10 @@ use tungstenite::Bytes;
 /// `get_peer(id).heartbeat_interval`.
 pub const LINK_HEARTBEAT_SECONDS: f64 = 10.0;
 
+/// Connections accepted in one poll at most (a burst is taken over a few
+/// frames instead of stalling one).
+pub const ACCEPTS_PER_POLL: usize = 64;
+
 /// The server's id, as in the engine.
 pub const SERVER_ID: i32 = 1;
 
@@ -141,6 +145,12 @@ pub struct Hub<L> {
     links: BTreeMap<i32, L>,
     incoming: VecDeque<Received>,
     events: VecDeque<Event>,
+    /// Peers whose link ended while packets of theirs were waiting: their
+    /// `Disconnected` comes at the next poll.
+    departing: Vec<i32>,
+    /// The last accept failed (e.g. out of descriptors); said once until an
+    /// accept works again.
+    accept_failing: bool,
     client_since: Instant,
     /// `set_target_peer`: 0 all, > 0 one peer, < 0 all but that one.
     pub target: i32,
@@ -161,6 +171,8 @@ impl<L: Link> Default for Hub<L> {
             links: BTreeMap::new(),
             incoming: VecDeque::new(),
             events: VecDeque::new(),
+            departing: Vec::new(),
+            accept_failing: false,
             client_since: Instant::now(),
             target: 0,
             refuse_new: false,
@@ -184,6 +196,32 @@ fn bind_addresses(bind: &str, port: u16) -> Result<Vec<SocketAddr>, HubError> {
         ))
     })?;
     Ok(vec![SocketAddr::new(ip, port)])
+}
+
+/// The listening socket of a server hub (for inspecting its options).
+pub fn listen_socket_of<L: Link>(hub: &Hub<L>) -> Option<&TcpListener> {
+    hub.listener.as_ref()
+}
+
+/// Connections the kernel holds for us between polls (the engine's
+/// TCPServer uses 8, so a burst of clients overflows it).
+pub const LISTEN_BACKLOG: i32 = 1024;
+
+/// A listening socket on `addr`. The IPv6 wildcard also takes IPv4 clients
+/// (IPV6_V6ONLY off, as the engine's TCPServer does; the system default is
+/// on under Windows and some Linux setups, where IPv4 clients were refused).
+fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    if addr.is_ipv6() && addr.ip().is_unspecified() {
+        let _ = sock.set_only_v6(false);
+    }
+    // As std and the engine do on Unix: a restarted server can bind at once.
+    #[cfg(unix)]
+    sock.set_reuse_address(true)?;
+    sock.bind(&addr.into())?;
+    sock.listen(LISTEN_BACKLOG)?;
+    Ok(sock.into())
 }
 
 impl<L: Link> Hub<L> {
@@ -223,7 +261,7 @@ impl<L: Link> Hub<L> {
         let mut last_err = HubError::Listen("no address to listen on".into());
         let mut listener = None;
         for addr in bind_addresses(bind, port)? {
-            match TcpListener::bind(addr) {
+            match listen(addr) {
                 Ok(l) => {
                     listener = Some(l);
                     break;
@@ -258,7 +296,8 @@ impl<L: Link> Hub<L> {
         Ok(())
     }
 
-    /// Drops every link and returns to `Disconnected` (no events).
+    /// Drops every link and returns to `Disconnected`; events not yet taken
+    /// are dropped too (they belong to the session that ended).
     pub fn clear(&mut self) {
         self.status = Status::Disconnected;
         self.unique_id = 0;
@@ -267,6 +306,14 @@ impl<L: Link> Hub<L> {
         self.pending.clear();
         self.links.clear();
         self.incoming.clear();
+        self.events.clear();
+        self.departing.clear();
+        self.accept_failing = false;
+    }
+
+    /// Connected peers (on a client: the server, while connected).
+    pub fn links_len(&self) -> usize {
+        self.links.len()
     }
 
     /// The link of a connected peer (on a client: 1, the server).
@@ -316,12 +363,23 @@ impl<L: Link> Hub<L> {
                 .ok_or(HubError::NoSuchPeer(self.target))?;
             return link.send(data).map_err(HubError::Send);
         }
+        let excluded = if self.target < 0 {
+            self.target.checked_neg()
+        } else {
+            None
+        };
         for (id, link) in self.links.iter_mut() {
-            if self.target < 0 && -self.target == *id {
+            if excluded == Some(*id) {
                 continue;
             }
             if let Err(e) = link.send(data) {
-                log::warn!("multiplayer: could not send to peer {id}: {e}");
+                // A reliable packet this peer will never get: end its link
+                // rather than let it go on without it.
+                log::error!(
+                    "multiplayer: peer {id} could not take a broadcast packet ({e}); \
+                     its link is closed"
+                );
+                link.close();
             }
         }
         Ok(())
@@ -354,10 +412,49 @@ impl<L: Link> Hub<L> {
     /// `new_link` makes a server-side link for an accepted stream (the flag
     /// says whether it is TLS); `None` refuses it.
     pub fn poll(&mut self, new_link: &mut dyn FnMut(Box<dyn Stream>, bool) -> Option<L>) {
+        self.finish_departures();
         match self.status {
             Status::Disconnected => {}
             _ if self.is_server() => self.poll_server(new_link),
             _ => self.poll_client(),
+        }
+    }
+
+    /// Moves the packets a link still holds to `incoming`.
+    fn drain(incoming: &mut VecDeque<Received>, id: i32, link: &mut L) {
+        while let Some(data) = link.pop() {
+            if !data.is_empty() {
+                incoming.push_back(Received { from: id, data });
+            }
+        }
+    }
+
+    /// A connected peer's link ended. Its packets stay readable; when some
+    /// are waiting, its `Disconnected` comes at the start of the next poll,
+    /// after the caller has read them (SceneMultiplayer reads only while the
+    /// status is connected, and drops packets of peers it already forgot).
+    fn depart(&mut self, id: i32, mut link: L) {
+        Self::drain(&mut self.incoming, id, &mut link);
+        if self.incoming.iter().any(|p| p.from == id) {
+            self.departing.push(id);
+        } else {
+            self.finish_departure(id);
+        }
+    }
+
+    fn finish_departures(&mut self) {
+        for id in std::mem::take(&mut self.departing) {
+            self.finish_departure(id);
+        }
+    }
+
+    fn finish_departure(&mut self, id: i32) {
+        self.events.push_back(Event::Disconnected(id));
+        if !self.is_server() {
+            // The client's session ends with its server link.
+            let events = std::mem::take(&mut self.events);
+            self.clear();
+            self.events = events;
         }
     }
 
@@ -391,22 +488,25 @@ impl<L: Link> Hub<L> {
                         }
                     }
                 }
-                while let Some(data) = link.pop() {
-                    if !data.is_empty() {
-                        self.incoming.push_back(Received {
-                            from: SERVER_ID,
-                            data,
-                        });
-                    }
-                }
+                Self::drain(&mut self.incoming, SERVER_ID, link);
             }
             ReadyState::Closed => {
+                let Some(link) = self.links.remove(&SERVER_ID) else {
+                    return;
+                };
                 if self.status == Status::Connected {
-                    self.events.push_back(Event::Disconnected(SERVER_ID));
+                    self.depart(SERVER_ID, link);
+                } else {
+                    self.clear();
                 }
-                self.clear();
             }
-            _ => self.check_client_timeout(),
+            _ => {
+                // Closing: what came before the close is still delivered.
+                if self.status == Status::Connected {
+                    Self::drain(&mut self.incoming, SERVER_ID, link);
+                }
+                self.check_client_timeout();
+            }
         }
     }
 
@@ -425,12 +525,24 @@ impl<L: Link> Hub<L> {
         let Some(listener) = &self.listener else {
             return;
         };
-        loop {
+        for _ in 0..ACCEPTS_PER_POLL {
             let sock = match listener.accept() {
-                Ok((sock, _)) => sock,
+                Ok((sock, _)) => {
+                    self.accept_failing = false;
+                    sock
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) => {
-                    log::warn!("multiplayer: accept failed: {e}");
+                    // Once per run of failures, not every frame: the
+                    // connection waits in the kernel's queue meanwhile.
+                    if !self.accept_failing {
+                        self.accept_failing = true;
+                        log::error!(
+                            "multiplayer: cannot accept new connections: {e} (out of file \
+                             descriptors? raise the process's limit, e.g. `ulimit -n`); \
+                             retrying every poll"
+                        );
+                    }
                     return;
                 }
             };
@@ -501,19 +613,16 @@ impl<L: Link> Hub<L> {
         let mut gone = Vec::new();
         for (id, link) in self.links.iter_mut() {
             link.poll();
+            // Packets that came before a close are delivered.
+            Self::drain(&mut self.incoming, *id, link);
             if link.state() != ReadyState::Open {
                 gone.push(*id);
-                continue;
-            }
-            while let Some(data) = link.pop() {
-                if !data.is_empty() {
-                    self.incoming.push_back(Received { from: *id, data });
-                }
             }
         }
         for id in gone {
-            self.links.remove(&id);
-            self.events.push_back(Event::Disconnected(id));
+            if let Some(link) = self.links.remove(&id) {
+                self.depart(id, link);
+            }
         }
     }
 }

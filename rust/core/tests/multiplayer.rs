@@ -254,3 +254,168 @@ fn a_first_message_that_is_not_an_id_ends_the_session() {
     assert_eq!(hub.unique_id(), 0);
     assert!(events(&mut hub).is_empty(), "never connected, so no signal");
 }
+
+/// A server and `n` connected clients.
+fn server_and_clients(n: usize) -> (TestHub, Vec<TestHub>) {
+    let mut server = TestHub::default();
+    server.create_server(0, "127.0.0.1", None).unwrap();
+    let url = format!("ws://127.0.0.1:{}/", server.local_port().unwrap());
+    let mut clients: Vec<TestHub> = (0..n)
+        .map(|_| client(&url, TlsClientOptions::Default))
+        .collect();
+    let mut refs: Vec<&mut TestHub> = clients.iter_mut().collect();
+    pump(&mut server, &mut refs, |s, c| {
+        c.iter()
+            .all(|h| h.status() == Status::Connected && s.link(h.unique_id()).is_some())
+    });
+    for c in clients.iter_mut() {
+        events(c);
+    }
+    events(&mut server);
+    (server, clients)
+}
+
+#[test]
+fn packets_sent_just_before_a_close_are_delivered_before_the_disconnect() {
+    let (mut server, mut clients) = server_and_clients(1);
+    let mut a = clients.remove(0);
+    let ida = a.unique_id();
+    // The server says why, then drops the client in the same frame.
+    server.target = ida;
+    server.put_packet(b"kicked: cheating").unwrap();
+    server.disconnect_peer(ida, false).unwrap();
+    // The client gets the message while still connected (SceneMultiplayer
+    // reads packets only then), and the disconnect at a later poll.
+    pump(&mut server, &mut [&mut a], |_, c| {
+        c[0].available_packets() > 0
+    });
+    assert_eq!(a.status(), Status::Connected);
+    assert!(
+        events(&mut a).is_empty(),
+        "no disconnect before the packet is read"
+    );
+    assert_eq!(
+        received(&mut a),
+        vec![(SERVER_ID, b"kicked: cheating".to_vec())]
+    );
+    pump(&mut server, &mut [&mut a], |_, c| {
+        c[0].status() == Status::Disconnected
+    });
+    assert_eq!(events(&mut a), vec![Event::Disconnected(SERVER_ID)]);
+
+    // The other way: a client's last words reach the server before its
+    // disconnect.
+    let (mut server, mut clients) = server_and_clients(1);
+    let mut b = clients.remove(0);
+    let idb = b.unique_id();
+    b.put_packet(b"bye").unwrap();
+    b.disconnect_peer(SERVER_ID, false).unwrap();
+    pump(&mut server, &mut [&mut b], |s, _| s.available_packets() > 0);
+    assert!(events(&mut server).is_empty());
+    assert_eq!(received(&mut server), vec![(idb, b"bye".to_vec())]);
+    pump(&mut server, &mut [&mut b], |s, _| s.link(idb).is_none());
+    let start = Instant::now();
+    let mut seen = Vec::new();
+    while seen.is_empty() && start.elapsed() < Duration::from_secs(5) {
+        server.poll(&mut server_link);
+        seen = events(&mut server);
+    }
+    assert_eq!(seen, vec![Event::Disconnected(idb)]);
+}
+
+#[test]
+fn a_broadcast_a_link_cannot_take_closes_that_link() {
+    let mut server = TestHub::default();
+    server.create_server(0, "127.0.0.1", None).unwrap();
+    let url = format!("ws://127.0.0.1:{}/", server.local_port().unwrap());
+    let mut a = client(&url, TlsClientOptions::Default);
+    // Server-side links that take at most 1,000 bytes at a time.
+    let mut small_link = |stream: Box<dyn Stream>, tls: bool| {
+        let mut p = Peer::new(PeerConfig {
+            outbound_buffer_size: 1000,
+            ..PeerConfig::default()
+        });
+        p.accept_stream(stream, tls).ok()?;
+        Some(p)
+    };
+    let start = Instant::now();
+    while !(a.status() == Status::Connected && server.link(a.unique_id()).is_some()) {
+        assert!(start.elapsed() < Duration::from_secs(10));
+        server.poll(&mut small_link);
+        a.poll(&mut server_link);
+    }
+    let ida = a.unique_id();
+    events(&mut server);
+    server.target = 0;
+    assert_eq!(server.put_packet(&[1u8; 2000]), Ok(()));
+    pump(&mut server, &mut [&mut a], |s, c| {
+        c[0].status() == Status::Disconnected && s.link(ida).is_none()
+    });
+    assert_eq!(events(&mut server), vec![Event::Disconnected(ida)]);
+}
+
+#[test]
+fn target_extremes_and_a_cleared_hub_keep_no_stale_events() {
+    let (mut server, _clients) = server_and_clients(2);
+    // "Everyone but peer i32::MIN" used to overflow.
+    server.target = i32::MIN;
+    assert_eq!(server.put_packet(b"all"), Ok(()));
+    server.target = i32::MAX;
+    assert_eq!(server.put_packet(b"x"), Err(HubError::NoSuchPeer(i32::MAX)));
+    // Events of a session that ended are gone with it.
+    let url = format!("ws://127.0.0.1:{}/", server.local_port().unwrap());
+    let mut c = client(&url, TlsClientOptions::Default);
+    pump(&mut server, &mut [&mut c], |s, _| {
+        s.available_packets() == 0 && s.links_len() == 3
+    });
+    server.clear();
+    assert_eq!(server.next_event(), None);
+}
+
+#[test]
+fn a_burst_of_connections_is_accepted_a_bounded_number_per_poll() {
+    let mut server = TestHub::default();
+    server.create_server(0, "127.0.0.1", None).unwrap();
+    let port = server.local_port().unwrap();
+    let waiting: Vec<std::net::TcpStream> = (0..200)
+        .map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).unwrap())
+        .collect();
+    let mut made = 0;
+    server.poll(&mut |stream: Box<dyn Stream>, tls: bool| {
+        made += 1;
+        server_link(stream, tls)
+    });
+    assert_eq!(made, rustws_core::multiplayer::ACCEPTS_PER_POLL);
+    let start = Instant::now();
+    while made < waiting.len() {
+        assert!(start.elapsed() < Duration::from_secs(5), "{made} accepted");
+        server.poll(&mut |stream: Box<dyn Stream>, tls: bool| {
+            made += 1;
+            server_link(stream, tls)
+        });
+    }
+}
+
+#[test]
+fn the_wildcard_address_takes_ipv4_and_ipv6_clients() {
+    let mut server = TestHub::default();
+    server.create_server(0, "*", None).unwrap();
+    let port = server.local_port().unwrap();
+    let listener = rustws_core::multiplayer::listen_socket_of(&server).unwrap();
+    if listener.local_addr().unwrap().is_ipv6() {
+        let sock = socket2::SockRef::from(listener);
+        assert_eq!(sock.only_v6().ok(), Some(false), "IPV6_V6ONLY must be off");
+    }
+    for url in [
+        format!("ws://127.0.0.1:{port}/"),
+        format!("ws://[::1]:{port}/"),
+    ] {
+        if url.contains("::1") && std::net::TcpStream::connect(("::1", port)).is_err() {
+            continue; // no IPv6 loopback on this machine
+        }
+        let mut c = client(&url, TlsClientOptions::Default);
+        pump(&mut server, &mut [&mut c], |_, c| {
+            c[0].status() == Status::Connected
+        });
+    }
+}
