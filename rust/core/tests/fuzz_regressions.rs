@@ -32,23 +32,50 @@ fn client_seed_reads_fragments_and_the_servers_close() {
     assert_eq!(out.close_code, 4000);
 }
 
+/// Replays every input under `fuzz/regressions/<harness>/`: none may panic,
+/// each must end with a close code a peer may report (-1 or 1000-4999), and
+/// those listed in the folder's `expected` file (`name close_code` lines) must
+/// end with exactly that code.
 #[test]
-fn saved_inputs_do_not_panic() {
+fn saved_inputs_end_in_a_defined_state() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
-    let mut replayed = 0;
     for (dir, harness) in [
         ("server_upgrade", server_upgrade as fn(&[u8]) -> _),
         ("client_frames", client_frames),
     ] {
-        let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
-            continue;
-        };
-        for entry in entries.flatten() {
+        let folder = root.join(dir);
+        let expected_text = std::fs::read_to_string(folder.join("expected"))
+            .unwrap_or_else(|e| panic!("{}/expected: {e}", folder.display()));
+        let expected: Vec<(&str, i32)> = expected_text
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .map(|l| {
+                let (name, code) = l.split_once(' ').expect("name code");
+                (name, code.trim().parse().expect("a close code"))
+            })
+            .collect();
+        let mut replayed = 0;
+        for entry in std::fs::read_dir(&folder).expect("the regressions folder").flatten() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            if name == "expected" {
+                continue;
+            }
             let data = std::fs::read(entry.path()).expect("readable regression input");
             let out = harness(&data);
-            assert!(out.close_code >= -1, "{:?}", entry.path());
+            assert!(
+                out.close_code == -1 || (1000..=4999).contains(&out.close_code),
+                "{dir}/{name}: close code {}",
+                out.close_code
+            );
+            if let Some((_, code)) = expected.iter().find(|(n, _)| *n == name) {
+                assert_eq!(out.close_code, *code, "{dir}/{name}");
+            }
             replayed += 1;
         }
+        assert!(
+            replayed >= expected.len() && replayed > 0,
+            "{dir}: {replayed} inputs replayed, {} expected",
+            expected.len()
+        );
     }
-    println!("replayed {replayed} saved inputs");
 }
