@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // An independent WebSocket peer (Node `ws`) for interop tests, with the same
 // modes and output as ws_peer.py:
+// --deflate (both modes) turns permessage-deflate on, compressing every
+// message; "json:<n>" sends n bytes of JSON-like text.
 //   server [--cert F --key F] [--protocols a,b]: echo server on 127.0.0.1,
 //     port picked by the OS, prints "PORT <n>" and "CLOSED <code> <reason>";
 //     "close:CODE:REASON" closes, "drop" drops TCP.
@@ -22,6 +24,7 @@ function parseArgs(argv) {
     else if (a === '--protocols') opts.protocols = argv[++i].split(',');
     else if (a === '--close-code') opts.closeCode = Number(argv[++i]);
     else if (a === '--close-reason') opts.closeReason = argv[++i];
+    else if (a === '--deflate') opts.deflate = true;
     else rest.push(a);
   }
   opts.mode = rest[0];
@@ -32,6 +35,12 @@ function parseArgs(argv) {
 
 function message(arg) {
   if (arg.startsWith('bin:')) return Buffer.from(arg.slice(4), 'hex');
+  if (arg.startsWith('json:')) {
+    const n = Number(arg.slice(5));
+    let s = '';
+    for (let i = 0; s.length < n; i++) s += `{"id":${i},"x":${(i * 0.37).toFixed(2)},"y":${(i * 1.3).toFixed(2)},"state":"running"},`;
+    return s.slice(0, n);
+  }
   if (arg.startsWith('big:')) {
     const n = Number(arg.slice(4));
     const b = Buffer.alloc(n);
@@ -45,14 +54,16 @@ function server(opts) {
   const handleProtocols = opts.protocols
     ? (offered) => opts.protocols.find((p) => offered.has(p)) || false
     : undefined;
+  // --deflate: accept permessage-deflate and compress every message.
+  const perMessageDeflate = opts.deflate ? { threshold: 0 } : false;
   let wss;
   const onListening = (port) => console.log(`PORT ${port}`);
   if (opts.cert) {
     const httpsServer = https.createServer({ cert: fs.readFileSync(opts.cert), key: fs.readFileSync(opts.key) });
-    wss = new WebSocket.Server({ server: httpsServer, handleProtocols, maxPayload: 64 << 20 });
+    wss = new WebSocket.Server({ server: httpsServer, handleProtocols, maxPayload: 64 << 20, perMessageDeflate });
     httpsServer.listen(0, '127.0.0.1', () => onListening(httpsServer.address().port));
   } else {
-    wss = new WebSocket.Server({ host: '127.0.0.1', port: 0, handleProtocols, maxPayload: 64 << 20 });
+    wss = new WebSocket.Server({ host: '127.0.0.1', port: 0, handleProtocols, maxPayload: 64 << 20, perMessageDeflate });
     wss.on('listening', () => onListening(wss.address().port));
   }
   wss.on('connection', (ws) => {
@@ -83,6 +94,8 @@ function client(opts) {
     ca: opts.ca ? fs.readFileSync(opts.ca) : undefined,
     headers: { 'X-Test': 'node' },
     maxPayload: 64 << 20,
+    // --deflate: offer permessage-deflate and compress every message.
+    perMessageDeflate: opts.deflate ? { threshold: 0 } : false,
   });
   const sent = opts.messages.map(message);
   let next = 0;
@@ -91,7 +104,7 @@ function client(opts) {
     else ws.close(opts.closeCode, opts.closeReason);
   };
   ws.on('open', () => {
-    console.log(JSON.stringify({ protocol: ws.protocol }));
+    console.log(JSON.stringify({ protocol: ws.protocol, extensions: ws.extensions }));
     sendNext();
   });
   ws.on('message', (data, isBinary) => {

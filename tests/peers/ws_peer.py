@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
 """An independent WebSocket peer (Python `websockets`) for interop tests.
 
-server mode: echoes every message back with its type; a text message
+server mode: echoes every message back with its type (permessage-deflate
+accepted, as `websockets` does by default); a text message
 "close:CODE:REASON" makes it close with that code and reason; "drop" makes it
 drop the TCP connection without a close frame. Prints "PORT <n>" once
 listening on 127.0.0.1 (port picked by the OS), and one "CLOSED <code> <reason>"
 line per finished connection.
 
-client mode: connects to URL, sends the messages given as arguments (text, or
-"bin:<hex>" for binary, or "big:<n>" for n bytes of binary), prints one JSON
-line per reply ({"type": "text"|"binary", "len": n, "text": ..., "hex": ...}),
+client mode: connects to URL (offering permessage-deflate, as `websockets`
+does by default), prints {"protocol", "extensions"} as agreed, sends the
+messages given as arguments (text, or "bin:<hex>" for binary, "big:<n>" for
+n bytes of binary, or "json:<n>" for n bytes of JSON-like text), prints one
+JSON line per reply ({"type": "text"|"binary", "len": n, "text": ..., "hex": ...}),
 then closes with --close-code/--close-reason and prints "CLOSED <code> <reason>"
 with what the server answered.
 """
@@ -64,7 +67,19 @@ def parse_message(arg):
     if arg.startswith("big:"):
         n = int(arg[4:])
         return bytes(i % 251 for i in range(n))
+    if arg.startswith("json:"):
+        return json_text(int(arg[5:]))
     return arg
+
+
+def json_text(n):
+    """n bytes of game-state-like JSON text (compresses several times)."""
+    parts = []
+    i = 0
+    while sum(len(p) for p in parts) < n:
+        parts.append(f'{{"id":{i},"x":{i * 0.37:.2f},"y":{i * 1.3:.2f},"state":"running"}},')
+        i += 1
+    return "".join(parts)[:n]
 
 
 async def run_client(args):
@@ -74,7 +89,8 @@ async def run_client(args):
     protocols = args.protocols.split(",") if args.protocols else None
     async with connect(args.url, ssl=ctx, subprotocols=protocols, max_size=args.max_size,
                        ping_interval=None, additional_headers={"X-Test": "python"}) as ws:
-        log(json.dumps({"protocol": ws.subprotocol}))
+        log(json.dumps({"protocol": ws.subprotocol,
+                        "extensions": ws.response.headers.get("Sec-WebSocket-Extensions")}))
         for arg in args.messages:
             msg = parse_message(arg)
             await ws.send(msg)

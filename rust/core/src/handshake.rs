@@ -46,10 +46,14 @@ pub fn client_request(
     key: &str,
     protocols: &[String],
     extra: &[String],
+    extensions: Option<&str>,
 ) -> String {
     let mut req = format!(
         "GET {path} HTTP/1.1\r\nHost: {host_header}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
     );
+    if let Some(offer) = extensions {
+        req.push_str(&format!("Sec-WebSocket-Extensions: {offer}\r\n"));
+    }
     if !protocols.is_empty() {
         req.push_str(&format!(
             "Sec-WebSocket-Protocol: {}\r\n",
@@ -112,9 +116,22 @@ fn parse_head(head: &[u8]) -> Result<Head<'_>, String> {
     Ok(Head { first, headers })
 }
 
-/// Checks the server's answer to our upgrade request; returns the selected
-/// sub-protocol (empty when none was requested).
-pub fn verify_response(head: &[u8], key: &str, protocols: &[String]) -> Result<String, WsError> {
+/// What a valid server answer said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerAnswer {
+    /// The selected sub-protocol (empty when none was requested).
+    pub protocol: String,
+    /// Its `Sec-WebSocket-Extensions` value, if any (checked by the caller
+    /// against what it offered).
+    pub extensions: Option<String>,
+}
+
+/// Checks the server's answer to our upgrade request.
+pub fn verify_response(
+    head: &[u8],
+    key: &str,
+    protocols: &[String],
+) -> Result<ServerAnswer, WsError> {
     let fail = |why: String| WsError::Handshake(why);
     let head = parse_head(head).map_err(fail)?;
     let mut parts = head.first.split(' ');
@@ -152,20 +169,30 @@ pub fn verify_response(head: &[u8], key: &str, protocols: &[String]) -> Result<S
         }
         None => return Err(fail("missing header 'Sec-WebSocket-Accept'".into())),
     }
-    match (head.get("sec-websocket-protocol"), protocols.is_empty()) {
-        (None, true) => Ok(String::new()),
-        (Some(p), true) => Err(fail(format!(
-            "the server selected sub-protocol \"{p}\" that was not requested"
-        ))),
-        (None, false) => Err(fail(format!(
-            "requested sub-protocol(s) {} but the server selected none",
-            protocols.join(",")
-        ))),
-        (Some(p), false) if protocols.iter().any(|q| q == p) => Ok(p.to_string()),
-        (Some(p), false) => Err(fail(format!(
-            "the server selected sub-protocol \"{p}\" that was not requested"
-        ))),
-    }
+    let protocol = match (head.get("sec-websocket-protocol"), protocols.is_empty()) {
+        (None, true) => String::new(),
+        (Some(p), true) => {
+            return Err(fail(format!(
+                "the server selected sub-protocol \"{p}\" that was not requested"
+            )))
+        }
+        (None, false) => {
+            return Err(fail(format!(
+                "requested sub-protocol(s) {} but the server selected none",
+                protocols.join(",")
+            )))
+        }
+        (Some(p), false) if protocols.iter().any(|q| q == p) => p.to_string(),
+        (Some(p), false) => {
+            return Err(fail(format!(
+                "the server selected sub-protocol \"{p}\" that was not requested"
+            )))
+        }
+    };
+    Ok(ServerAnswer {
+        protocol,
+        extensions: head.get("sec-websocket-extensions").map(str::to_string),
+    })
 }
 
 /// What the server learned from a valid upgrade request.
@@ -173,6 +200,8 @@ pub fn verify_response(head: &[u8], key: &str, protocols: &[String]) -> Result<S
 pub struct AcceptedRequest {
     /// The client's `Sec-WebSocket-Key`.
     pub key: String,
+    /// Its `Sec-WebSocket-Extensions` offers, if any.
+    pub extensions: Option<String>,
     /// The sub-protocol we selected, or empty.
     pub protocol: String,
     /// `ws://host/path` (or `wss://`) as the client asked for it.
@@ -254,19 +283,27 @@ pub fn parse_request(
     let scheme = if tls { "wss://" } else { "ws://" };
     Ok(AcceptedRequest {
         key,
+        extensions: head.get("sec-websocket-extensions").map(str::to_string),
         protocol,
         requested_url: format!("{scheme}{host}{}", parts[1]),
     })
 }
 
 /// The server's `101 Switching Protocols` answer.
-pub fn accept_response(req: &AcceptedRequest, extra: &[String]) -> String {
+pub fn accept_response(
+    req: &AcceptedRequest,
+    extra: &[String],
+    extensions: Option<&str>,
+) -> String {
     let mut resp = format!(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n",
         derive_accept_key(req.key.as_bytes())
     );
     if !req.protocol.is_empty() {
         resp.push_str(&format!("Sec-WebSocket-Protocol: {}\r\n", req.protocol));
+    }
+    if let Some(agreed) = extensions {
+        resp.push_str(&format!("Sec-WebSocket-Extensions: {agreed}\r\n"));
     }
     for h in extra {
         resp.push_str(h);
@@ -312,7 +349,7 @@ mod tests {
             "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
         );
         assert_eq!(
-            verify_response(head.as_bytes(), key, &[]),
+            verify_response(head.as_bytes(), key, &[]).map(|a| a.protocol),
             Ok(String::new())
         );
     }
@@ -326,6 +363,7 @@ mod tests {
             &key,
             &protos(&["a", "b"]),
             &["X-Token: 42".to_string()],
+            Some("permessage-deflate; client_max_window_bits"),
         );
         assert!(req.contains("X-Token: 42\r\n"));
         let end = find_head_end(req.as_bytes()).unwrap();
@@ -333,10 +371,17 @@ mod tests {
         let accepted = parse_request(req.as_bytes(), &protos(&["b"]), false).unwrap();
         assert_eq!(accepted.protocol, "b");
         assert_eq!(accepted.requested_url, "ws://example.com:9080/chat?x=1");
-        let resp = accept_response(&accepted, &[]);
+        assert_eq!(
+            accepted.extensions.as_deref(),
+            Some("permessage-deflate; client_max_window_bits")
+        );
+        let resp = accept_response(&accepted, &[], Some("permessage-deflate"));
         assert_eq!(
             verify_response(resp.as_bytes(), &key, &protos(&["a", "b"])),
-            Ok("b".to_string())
+            Ok(ServerAnswer {
+                protocol: "b".to_string(),
+                extensions: Some("permessage-deflate".to_string())
+            })
         );
     }
 

@@ -1,17 +1,26 @@
 //! Engine-free WebSocket peer logic behind the Godot extension.
 //!
 //! Everything here is plain Rust and is tested with `cargo test`: URL parsing
-//! ([`url`]), the HTTP upgrade on both sides ([`handshake`]), TLS with rustls
-//! ([`tls`]), the byte transport with its outbound buffer ([`transport`]), the
-//! inbound packet queue ([`queue`]) and the peer state machine that ties them to
-//! tungstenite's framing ([`peer`]). The Godot layer only translates types.
+//! ([`url`]), connecting on a bounded thread pool ([`dial`]), TLS with rustls
+//! ([`tls`]), the HTTP upgrade on both sides ([`handshake`], [`opening`]) with
+//! permessage-deflate negotiation ([`extension`]), the byte transport with its
+//! outbound buffer ([`transport`]), frames to messages ([`inbound`],
+//! [`deflate`]) on tungstenite's frame format, an open link's two directions
+//! ([`connection`]), the inbound packet queue ([`queue`]), the peer state
+//! machine that ties them together ([`peer`]) and the multiplayer star
+//! network ([`multiplayer`]). The Godot layer only translates types.
 
+pub mod connection;
+pub mod deflate;
 pub mod dial;
 pub mod error;
+pub mod extension;
 #[doc(hidden)]
 pub mod fuzz_support;
 pub mod handshake;
+pub mod inbound;
 pub mod multiplayer;
+pub mod opening;
 pub mod peer;
 pub mod private_dir;
 pub mod queue;

@@ -1,29 +1,26 @@
 //! The WebSocket peer state machine: connecting (client or server side),
 //! open, closing and closed, with the engine's rules for when state changes
-//! and packets become visible (only in [`Peer::poll`]), its limits, and its
-//! close codes.
+//! and packets become visible (only in [`Peer::poll`]), its limits, its
+//! close codes and the closing handshake.
 //!
-//! Framing is tungstenite's [`WebSocketContext`]; bytes go through
-//! [`Io`](crate::transport::Io); the peer never blocks.
+//! Opening is [`opening`](crate::opening); an open link's frames go through
+//! a [`Connection`]; the peer never blocks.
 
+use crate::connection::{Connection, Setup};
 use crate::dial::Connector;
 use crate::error::WsError;
-use crate::handshake::{self, MAX_HEAD_SIZE};
+use crate::extension::{self, DeflateConfig};
+use crate::handshake;
+use crate::inbound::{Inbound, ReadError};
+use crate::opening::{Opening, Step, Wants};
 pub use crate::queue::Packet;
 use crate::queue::PacketQueue;
-use crate::readiness::Socket;
-use crate::tls::{TlsClientOptions, TlsFailure, TlsStream};
+use crate::tls::{TlsClientOptions, TlsFailure};
 use crate::transport::{is_disconnect, Io, Stream};
 use crate::url::WsUrl;
-use std::io::{self, Read};
+use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tungstenite::error::{CapacityError, Error as TError};
-use tungstenite::protocol::frame::coding::{CloseCode, Data as OpData, OpCode};
-use tungstenite::protocol::frame::{CloseFrame, FrameHeader, Utf8Bytes};
-use tungstenite::protocol::{Role, WebSocketConfig, WebSocketContext};
-use tungstenite::{Bytes, Message};
 
 /// The engine's `WebSocketPeer.State`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +61,11 @@ pub struct PeerConfig {
     /// Longest time in `STATE_CLOSING`: a peer that does not finish the
     /// closing handshake by then is dropped.
     pub close_timeout: Duration,
+    /// permessage-deflate to offer (client) or accept (server); `None`: the
+    /// wire stays as the engine's.
+    pub compression: Option<DeflateConfig>,
+    /// Messages shorter than this go out uncompressed.
+    pub compression_threshold: usize,
 }
 
 impl Default for PeerConfig {
@@ -77,6 +79,8 @@ impl Default for PeerConfig {
             heartbeat_interval: 0.0,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
             close_timeout: DEFAULT_CLOSE_TIMEOUT,
+            compression: None,
+            compression_threshold: DEFAULT_COMPRESSION_THRESHOLD,
         }
     }
 }
@@ -95,6 +99,13 @@ pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
 /// Default for [`PeerConfig::close_timeout`].
 pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Default for [`PeerConfig::compression_threshold`] (as Node's `ws`).
+pub const DEFAULT_COMPRESSION_THRESHOLD: usize = 1024;
+
+/// A client that has exchanged close frames waits this long for the server
+/// to close TCP first (RFC 6455 section 7.1.1), then closes it itself.
+pub const CLIENT_CLOSE_WAIT: Duration = Duration::from_secs(1);
+
 /// Sent data is written to the socket at the next poll()/flush(), or at
 /// once when this much is waiting: many small messages leave in one write.
 pub const FLUSH_AT: usize = 64 * 1024;
@@ -107,37 +118,19 @@ pub const REPLY_BACKLOG: usize = 64 * 1024;
 /// peer sending at line rate cannot keep one poll() busy for ever.
 pub const READ_BUDGET: u64 = 1024 * 1024;
 
-/// Read chunk for the upgrade head.
-const HEAD_CHUNK: usize = 1024;
-
-/// Bounds of tungstenite's read chunk, which is a quarter of
-/// `inbound_buffer_size` in between: 16 KiB by default, 64 KiB for peers
-/// raised for large messages (fewer reads per MiB). An idle peer never
-/// touches it (its socket is not read until it has input).
-const READ_BUFFER: (usize, usize) = (4 * 1024, 64 * 1024);
+/// Bounds of the read size, which is a quarter of `inbound_buffer_size` in
+/// between: 16 KiB by default, 64 KiB for peers raised for large messages
+/// (fewer reads per MiB). An idle peer holds no read buffer.
+const READ_CHUNK: (usize, usize) = (4 * 1024, 64 * 1024);
 
 /// Where the connection is.
 enum Phase {
     /// Nothing (closed or never opened).
     Idle,
-    /// Client: waiting for name lookup and TCP connect.
-    Dialing {
-        connector: Connector,
-        url: WsUrl,
-        tls: Option<TlsClientOptions>,
-        request: String,
-        key: String,
-    },
-    /// Client: request sent (or going out), waiting for the 101 answer.
-    ClientHandshake { io: Io, key: String, head: Vec<u8> },
-    /// Server: waiting for the client's upgrade request.
-    ServerHandshake { io: Io, head: Vec<u8>, tls: bool },
+    /// Connecting and upgrading.
+    Opening(Opening),
     /// Open or closing: frames flow.
-    Framing {
-        io: Io,
-        ctx: Box<WebSocketContext>,
-        client: bool,
-    },
+    Open(Box<Connection>),
 }
 
 /// One WebSocket connection, client or server side.
@@ -157,19 +150,23 @@ pub struct Peer {
     started: Instant,
     /// When the link entered `Closing`.
     closing_since: Instant,
+    /// When both close frames had passed (a client then waits for the
+    /// server to close TCP).
+    closed_at: Option<Instant>,
     awaiting_pong: bool,
     close_code: i32,
     close_reason: String,
-    close_received: bool,
     requested_url: String,
     selected_protocol: String,
+    /// The agreed extensions, as the server's answer states them.
+    extensions: String,
     peer_addr: Option<SocketAddr>,
     last_was_text: bool,
     nodelay: bool,
     /// A message was written since the last poll/flush: further ones wait.
     batching: bool,
-    /// Reading stopped because the inbound queue was full: frames may wait
-    /// in tungstenite's buffer even if the socket has nothing new.
+    /// Reading stopped early (full queue, budget, pongs not read): frames
+    /// may wait in the read buffer even if the socket has nothing new.
     unread_frames: bool,
 }
 
@@ -194,12 +191,13 @@ impl Peer {
             last_ping: Instant::now(),
             started: Instant::now(),
             closing_since: Instant::now(),
+            closed_at: None,
             awaiting_pong: false,
             close_code: -1,
             close_reason: String::new(),
-            close_received: false,
             requested_url: String::new(),
             selected_protocol: String::new(),
+            extensions: String::new(),
             peer_addr: None,
             last_was_text: false,
             nodelay: true,
@@ -239,14 +237,31 @@ impl Peer {
         self.peer_addr
     }
 
+    /// The extensions agreed for the link, as the server's
+    /// `Sec-WebSocket-Extensions` answer states them; empty when none.
+    pub fn negotiated_extensions(&self) -> &str {
+        &self.extensions
+    }
+
+    fn io(&self) -> Option<&Io> {
+        match &self.phase {
+            Phase::Opening(o) => o.io(),
+            Phase::Open(c) => Some(&c.io),
+            Phase::Idle => None,
+        }
+    }
+
+    fn io_mut(&mut self) -> Option<&mut Io> {
+        match &mut self.phase {
+            Phase::Opening(o) => o.io_mut(),
+            Phase::Open(c) => Some(&mut c.io),
+            Phase::Idle => None,
+        }
+    }
+
     /// The TLS version of a `wss://` connection ("TLSv1_3"...), once known.
     pub fn tls_version(&self) -> Option<String> {
-        match &self.phase {
-            Phase::ClientHandshake { io, .. }
-            | Phase::ServerHandshake { io, .. }
-            | Phase::Framing { io, .. } => io.stream().tls_version(),
-            _ => None,
-        }
+        self.io().and_then(|io| io.stream().tls_version())
     }
 
     /// Packets waiting to be read.
@@ -262,7 +277,7 @@ impl Peer {
     /// Outbound bytes not yet handed to the socket.
     pub fn buffered_amount(&self) -> usize {
         match &self.phase {
-            Phase::Framing { io, .. } => io.buffered(),
+            Phase::Open(c) => c.io.buffered(),
             _ => 0,
         }
     }
@@ -273,37 +288,6 @@ impl Peer {
         if let Some(io) = self.io_mut() {
             io.stream_mut().set_nodelay(enabled);
         }
-    }
-
-    fn io_mut(&mut self) -> Option<&mut Io> {
-        match &mut self.phase {
-            Phase::ClientHandshake { io, .. }
-            | Phase::ServerHandshake { io, .. }
-            | Phase::Framing { io, .. } => Some(io),
-            _ => None,
-        }
-    }
-
-    /// Forgets the previous connection and captures the settings.
-    fn reset(&mut self) {
-        self.started = Instant::now();
-        self.phase = Phase::Idle;
-        self.state = ReadyState::Closed;
-        self.inbound.clear();
-        self.inbound_limit = self.config.inbound_buffer_size.max(1);
-        self.outbound_limit = self.config.outbound_buffer_size;
-        self.queue_limit = self.config.max_queued_packets.max(1);
-        self.set_heartbeat_interval(self.config.heartbeat_interval);
-        self.awaiting_pong = false;
-        self.unread_frames = false;
-        self.batching = false;
-        self.close_code = -1;
-        self.close_reason.clear();
-        self.close_received = false;
-        self.requested_url.clear();
-        self.selected_protocol.clear();
-        self.peer_addr = None;
-        self.last_was_text = false;
     }
 
     /// Sets the heartbeat, in seconds, for this link now (the engine applies
@@ -321,18 +305,42 @@ impl Peer {
         }
     }
 
-    /// Enters `Closing` (a close frame was sent or received).
-    fn start_closing(&mut self) {
-        if self.state != ReadyState::Closing {
-            self.state = ReadyState::Closing;
-            self.closing_since = Instant::now();
-        }
+    /// Forgets the previous connection and captures the settings.
+    fn reset(&mut self) {
+        self.started = Instant::now();
+        self.phase = Phase::Idle;
+        self.state = ReadyState::Closed;
+        self.inbound.clear();
+        self.inbound_limit = self.config.inbound_buffer_size.max(1);
+        self.outbound_limit = self.config.outbound_buffer_size;
+        self.queue_limit = self.config.max_queued_packets.max(1);
+        self.set_heartbeat_interval(self.config.heartbeat_interval);
+        self.awaiting_pong = false;
+        self.unread_frames = false;
+        self.batching = false;
+        self.closed_at = None;
+        self.close_code = -1;
+        self.close_reason.clear();
+        self.requested_url.clear();
+        self.selected_protocol.clear();
+        self.extensions.clear();
+        self.peer_addr = None;
+        self.last_was_text = false;
     }
 
     fn check_idle(&self) -> Result<(), WsError> {
         match self.state {
             ReadyState::Closed | ReadyState::Closing => Ok(()),
             _ => Err(WsError::AlreadyInUse),
+        }
+    }
+
+    fn wants(&self) -> Wants<'_> {
+        Wants {
+            protocols: &self.config.supported_protocols,
+            headers: &self.config.handshake_headers,
+            compression: self.config.compression,
+            nodelay: self.nodelay,
         }
     }
 
@@ -348,13 +356,13 @@ impl Peer {
         let connector = Connector::start(&parsed.host, parsed.port, deadline)?;
         self.requested_url = url.to_string();
         let tls = parsed.tls.then_some(tls);
-        self.phase = Phase::Dialing {
+        self.phase = Phase::Opening(Opening::Dialing {
             connector,
             url: parsed,
             tls,
             request,
             key,
-        };
+        });
         self.state = ReadyState::Connecting;
         Ok(())
     }
@@ -374,11 +382,11 @@ impl Peer {
         self.peer_addr = stream.peer_addr();
         let mut io = Io::new(stream);
         io.queue_bytes(request.as_bytes());
-        self.phase = Phase::ClientHandshake {
+        self.phase = Phase::Opening(Opening::Client {
             io,
             key,
             head: Vec::new(),
-        };
+        });
         self.state = ReadyState::Connecting;
         Ok(())
     }
@@ -391,29 +399,41 @@ impl Peer {
         handshake::validate_extra_headers(&self.config.handshake_headers)?;
         validate_protocols(&self.config.supported_protocols)?;
         let key = handshake::generate_key();
+        let offer = self
+            .config
+            .compression
+            .as_ref()
+            .map(extension::client_offer);
         let request = handshake::client_request(
             &parsed.path,
             &parsed.host_header(),
             &key,
             &self.config.supported_protocols,
             &self.config.handshake_headers,
+            offer.as_deref(),
         );
         Ok((parsed, key, request))
+    }
+
+    /// Whether [`Peer::accept_stream`] would take a stream now (idle, valid
+    /// headers): callers check first, so a refused stream stays theirs.
+    pub fn can_accept(&self) -> Result<(), WsError> {
+        self.check_idle()?;
+        handshake::validate_extra_headers(&self.config.handshake_headers)
     }
 
     /// Starts the server side of the upgrade on an accepted stream. `tls`
     /// tells whether the stream is already TLS (for `get_requested_url`).
     pub fn accept_stream(&mut self, mut stream: Box<dyn Stream>, tls: bool) -> Result<(), WsError> {
-        self.check_idle()?;
-        handshake::validate_extra_headers(&self.config.handshake_headers)?;
+        self.can_accept()?;
         self.reset();
         stream.set_nodelay(self.nodelay);
         self.peer_addr = stream.peer_addr();
-        self.phase = Phase::ServerHandshake {
+        self.phase = Phase::Opening(Opening::Server {
             io: Io::new(stream),
             head: Vec::new(),
             tls,
-        };
+        });
         self.state = ReadyState::Connecting;
         Ok(())
     }
@@ -424,20 +444,21 @@ impl Peer {
     /// together by the next `poll`/`flush`, or at once when [`FLUSH_AT`]
     /// bytes are waiting.
     pub fn send(&mut self, data: &[u8], text: bool) -> Result<(), WsError> {
+        let Phase::Open(conn) = &mut self.phase else {
+            return Err(WsError::NotOpen);
+        };
         if self.state != ReadyState::Open {
             return Err(WsError::NotOpen);
         }
-        let Phase::Framing { io, client, .. } = &mut self.phase else {
-            return Err(WsError::NotOpen);
-        };
-        if io.queued_messages() >= self.queue_limit {
+        if conn.io.queued_messages() >= self.queue_limit {
             return Err(WsError::OutboundQueueFull {
                 limit: self.queue_limit,
             });
         }
-        if self.outbound_limit > 0 && io.buffered() + data.len() > self.outbound_limit {
+        let buffered = conn.io.buffered();
+        if self.outbound_limit > 0 && buffered + data.len() > self.outbound_limit {
             return Err(WsError::OutboundBufferFull {
-                buffered: io.buffered(),
+                buffered,
                 message: data.len(),
                 limit: self.outbound_limit,
             });
@@ -445,31 +466,15 @@ impl Peer {
         if text && std::str::from_utf8(data).is_err() {
             return Err(WsError::InvalidUtf8Outbound);
         }
-        let header = FrameHeader {
-            opcode: OpCode::Data(if text { OpData::Text } else { OpData::Binary }),
-            mask: client.then(rand::random::<[u8; 4]>),
-            ..FrameHeader::default()
-        };
-        if self.batching {
-            io.queue_frame(&header, data);
-            io.end_message();
-            if io.buffered() < FLUSH_AT {
-                // Batched: goes out at the next poll() or flush().
-                return Ok(());
-            }
-            return match io.flush_out() {
-                Ok(()) => Ok(()),
-                Err(e) => Err(self.io_failure(TError::Io(e))),
-            };
-        }
-        // The first message since the last poll()/flush() leaves at once.
+        // The first message since the last poll()/flush() leaves at once;
+        // the next ones wait, unless much is waiting already.
+        let now = !self.batching;
         self.batching = true;
-        let written = io.write_frame(&header, data);
-        io.end_message();
-        match written {
-            Ok(()) => Ok(()),
-            Err(e) => Err(self.io_failure(TError::Io(e))),
+        let mut result = conn.send(data, text, now);
+        if result.is_ok() && !now && conn.io.buffered() >= FLUSH_AT {
+            result = conn.io.flush_out();
         }
+        result.map_err(|e| self.io_failure(e))
     }
 
     /// `true` when sent data waits in the outbound buffer for [`Peer::flush`]
@@ -482,13 +487,10 @@ impl Peer {
     /// Returns the failure that ended the connection, if one did.
     pub fn flush(&mut self) -> Option<WsError> {
         self.batching = false;
-        let Phase::Framing { io, .. } = &mut self.phase else {
+        let Phase::Open(conn) = &mut self.phase else {
             return None;
         };
-        match io.flush_out() {
-            Ok(()) => None,
-            Err(e) => Some(self.io_failure(TError::Io(e))),
-        }
+        conn.io.flush_out().err().map(|e| self.io_failure(e))
     }
 
     /// Takes the oldest received packet.
@@ -509,9 +511,6 @@ impl Peer {
         if self.state != ReadyState::Open {
             return None;
         }
-        let Phase::Framing { io, ctx, .. } = &mut self.phase else {
-            return None;
-        };
         let mut complaint = None;
         let mut reason = reason;
         if reason.len() > MAX_CLOSE_REASON {
@@ -525,24 +524,21 @@ impl Peer {
             )));
         }
         let frame = if is_sendable_close_code(code) {
-            Some(CloseFrame {
-                code: CloseCode::from(code as u16),
-                reason: Utf8Bytes::from(reason),
-            })
+            Some((code as u16, reason))
         } else {
             complaint = Some(WsError::InvalidParameter(format!(
                 "Close code {code} may not be sent (use 1000-1003, 1007-1014 or 3000-4999); a close frame without a code was sent instead."
             )));
             None
         };
-        let result = ctx
-            .close(io, frame)
-            .and_then(|_| io.flush_out().map_err(TError::Io));
+        let Phase::Open(conn) = &mut self.phase else {
+            return complaint;
+        };
+        conn.close(frame);
+        let written = conn.io.flush_out();
         self.start_closing();
-        if let Err(e) = result {
-            if !matches!(e, TError::ConnectionClosed) {
-                self.io_failure(e);
-            }
+        if let Err(e) = written {
+            self.io_failure(e);
         }
         complaint
     }
@@ -553,19 +549,19 @@ impl Peer {
     pub fn poll(&mut self) -> Option<WsError> {
         let sent = std::mem::take(&mut self.batching);
         if self.state == ReadyState::Connecting {
-            if let Err(e) = self.advance_handshake() {
+            if let Err(e) = self.advance_opening() {
                 self.drop_connection();
                 return Some(e);
             }
         }
         if matches!(self.state, ReadyState::Open | ReadyState::Closing) {
-            let failure = self.pump_frames();
+            let failure = self.pump();
             if !sent {
                 // Nothing sent since the last poll: an idle link keeps no
-                // outbound capacity (a broadcast to thousands of links must
-                // not pin a buffer on each).
-                if let Some(io) = self.io_mut() {
-                    io.trim();
+                // buffers (a broadcast to thousands of links must not pin
+                // one on each).
+                if let Phase::Open(conn) = &mut self.phase {
+                    conn.trim();
                 }
             }
             return failure;
@@ -573,145 +569,76 @@ impl Peer {
         None
     }
 
-    fn ws_config(&self) -> WebSocketConfig {
-        WebSocketConfig::default()
-            .read_buffer_size((self.inbound_limit / 4).clamp(READ_BUFFER.0, READ_BUFFER.1))
-            .write_buffer_size(0)
-            .max_message_size(Some(self.inbound_limit))
-            .max_frame_size(Some(self.inbound_limit))
-    }
-
-    fn advance_handshake(&mut self) -> Result<(), WsError> {
+    fn advance_opening(&mut self) -> Result<(), WsError> {
         if self.started.elapsed() > self.config.handshake_timeout {
             return Err(WsError::Handshake(format!(
                 "the connection was not open after {:.1} s; dropped",
                 self.config.handshake_timeout.as_secs_f64()
             )));
         }
-        if let Phase::Dialing {
-            connector,
-            url,
-            tls,
-            request,
-            key,
-        } = &mut self.phase
-        {
-            let Some(sock) = connector.poll() else {
+        let Phase::Opening(opening) = std::mem::replace(&mut self.phase, Phase::Idle) else {
+            return Ok(());
+        };
+        let opened = match opening.advance(&self.wants())? {
+            Step::Waiting(opening) => {
+                if self.peer_addr.is_none() {
+                    self.peer_addr = opening.io().and_then(|io| io.stream().peer_addr());
+                }
+                self.phase = Phase::Opening(opening);
                 return Ok(());
-            };
-            let sock = sock?;
-            let mut stream: Box<dyn Stream> = match tls {
-                Some(opts) => {
-                    let (config, name) = opts.client_config(&url.host)?;
-                    Box::new(TlsStream::new(Arc::clone(&config), name, sock)?)
-                }
-                None => Box::new(Socket::new(sock)),
-            };
-            stream.set_nodelay(self.nodelay);
-            self.peer_addr = stream.peer_addr();
-            let mut io = Io::new(stream);
-            io.queue_bytes(request.as_bytes());
-            let key = std::mem::take(key);
-            self.phase = Phase::ClientHandshake {
-                io,
-                key,
-                head: Vec::new(),
-            };
-        }
-        match &mut self.phase {
-            Phase::ClientHandshake { io, key, head } => {
-                io.flush_out()
-                    .map_err(|e| handshake_io_error(e, "sending the upgrade request"))?;
-                let Some(end) = read_head(io, head)? else {
-                    return Ok(());
-                };
-                let protocol = handshake::verify_response(
-                    &head[..end],
-                    key,
-                    &self.config.supported_protocols,
-                )?;
-                let leftover = head.split_off(end);
-                self.selected_protocol = protocol;
-                self.open(leftover, Role::Client);
             }
-            Phase::ServerHandshake { io, head, tls } => {
-                let Some(end) = read_head(io, head).inspect_err(|e| {
-                    if matches!(e, WsError::Handshake(_)) {
-                        let _ = reject(io, 431, &e.to_string());
-                    }
-                })?
-                else {
-                    return Ok(());
-                };
-                match handshake::parse_request(&head[..end], &self.config.supported_protocols, *tls)
-                {
-                    Ok(accepted) => {
-                        io.queue_bytes(
-                            handshake::accept_response(&accepted, &self.config.handshake_headers)
-                                .as_bytes(),
-                        );
-                        let leftover = head.split_off(end);
-                        self.requested_url = accepted.requested_url;
-                        self.selected_protocol = accepted.protocol;
-                        self.open(leftover, Role::Server);
-                        if let Phase::Framing { io, .. } = &mut self.phase {
-                            io.flush_out().map_err(|e| {
-                                handshake_io_error(e, "sending the upgrade response")
-                            })?;
-                        }
-                    }
-                    Err((status, err)) => {
-                        let _ = reject(io, status, &err.to_string());
-                        return Err(err);
-                    }
-                }
-            }
-            _ => {}
+            Step::Open(opened) => opened,
+        };
+        if self.peer_addr.is_none() {
+            self.peer_addr = opened.io.stream().peer_addr();
         }
+        if let Some(url) = opened.requested_url {
+            self.requested_url = url;
+        }
+        self.selected_protocol = opened.protocol;
+        self.extensions = opened
+            .compression
+            .map(|a| a.header_value())
+            .unwrap_or_default();
+        let setup = Setup {
+            client: opened.client,
+            limit: self.inbound_limit,
+            chunk: (self.inbound_limit / 4).clamp(READ_CHUNK.0, READ_CHUNK.1),
+            compression: opened.compression,
+            compress_from: self.config.compression_threshold,
+        };
+        // Frames that came with the upgrade wait in the read buffer.
+        self.unread_frames = !opened.leftover.is_empty();
+        let conn = Connection::new(opened.io, opened.leftover, setup);
+        let side = if opened.client { "client" } else { "server" };
+        let tls = conn
+            .io
+            .stream()
+            .tls_version()
+            .unwrap_or_else(|| "no TLS".into());
+        log::info!(
+            "{side} open: {} (sub-protocol \"{}\", {tls}, extensions \"{}\")",
+            self.requested_url,
+            self.selected_protocol,
+            self.extensions
+        );
+        self.phase = Phase::Open(Box::new(conn));
+        self.state = ReadyState::Open;
+        self.last_ping = Instant::now();
         Ok(())
     }
 
-    fn open(&mut self, leftover: Vec<u8>, role: Role) {
-        let config = self.ws_config();
-        let phase = std::mem::replace(&mut self.phase, Phase::Idle);
-        let io = match phase {
-            Phase::ClientHandshake { io, .. }
-            | Phase::ServerHandshake { io, .. }
-            | Phase::Framing { io, .. } => io,
-            other => {
-                self.phase = other;
-                return;
-            }
-        };
-        // Frames that came with the upgrade wait in tungstenite's buffer.
-        self.unread_frames = !leftover.is_empty();
-        let ctx = Box::new(WebSocketContext::from_partially_read(
-            leftover,
-            role,
-            Some(config),
-        ));
-        let side = if role == Role::Client {
-            "client"
-        } else {
-            "server"
-        };
-        let tls = io.stream().tls_version().unwrap_or_else(|| "no TLS".into());
-        log::info!(
-            "{side} open: {} (sub-protocol \"{}\", {tls})",
-            self.requested_url,
-            self.selected_protocol
-        );
-        self.phase = Phase::Framing {
-            io,
-            ctx,
-            client: role == Role::Client,
-        };
-        self.state = ReadyState::Open;
-        self.last_ping = Instant::now();
+    /// Enters `Closing` (a close frame was sent or received).
+    fn start_closing(&mut self) {
+        if self.state != ReadyState::Closing {
+            self.state = ReadyState::Closing;
+            self.closing_since = Instant::now();
+        }
     }
 
-    fn pump_frames(&mut self) -> Option<WsError> {
-        let Phase::Framing { io, ctx, .. } = &mut self.phase else {
+    /// Reads, answers and writes on an open or closing link.
+    fn pump(&mut self) -> Option<WsError> {
+        let Phase::Open(conn) = &mut self.phase else {
             self.state = ReadyState::Closed;
             return None;
         };
@@ -724,10 +651,6 @@ impl Peer {
                 "the closing handshake did not finish within {seconds:.1} s; dropped"
             )));
         }
-        // tungstenite only has something to flush if it was used this poll
-        // (replies to pings and closes, a heartbeat) or a close is under way.
-        let mut used_ctx = self.state == ReadyState::Closing;
-        // Heartbeat.
         if let Some(interval) = self.heartbeat {
             if self.state == ReadyState::Open && self.last_ping.elapsed() >= interval {
                 if self.awaiting_pong {
@@ -737,101 +660,98 @@ impl Peer {
                 }
                 self.awaiting_pong = true;
                 self.last_ping = Instant::now();
-                used_ctx = true;
-                if let Err(e) = ctx.write(io, Message::Ping(Bytes::new())) {
-                    return Some(self.io_failure(e));
-                }
+                conn.ping(&[]);
             }
         }
-        // Read while there is room in the inbound queue. An idle socket is
-        // not read at all (unless frames may wait in tungstenite's buffer).
-        let mut reading = self.unread_frames || io.stream().may_have_input();
+        // Read while there is room. An idle socket is not read at all
+        // (unless frames may wait in the read buffer).
+        let mut reading = self.unread_frames || conn.io.stream().may_have_input();
         self.unread_frames = false;
-        used_ctx |= reading;
-        let read_until = io.read_total() + (self.inbound_limit as u64).max(READ_BUDGET);
+        let read_until = conn.io.read_total() + (self.inbound_limit as u64).max(READ_BUDGET);
         while reading {
             // Stop while the inbound queue is full, while replies to the
             // peer's pings pile up unread (it floods and does not read: TCP
             // then slows it down), or when this poll has read its share.
             if !self.inbound.has_room(self.inbound_limit, self.queue_limit)
-                || io.replies_pending() > REPLY_BACKLOG
-                || io.read_total() > read_until
+                || conn.io.replies_pending() > REPLY_BACKLOG
+                || conn.io.read_total() > read_until
             {
                 self.unread_frames = true;
                 break;
             }
-            match ctx.read(io) {
-                Ok(Message::Text(t)) => self.inbound.push(Packet {
-                    data: Bytes::from(t),
-                    text: true,
-                }),
-                Ok(Message::Binary(b)) => self.inbound.push(Packet {
-                    data: b,
-                    text: false,
-                }),
-                Ok(Message::Pong(_)) => self.awaiting_pong = false,
-                Ok(Message::Ping(_)) | Ok(Message::Frame(_)) => {}
-                Ok(Message::Close(frame)) => {
-                    self.close_received = true;
-                    match frame {
-                        Some(f) => {
-                            self.close_code = i32::from(u16::from(f.code));
-                            self.close_reason = f.reason.as_str().to_string();
+            match conn.read() {
+                Ok(Some(Inbound::Message { data, text })) => {
+                    if !conn.close_received {
+                        self.inbound.push(Packet { data, text });
+                    }
+                }
+                Ok(Some(Inbound::Ping(payload))) => {
+                    if !conn.close_sent {
+                        conn.pong(&payload);
+                    }
+                }
+                Ok(Some(Inbound::Pong(_))) => self.awaiting_pong = false,
+                Ok(Some(Inbound::Close(frame))) => {
+                    if conn.close_received {
+                        continue;
+                    }
+                    conn.close_received = true;
+                    match &frame {
+                        Some((code, reason)) => {
+                            self.close_code = i32::from(*code);
+                            self.close_reason.clone_from(reason);
                         }
                         None => {
                             self.close_code = 1005;
                             self.close_reason.clear();
                         }
                     }
+                    // Answer with the same code and reason (RFC 6455 5.5.1).
+                    conn.close(
+                        frame
+                            .as_ref()
+                            .map(|(code, reason)| (*code, reason.as_str())),
+                    );
                     if self.state != ReadyState::Closing {
                         self.state = ReadyState::Closing;
                         self.closing_since = Instant::now();
                     }
                 }
-                Err(TError::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => reading = false,
+                Ok(None) => reading = false,
+                Err(ReadError::Eof) => {
+                    if conn.close_received {
+                        return self.finish_clean();
+                    }
+                    self.drop_connection();
+                    return Some(WsError::Dropped(
+                        "the peer closed the TCP connection without a close frame".into(),
+                    ));
+                }
                 Err(e) => return self.read_failure(e),
             }
         }
-        // Write replies (pong, close) and anything still buffered.
-        let Phase::Framing { io, ctx, .. } = &mut self.phase else {
+        let Phase::Open(conn) = &mut self.phase else {
             return None;
         };
-        let flushed = if used_ctx { ctx.flush(io) } else { Ok(()) };
-        let out = io.flush_out();
-        match (flushed, out) {
-            (Err(TError::ConnectionClosed), _) | (Err(TError::AlreadyClosed), _)
-                if self.close_received =>
-            {
-                // Server side: close handshake done; tungstenite ends here.
-                let _ = io.flush_out();
-                self.finish_clean();
-                return None;
-            }
-            (Err(TError::Io(e)), _) | (Ok(()), Err(e)) if e.kind() != io::ErrorKind::WouldBlock => {
-                return Some(self.io_failure(TError::Io(e)));
-            }
-            (Err(e), _) if !matches!(e, TError::Io(_)) => return Some(self.io_failure(e)),
-            _ => {}
+        if let Err(e) = conn.io.flush_out() {
+            return Some(self.io_failure(e));
         }
-        if self.close_received && io.buffered() == 0 {
-            self.finish_clean();
+        if conn.close_sent && conn.close_received && conn.io.buffered() == 0 {
+            // Both close frames have passed. The server closes TCP now; a
+            // client gives the server a moment to do it first.
+            let since = *self.closed_at.get_or_insert_with(Instant::now);
+            if !conn.is_client() || since.elapsed() >= CLIENT_CLOSE_WAIT {
+                return self.finish_clean();
+            }
+            self.unread_frames = true;
         }
         None
     }
 
-    /// Turns a read error into the right close.
-    fn read_failure(&mut self, e: TError) -> Option<WsError> {
+    /// Turns a read failure into the right close.
+    fn read_failure(&mut self, e: ReadError) -> Option<WsError> {
         match e {
-            TError::ConnectionClosed | TError::AlreadyClosed => {
-                if self.close_received {
-                    self.finish_clean();
-                    None
-                } else {
-                    self.drop_connection();
-                    Some(WsError::Dropped("the peer closed the connection".into()))
-                }
-            }
-            TError::Capacity(CapacityError::MessageTooLong { size, .. }) => self.fail_protocol(
+            ReadError::TooBig { size, .. } => self.fail_protocol(
                 1009,
                 "Message too big",
                 WsError::MessageTooBig {
@@ -839,41 +759,30 @@ impl Peer {
                     limit: self.inbound_limit,
                 },
             ),
-            TError::Utf8(_) => self.fail_protocol(
+            ReadError::InvalidUtf8 => self.fail_protocol(
                 1007,
                 "Invalid UTF-8 in text message",
                 WsError::InvalidUtf8Inbound,
             ),
-            TError::Protocol(tungstenite::error::ProtocolError::ResetWithoutClosingHandshake) => {
+            ReadError::Protocol(why) => self.fail_protocol(
+                1002,
+                "Protocol error",
+                WsError::Protocol { code: 1002, why },
+            ),
+            ReadError::Io(e) => Some(self.io_failure(e)),
+            ReadError::Eof => {
                 self.drop_connection();
-                Some(WsError::Dropped(
-                    "the peer closed the TCP connection without a close frame".into(),
-                ))
+                Some(WsError::Dropped("the connection is closed".into()))
             }
-            TError::Protocol(p) => {
-                let why = p.to_string();
-                self.fail_protocol(
-                    1002,
-                    "Protocol error",
-                    WsError::Protocol { code: 1002, why },
-                )
-            }
-            other => Some(self.io_failure(other)),
         }
     }
 
     /// We close with `code` because the peer broke the rules: the close
     /// frame goes out if the socket takes it, and the link ends now.
     fn fail_protocol(&mut self, code: u16, reason: &str, err: WsError) -> Option<WsError> {
-        if let Phase::Framing { io, ctx, .. } = &mut self.phase {
-            if ctx.can_write() {
-                let frame = CloseFrame {
-                    code: CloseCode::from(code),
-                    reason: Utf8Bytes::from(reason),
-                };
-                let _ = ctx.close(io, Some(frame));
-            }
-            let _ = io.flush_out();
+        if let Phase::Open(conn) = &mut self.phase {
+            conn.close(Some((code, reason)));
+            let _ = conn.io.flush_out();
         }
         self.drop_connection();
         self.close_code = i32::from(code);
@@ -882,24 +791,16 @@ impl Peer {
     }
 
     /// An I/O failure ends the link without a close frame.
-    fn io_failure(&mut self, e: TError) -> WsError {
-        let err = match e {
-            TError::Io(e) => {
-                if let Some(tls) = e
-                    .get_ref()
-                    .and_then(|inner| inner.downcast_ref::<TlsFailure>())
-                {
-                    WsError::Tls(tls.to_string())
-                } else if is_disconnect(&e) {
-                    WsError::Dropped(e.to_string())
-                } else {
-                    WsError::Io(e.to_string())
-                }
-            }
-            TError::ConnectionClosed | TError::AlreadyClosed => {
-                WsError::Dropped("the connection is closed".into())
-            }
-            other => WsError::Io(other.to_string()),
+    fn io_failure(&mut self, e: io::Error) -> WsError {
+        let err = if let Some(tls) = e
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<TlsFailure>())
+        {
+            WsError::Tls(tls.to_string())
+        } else if is_disconnect(&e) {
+            WsError::Dropped(e.to_string())
+        } else {
+            WsError::Io(e.to_string())
         };
         self.drop_connection();
         err
@@ -907,7 +808,7 @@ impl Peer {
 
     /// The closing handshake is done: the last frames go out if the socket
     /// takes them, and the link ends.
-    fn finish_clean(&mut self) {
+    fn finish_clean(&mut self) -> Option<WsError> {
         log::debug!(
             "closed cleanly: {} ({} \"{}\")",
             self.requested_url,
@@ -919,6 +820,7 @@ impl Peer {
         }
         self.phase = Phase::Idle;
         self.state = ReadyState::Closed;
+        None
     }
 
     /// Ends the link at once; queued inbound packets stay readable.
@@ -934,8 +836,8 @@ impl Drop for Peer {
     /// now (never blocking), so freeing a peer right after sending loses
     /// nothing the socket could carry.
     fn drop(&mut self) {
-        if let Phase::Framing { io, .. } = &mut self.phase {
-            let _ = io.flush_out();
+        if let Phase::Open(conn) = &mut self.phase {
+            let _ = conn.io.flush_out();
         }
     }
 }
@@ -953,50 +855,4 @@ fn validate_protocols(protocols: &[String]) -> Result<(), WsError> {
         }
     }
     Ok(())
-}
-
-fn handshake_io_error(e: io::Error, what: &str) -> WsError {
-    if let Some(tls) = e
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<TlsFailure>())
-    {
-        return WsError::Tls(tls.to_string());
-    }
-    WsError::Handshake(format!("connection lost while {what}: {e}"))
-}
-
-/// Reads into `head` until it holds a whole HTTP head; returns its end.
-fn read_head(io: &mut Io, head: &mut Vec<u8>) -> Result<Option<usize>, WsError> {
-    let mut chunk = [0u8; HEAD_CHUNK];
-    loop {
-        match io.read(&mut chunk) {
-            Ok(0) => {
-                return Err(WsError::Handshake(
-                    "the other side closed the connection before the upgrade was complete".into(),
-                ))
-            }
-            Ok(n) => {
-                let scan_from = head.len().saturating_sub(3);
-                head.extend_from_slice(&chunk[..n]);
-                let end = handshake::find_head_end(&head[scan_from..]).map(|e| scan_from + e);
-                if end.unwrap_or(head.len()) > MAX_HEAD_SIZE {
-                    return Err(WsError::Handshake(format!(
-                        "the HTTP upgrade head is larger than {MAX_HEAD_SIZE} bytes"
-                    )));
-                }
-                if end.is_some() {
-                    return Ok(end);
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(handshake_io_error(e, "reading the upgrade")),
-        }
-    }
-}
-
-/// Best effort: tell an HTTP client why we refuse it.
-fn reject(io: &mut Io, status: u16, why: &str) -> io::Result<()> {
-    io.queue_bytes(handshake::reject_response(status, why).as_bytes());
-    io.flush_out()
 }

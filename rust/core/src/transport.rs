@@ -81,9 +81,9 @@ pub fn is_disconnect(e: &io::Error) -> bool {
 /// Whole frames are appended to the buffer (one `Vec`, so many small messages
 /// leave in one write) and [`Io::flush_out`] moves as much as the socket
 /// takes. Message boundaries are kept so the number of messages still waiting
-/// can be told, as the engine's `max_queued_packets` needs. Frames tungstenite
-/// writes (pongs, close replies, heartbeat pings) are counted apart, so a peer
-/// that floods pings and never reads can be stopped ([`Io::replies_pending`]).
+/// can be told, as the engine's `max_queued_packets` needs. Control frames
+/// (pongs, close replies, heartbeat pings) are counted apart, so a peer that
+/// floods pings and never reads can be stopped ([`Io::replies_pending`]).
 pub struct Io {
     stream: Box<dyn Stream>,
     out: Vec<u8>,
@@ -92,7 +92,7 @@ pub struct Io {
     appended: u64,
     flushed: u64,
     ends: VecDeque<u64>,
-    /// Where each frame tungstenite wrote ends, and its length.
+    /// Where each control frame ends, and its length.
     reply_ends: VecDeque<(u64, usize)>,
     replies_pending: usize,
     /// Total bytes ever read from the stream.
@@ -148,6 +148,16 @@ impl Io {
             apply_mask(&mut self.out[start..], mask);
         }
         self.appended += (self.out.len() - before) as u64;
+    }
+
+    /// Appends one control frame we answer or start (pong, close, ping); it
+    /// counts in [`Io::replies_pending`] until written.
+    pub fn queue_reply(&mut self, header: &FrameHeader, payload: &[u8]) {
+        let before = self.appended;
+        self.queue_frame(header, payload);
+        let len = (self.appended - before) as usize;
+        self.reply_ends.push_back((self.appended, len));
+        self.replies_pending += len;
     }
 
     /// Writes one unmasked frame straight to the socket when nothing else is
@@ -207,8 +217,8 @@ impl Io {
         self.ends.len()
     }
 
-    /// Bytes of frames tungstenite wrote (pongs, close replies) not yet fully
-    /// written to the socket.
+    /// Bytes of control frames (pongs, close replies) not yet fully written
+    /// to the socket.
     pub fn replies_pending(&self) -> usize {
         self.replies_pending
     }
@@ -273,20 +283,6 @@ impl Read for Io {
         let n = self.stream.read(buf)?;
         self.read_total += n as u64;
         Ok(n)
-    }
-}
-
-/// tungstenite writes frames here; they land in the outbound buffer.
-impl Write for Io {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.queue_bytes(buf);
-        self.reply_ends.push_back((self.appended, buf.len()));
-        self.replies_pending += buf.len();
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
     }
 }
 

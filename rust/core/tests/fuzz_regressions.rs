@@ -55,7 +55,10 @@ fn saved_inputs_end_in_a_defined_state() {
             })
             .collect();
         let mut replayed = 0;
-        for entry in std::fs::read_dir(&folder).expect("the regressions folder").flatten() {
+        for entry in std::fs::read_dir(&folder)
+            .expect("the regressions folder")
+            .flatten()
+        {
             let name = entry.file_name().to_string_lossy().to_string();
             if name == "expected" {
                 continue;

@@ -121,7 +121,7 @@ fn node_client_against_our_server() {
         (server.close_code(), server.close_reason()),
         (4003, "node leaves")
     );
-    assert_eq!(client.line(), r#"{"protocol":"y"}"#);
+    assert_eq!(client.line(), r#"{"protocol":"y","extensions":""}"#);
     assert_eq!(client.line(), r#"{"type":"text","len":6,"text":"héllo"}"#);
     assert_eq!(client.line(), r#"{"type":"binary","len":4,"same":true}"#);
     assert_eq!(

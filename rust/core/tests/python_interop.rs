@@ -294,7 +294,7 @@ fn python_client_against_our_server() {
         format!("ws://127.0.0.1:{port}/lobby?room=1")
     );
     assert_eq!(server.selected_protocol(), "v1");
-    assert_eq!(client.line(), r#"{"protocol": "v1"}"#);
+    assert_eq!(client.line(), r#"{"protocol": "v1", "extensions": null}"#);
     let (echoed, errors) = echo_until_closed(&mut server);
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(echoed, 3);

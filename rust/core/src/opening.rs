@@ -1,0 +1,234 @@
+//! Opening a connection without blocking: the client's name lookup and
+//! connect (on the [`dial`](crate::dial) pool), TLS, and the HTTP upgrade on
+//! either side, including the permessage-deflate negotiation. What comes out
+//! is an [`Opened`] stream with the bytes read past the upgrade.
+
+use crate::dial::Connector;
+use crate::error::WsError;
+use crate::extension::{self, Agreed, DeflateConfig};
+use crate::handshake::{self, MAX_HEAD_SIZE};
+use crate::readiness::Socket;
+use crate::tls::{TlsClientOptions, TlsFailure, TlsStream};
+use crate::transport::{Io, Stream};
+use crate::url::WsUrl;
+use std::io::{self, Read};
+use std::sync::Arc;
+
+/// Read chunk for the upgrade head.
+const HEAD_CHUNK: usize = 1024;
+
+/// What the settings ask of the upgrade.
+pub struct Wants<'a> {
+    /// Sub-protocols offered (client) or accepted (server).
+    pub protocols: &'a [String],
+    /// Extra header lines for the request or the answer.
+    pub headers: &'a [String],
+    /// permessage-deflate to offer or accept, if any.
+    pub compression: Option<DeflateConfig>,
+    pub nodelay: bool,
+}
+
+/// A connection on its way to open.
+pub enum Opening {
+    /// Client: waiting for name lookup and TCP connect.
+    Dialing {
+        connector: Connector,
+        url: WsUrl,
+        tls: Option<TlsClientOptions>,
+        request: String,
+        key: String,
+    },
+    /// Client: request sent (or going out), waiting for the 101 answer.
+    Client { io: Io, key: String, head: Vec<u8> },
+    /// Server: waiting for the client's upgrade request.
+    Server { io: Io, head: Vec<u8>, tls: bool },
+}
+
+/// An upgraded stream, ready for frames.
+pub struct Opened {
+    pub io: Io,
+    /// Bytes read past the upgrade head (the first frames).
+    pub leftover: Vec<u8>,
+    pub client: bool,
+    pub protocol: String,
+    /// Server side: the URL the client asked for.
+    pub requested_url: Option<String>,
+    pub compression: Option<Agreed>,
+}
+
+/// What one step of opening came to.
+pub enum Step {
+    Waiting(Opening),
+    Open(Opened),
+}
+
+impl Opening {
+    /// The stream, once there is one.
+    pub fn io(&self) -> Option<&Io> {
+        match self {
+            Opening::Client { io, .. } | Opening::Server { io, .. } => Some(io),
+            Opening::Dialing { .. } => None,
+        }
+    }
+
+    /// The stream, once there is one.
+    pub fn io_mut(&mut self) -> Option<&mut Io> {
+        match self {
+            Opening::Client { io, .. } | Opening::Server { io, .. } => Some(io),
+            Opening::Dialing { .. } => None,
+        }
+    }
+
+    /// Advances as far as possible without waiting.
+    pub fn advance(self, wants: &Wants) -> Result<Step, WsError> {
+        match self {
+            Opening::Dialing {
+                mut connector,
+                url,
+                tls,
+                request,
+                key,
+            } => {
+                let Some(sock) = connector.poll() else {
+                    return Ok(Step::Waiting(Opening::Dialing {
+                        connector,
+                        url,
+                        tls,
+                        request,
+                        key,
+                    }));
+                };
+                let sock = sock?;
+                let mut stream: Box<dyn Stream> = match tls {
+                    Some(opts) => {
+                        let (config, name) = opts.client_config(&url.host)?;
+                        Box::new(TlsStream::new(Arc::clone(&config), name, sock)?)
+                    }
+                    None => Box::new(Socket::new(sock)),
+                };
+                stream.set_nodelay(wants.nodelay);
+                let mut io = Io::new(stream);
+                io.queue_bytes(request.as_bytes());
+                Opening::Client {
+                    io,
+                    key,
+                    head: Vec::new(),
+                }
+                .advance(wants)
+            }
+            Opening::Client {
+                mut io,
+                key,
+                mut head,
+            } => {
+                io.flush_out()
+                    .map_err(|e| handshake_io_error(e, "sending the upgrade request"))?;
+                let Some(end) = read_head(&mut io, &mut head)? else {
+                    return Ok(Step::Waiting(Opening::Client { io, key, head }));
+                };
+                let answer = handshake::verify_response(&head[..end], &key, wants.protocols)?;
+                let compression =
+                    extension::verify(answer.extensions.as_deref(), wants.compression.as_ref())
+                        .map_err(WsError::Handshake)?;
+                Ok(Step::Open(Opened {
+                    io,
+                    leftover: head.split_off(end),
+                    client: true,
+                    protocol: answer.protocol,
+                    requested_url: None,
+                    compression,
+                }))
+            }
+            Opening::Server {
+                mut io,
+                mut head,
+                tls,
+            } => {
+                let end = match read_head(&mut io, &mut head) {
+                    Ok(Some(end)) => end,
+                    Ok(None) => return Ok(Step::Waiting(Opening::Server { io, head, tls })),
+                    Err(e) => {
+                        if matches!(e, WsError::Handshake(_)) {
+                            let _ = reject(&mut io, 431, &e.to_string());
+                        }
+                        return Err(e);
+                    }
+                };
+                let accepted = match handshake::parse_request(&head[..end], wants.protocols, tls) {
+                    Ok(a) => a,
+                    Err((status, err)) => {
+                        let _ = reject(&mut io, status, &err.to_string());
+                        return Err(err);
+                    }
+                };
+                let compression = match (&wants.compression, &accepted.extensions) {
+                    (Some(config), Some(offers)) => extension::accept(offers, config),
+                    _ => None,
+                };
+                let answer = compression.map(|a| a.header_value());
+                io.queue_bytes(
+                    handshake::accept_response(&accepted, wants.headers, answer.as_deref())
+                        .as_bytes(),
+                );
+                io.flush_out()
+                    .map_err(|e| handshake_io_error(e, "sending the upgrade response"))?;
+                Ok(Step::Open(Opened {
+                    io,
+                    leftover: head.split_off(end),
+                    client: false,
+                    protocol: accepted.protocol,
+                    requested_url: Some(accepted.requested_url),
+                    compression,
+                }))
+            }
+        }
+    }
+}
+
+/// A TLS failure inside an I/O error is reported as TLS; anything else as a
+/// failed upgrade.
+pub fn handshake_io_error(e: io::Error, what: &str) -> WsError {
+    if let Some(tls) = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<TlsFailure>())
+    {
+        return WsError::Tls(tls.to_string());
+    }
+    WsError::Handshake(format!("connection lost while {what}: {e}"))
+}
+
+/// Reads into `head` until it holds a whole HTTP head; returns its end.
+fn read_head(io: &mut Io, head: &mut Vec<u8>) -> Result<Option<usize>, WsError> {
+    let mut chunk = [0u8; HEAD_CHUNK];
+    loop {
+        match io.read(&mut chunk) {
+            Ok(0) => {
+                return Err(WsError::Handshake(
+                    "the other side closed the connection before the upgrade was complete".into(),
+                ))
+            }
+            Ok(n) => {
+                let scan_from = head.len().saturating_sub(3);
+                head.extend_from_slice(&chunk[..n]);
+                let end = handshake::find_head_end(&head[scan_from..]).map(|e| scan_from + e);
+                if end.unwrap_or(head.len()) > MAX_HEAD_SIZE {
+                    return Err(WsError::Handshake(format!(
+                        "the HTTP upgrade head is larger than {MAX_HEAD_SIZE} bytes"
+                    )));
+                }
+                if end.is_some() {
+                    return Ok(end);
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(handshake_io_error(e, "reading the upgrade")),
+        }
+    }
+}
+
+/// Best effort: tell an HTTP client why we refuse it.
+fn reject(io: &mut Io, status: u16, why: &str) -> io::Result<()> {
+    io.queue_bytes(handshake::reject_response(status, why).as_bytes());
+    io.flush_out()
+}
