@@ -1,6 +1,7 @@
 ## RustWebSocketPeer must expose exactly the engine's WebSocketPeer API:
 ## methods (argument names, types, defaults, return types), properties with
-## their defaults, and constants with their enums.
+## their defaults, and constants with their enums; plus the compression
+## members listed below, and nothing else.
 extends RefCounted
 
 const OURS := "RustWebSocketPeer"
@@ -9,6 +10,23 @@ const ENGINE := "WebSocketPeer"
 const KNOWN_DIFFERENCES := {
 	"property heartbeat_interval": "the engine registers the property as INT although its getter, setter and documentation use float; ours is float, so 0.5 shows as 0.5 in the inspector",
 }
+
+
+## Members beyond the engine's class, on purpose: permessage-deflate, which
+## no Godot WebSocket has (off by default). Anything else extra fails.
+const COMPRESSION := ["compression_enabled", "compression_threshold", "compression_context_takeover", "compression_window_bits"]
+
+
+func _is_extra(what: String, name: String) -> bool:
+	if what.ends_with("property"):
+		return name in COMPRESSION
+	if what.ends_with("method"):
+		if name == "get_negotiated_extensions" and not what.begins_with("multiplayer"):
+			return true
+		for p in COMPRESSION:
+			if name == "get_" + p or name == "set_" + p:
+				return true
+	return false
 
 
 func _methods(cls: String) -> Dictionary:
@@ -55,6 +73,8 @@ func _compare(t, what: String, engine: Dictionary, ours: Dictionary, inherited :
 	for k in ours:
 		if inherited.has(k) and not engine.has(k):
 			t.eq(ours[k], inherited[k], "%s %s has PacketPeer's signature" % [what, k])
+			continue
+		if _is_extra(what, k):
 			continue
 		t.check(engine.has(k), "%s %s is not in the engine's class" % [what, k])
 
@@ -118,3 +138,20 @@ func test_multiplayer_peer_matches_the_engines(t) -> void:
 	_compare(t, "multiplayer constant", _constants(engine), _constants(ours))
 	t.eq(b.get_connection_status(), MultiplayerPeer.CONNECTION_DISCONNECTED, "starts disconnected")
 	t.eq(b.get_unique_id(), 0, "no id before create_*")
+
+
+func test_compression_members_and_defaults(t) -> void:
+	for cls in ["RustWebSocketPeer", "RustWebSocketMultiplayerPeer"]:
+		var o = ClassDB.instantiate(cls)
+		t.eq(o.compression_enabled, false, cls + ": compression off by default (the engine's wire)")
+		t.eq(o.compression_threshold, 1024, cls + ": threshold")
+		t.eq(o.compression_context_takeover, true, cls + ": context takeover")
+		t.eq(o.compression_window_bits, 15, cls + ": window bits")
+		o.compression_window_bits = 8
+		t.eq(o.compression_window_bits, 15, cls + ": 8 bits refused")
+		t.check_logged("9-15")
+		o.compression_threshold = -1
+		t.eq(o.compression_threshold, 1024, cls + ": negative threshold refused")
+		o.compression_window_bits = 10
+		t.eq(o.compression_window_bits, 10, cls + ": 10 bits taken")
+	t.eq(RustWebSocketPeer.new().get_negotiated_extensions(), "", "nothing agreed before a connection")

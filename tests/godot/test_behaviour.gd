@@ -176,7 +176,17 @@ func test_outbound_limit_and_close_reason_length(t) -> void:
 	t.check_logged("outbound_buffer_size")
 	t.eq(c.get_ready_state(), RustWebSocketPeer.STATE_OPEN, "still open after a refused send")
 	t.eq(c.send(PackedByteArray([0xff, 0xfe]), RustWebSocketPeer.WRITE_MODE_TEXT), ERR_INVALID_DATA, "invalid UTF-8 as text")
-	t.check(c.get_current_outbound_buffered_amount() >= 0, "buffered amount readable")
+	t.eq(c.get_current_outbound_buffered_amount(), 0, "refused sends queue nothing")
+	# The first message after a poll leaves at once; the next one waits in
+	# the buffer (a masked client frame: 2 header bytes, 4 mask bytes, 100
+	# payload bytes) until the next poll.
+	c.poll()
+	t.eq(c.send(U.pattern(100)), OK, "first send")
+	t.eq(c.get_current_outbound_buffered_amount(), 0, "the first message was written")
+	t.eq(c.send(U.pattern(100)), OK, "second send")
+	t.eq(c.get_current_outbound_buffered_amount(), 106, "the second waits, framed")
+	c.poll()
+	t.eq(c.get_current_outbound_buffered_amount(), 0, "poll() wrote it")
 	c.close(1000, "x".repeat(200))
 	t.check_logged("123 bytes")
 	await U.wait_closed(t, c, s)

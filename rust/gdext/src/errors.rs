@@ -64,3 +64,15 @@ pub fn zero_or_more(class: &str, value: i32, what: &str) -> bool {
     }
     value >= 0
 }
+
+/// `true` for a compression window of 9-15 bits; otherwise says so for
+/// `class` (the property keeps its old value).
+pub fn window_bits(class: &str, bits: i32) -> bool {
+    let ok = (9..=15).contains(&bits);
+    if !ok {
+        godot_error!(
+            "{class}: compression_window_bits must be 9-15 (got {bits}); the value was not changed."
+        );
+    }
+    ok
+}

@@ -6,11 +6,15 @@ use godot::init::{gdextension, ExtensionLibrary, InitStage};
 
 mod certs;
 mod errors;
+mod flush;
+mod link;
 mod logger;
 mod multiplayer;
 mod packets;
 mod peer;
+mod shared;
 mod stream;
+mod tls_args;
 
 struct RustWebSocketExtension;
 
@@ -18,6 +22,7 @@ struct RustWebSocketExtension;
 unsafe impl ExtensionLibrary for RustWebSocketExtension {
     fn on_stage_init(stage: InitStage) {
         if stage == InitStage::Scene {
+            flush::init_main_thread();
             logger::install();
             peer::register_enums();
         }

@@ -4,14 +4,16 @@
 //! (what `get_peer()` returns); this file only translates types and turns
 //! hub events into the `peer_connected`/`peer_disconnected` signals.
 
+use crate::link::{self, SharedState};
 use crate::packets;
 use crate::peer::{LinkSettings, RustWebSocketPeer, TlsArg};
 use godot::classes::multiplayer_peer::{ConnectionStatus, TransferMode};
-use godot::classes::{IMultiplayerPeerExtension, MultiplayerPeerExtension, TlsOptions};
+use godot::classes::{IMultiplayerPeerExtension, MultiplayerPeerExtension};
 use godot::global::{godot_error, Error};
 use godot::meta::conv::RawPtr;
 use godot::prelude::*;
 use rustws_core::multiplayer::{Event, Hub, HubError, Link, Status};
+use rustws_core::peer::DEFAULT_COMPRESSION_THRESHOLD;
 use rustws_core::{Bytes, ReadyState, Stream, WsError};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -20,28 +22,40 @@ use std::time::Duration;
 /// its own framing; `get_max_packet_size` subtracts the same.
 const PROTO_SIZE: i32 = 9;
 
-/// A link of the hub: a `RustWebSocketPeer` object.
-pub struct Linked(Gd<RustWebSocketPeer>);
+const CLASS: &str = "RustWebSocketMultiplayerPeer";
+
+/// A link of the hub: a `RustWebSocketPeer` object (what `get_peer()` hands
+/// out) and its state, which the hub uses directly.
+pub struct Linked(Gd<RustWebSocketPeer>, SharedState);
+
+impl Linked {
+    fn new(peer: Gd<RustWebSocketPeer>) -> Linked {
+        let shared = peer.bind().shared().clone();
+        Linked(peer, shared)
+    }
+}
 
 impl Link for Linked {
     fn poll(&mut self) {
-        // The class's own poll: reports its errors like any peer.
-        self.0.bind_mut().poll();
+        // As the class's own poll: reports its errors like any peer.
+        let failure = self.1.lock().poll();
+        link::report(failure);
     }
     fn state(&self) -> ReadyState {
-        self.0.bind().link_state()
+        self.1.lock().core.ready_state()
     }
     fn send(&mut self, data: &[u8]) -> Result<(), WsError> {
-        self.0.bind_mut().link_send(data)
+        self.1.lock().send(&self.1, data, false).map_err(|(e, _)| e)
     }
     fn pop(&mut self) -> Option<Bytes> {
-        self.0.bind_mut().link_pop()
+        self.1.lock().core.pop_packet().map(|p| p.data)
     }
     fn close(&mut self) {
-        self.0.bind_mut().close(1000, GString::new());
+        let failure = self.1.lock().close(1000, "");
+        link::report(failure);
     }
     fn peer_addr(&self) -> Option<SocketAddr> {
-        self.0.bind().link_peer_addr()
+        self.1.lock().core.peer_addr()
     }
 }
 
@@ -81,6 +95,26 @@ pub struct RustWebSocketMultiplayerPeer {
     /// The most packets queued on each link, inbound and outbound each.
     #[var(get = get_max_queued_packets, set = set_max_queued_packets)]
     max_queued_packets: i32,
+    /// Compress messages with permessage-deflate (RFC 7692) on every link: a
+    /// client offers it, the server accepts offers. Off by default (the wire
+    /// is then as the engine's class makes it). Set before
+    /// [method create_client] or [method create_server].
+    #[var]
+    compression_enabled: bool,
+    /// Packets shorter than this many bytes are sent uncompressed; 0
+    /// compresses every packet.
+    #[var(set = set_compression_threshold)]
+    compression_threshold: i32,
+    /// Keep the compression context between packets (better compression, a
+    /// zlib state per direction per link). `false` asks both sides to start
+    /// each packet afresh, so idle links hold none: for servers with many
+    /// clients.
+    #[var]
+    compression_context_takeover: bool,
+    /// The largest compression window both sides may use, as a power of two
+    /// (9-15): smaller saves memory per link.
+    #[var(set = set_compression_window_bits)]
+    compression_window_bits: i32,
     base: Base<MultiplayerPeerExtension>,
 }
 
@@ -105,28 +139,11 @@ impl RustWebSocketMultiplayerPeer {
             outbound_buffer_size: self.outbound_buffer_size,
             max_queued_packets: self.max_queued_packets,
             handshake_timeout: self.hub.handshake_timeout,
+            compression_enabled: self.compression_enabled,
+            compression_threshold: self.compression_threshold,
+            compression_context_takeover: self.compression_context_takeover,
+            compression_window_bits: self.compression_window_bits,
         }
-    }
-
-    fn server_tls(
-        options: &Gd<TlsOptions>,
-    ) -> Result<std::sync::Arc<rustws_core::tls::ServerConfig>, String> {
-        if !options.is_server() {
-            return Err(
-                "create_server needs TLSOptions.server(key, certificate), not client options"
-                    .into(),
-            );
-        }
-        let key = options
-            .get_private_key()
-            .map(|mut k| k.save_to_string().to_string())
-            .ok_or("the server TLSOptions has no private key")?;
-        let mut cert = options
-            .get_own_certificate()
-            .ok_or("the server TLSOptions has no certificate")?;
-        let cert = crate::certs::pem(&mut cert)
-            .map_err(|why| format!("the server certificate cannot be used: {why}"))?;
-        rustws_core::tls::server_config(cert.as_bytes(), key.as_bytes()).map_err(|e| e.to_string())
     }
 
     fn positive(value: i32, what: &str) -> bool {
@@ -156,6 +173,10 @@ impl IMultiplayerPeerExtension for RustWebSocketMultiplayerPeer {
             outbound_buffer_size: 65535,
             handshake_timeout: 3.0,
             max_queued_packets: 4096,
+            compression_enabled: false,
+            compression_threshold: DEFAULT_COMPRESSION_THRESHOLD as i32,
+            compression_context_takeover: true,
+            compression_window_bits: 15,
             base,
         }
     }
@@ -238,7 +259,7 @@ impl IMultiplayerPeerExtension for RustWebSocketMultiplayerPeer {
             let mut gd = RustWebSocketPeer::configured(&settings);
             let accepted = gd.bind_mut().accept_core_stream(stream, tls);
             match accepted {
-                Ok(()) => Some(Linked(gd)),
+                Ok(()) => Some(Linked::new(gd)),
                 Err(e) => {
                     godot_error!(
                         "RustWebSocketMultiplayerPeer: cannot serve a new connection: {e}"
@@ -317,7 +338,7 @@ impl RustWebSocketMultiplayerPeer {
         if err != Error::OK {
             return err;
         }
-        match self.hub.create_client(Linked(gd)) {
+        match self.hub.create_client(Linked::new(gd)) {
             Ok(()) => Error::OK,
             Err(e) => hub_error(e),
         }
@@ -342,7 +363,11 @@ impl RustWebSocketMultiplayerPeer {
             );
             return Error::ERR_INVALID_PARAMETER;
         };
-        let tls = match tls_server_options.0.as_ref().map(Self::server_tls) {
+        let tls = match tls_server_options
+            .0
+            .as_ref()
+            .map(crate::tls_args::server_config)
+        {
             None => None,
             Some(Ok(config)) => Some(config),
             Some(Err(why)) => {
@@ -467,6 +492,22 @@ impl RustWebSocketMultiplayerPeer {
     fn set_max_queued_packets(&mut self, max_queued_packets: i32) {
         if Self::positive(max_queued_packets, "max_queued_packets") {
             self.max_queued_packets = max_queued_packets;
+        }
+    }
+
+    /// Sets [member compression_threshold] (bytes, 0 or more).
+    #[func]
+    fn set_compression_threshold(&mut self, bytes: i32) {
+        if crate::errors::zero_or_more(CLASS, bytes, "compression_threshold") {
+            self.compression_threshold = bytes;
+        }
+    }
+
+    /// Sets [member compression_window_bits] (9-15).
+    #[func]
+    fn set_compression_window_bits(&mut self, bits: i32) {
+        if crate::errors::window_bits(CLASS, bits) {
+            self.compression_window_bits = bits;
         }
     }
 }

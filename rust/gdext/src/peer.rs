@@ -1,17 +1,24 @@
 //! `RustWebSocketPeer`: the engine's `WebSocketPeer` API on the Rust core.
-//! Each method only translates Godot types and calls [`rustws_core::Peer`].
+//! Each method only translates Godot types and calls into [`crate::link`]
+//! (the core behind a lock). The methods a game calls per message or per
+//! frame take `#[func(gd_self)]` and reach that state through the registry
+//! (see [`crate::shared`]); the rest bind the object as usual.
 
 use crate::errors;
+use crate::link::{self, SharedState, State, PEERS};
 use crate::packets;
 use crate::stream;
+use crate::tls_args;
+pub(crate) use crate::tls_args::TlsArg;
 use godot::classes::{IPacketPeerExtension, PacketPeerExtension, StreamPeer, TlsOptions};
 use godot::global::{godot_error, Error};
 use godot::meta::conv::RawPtr;
-use godot::meta::GodotImmutable;
 use godot::prelude::*;
 use godot::register::private::constant::{ConstantKind, ExportConstant, IntegerConstant};
+use rustws_core::extension::DeflateConfig;
 use rustws_core::multiplayer::LINK_HEARTBEAT_SECONDS;
-use rustws_core::{Bytes, Peer, ReadyState, TlsClientOptions, WsError};
+use rustws_core::peer::DEFAULT_COMPRESSION_THRESHOLD;
+use rustws_core::{ReadyState, WsError};
 
 /// A WebSocket connection written in Rust, a drop-in replacement for the
 /// engine's [WebSocketPeer]: same methods, properties, arguments, defaults and
@@ -35,12 +42,7 @@ use rustws_core::{Bytes, Peer, ReadyState, TlsClientOptions, WsError};
 #[derive(GodotClass)]
 #[class(base = PacketPeerExtension, tool)]
 pub struct RustWebSocketPeer {
-    core: Peer,
-    /// The packet handed out by the last `get_packet`, kept alive for Godot.
-    current: Option<Bytes>,
-    last_get_error: Error,
-    /// A deferred flush is queued for the end of this frame.
-    flush_scheduled: bool,
+    shared: SharedState,
     /// The extra HTTP headers sent during the WebSocket handshake (client
     /// request, or server response), each `"Name: value"`.
     #[var(get = get_handshake_headers, set = set_handshake_headers)]
@@ -65,6 +67,26 @@ pub struct RustWebSocketPeer {
     /// The WebSocket sub-protocols offered (client) or accepted (server).
     #[var(get = get_supported_protocols, set = set_supported_protocols)]
     supported_protocols: PackedStringArray,
+    /// Compress messages with permessage-deflate (RFC 7692): a client offers
+    /// it, a server accepts a client's offer. Off by default, so the wire is
+    /// as the engine's class makes it. See [method get_negotiated_extensions]
+    /// for what was agreed. Takes effect at the next connect or accept.
+    #[var]
+    compression_enabled: bool,
+    /// Messages shorter than this many bytes are sent uncompressed (not worth
+    /// it); 0 compresses every message.
+    #[var(set = set_compression_threshold)]
+    compression_threshold: i32,
+    /// Keep the compression context between messages: better compression,
+    /// but each link holds a zlib state per direction for its whole life.
+    /// `false` asks both sides to start each message afresh, so idle links
+    /// hold none (for servers with many links).
+    #[var]
+    compression_context_takeover: bool,
+    /// The largest compression window both sides may use, as a power of two
+    /// (9-15, i.e. 512 bytes to 32 KiB): smaller saves memory per link.
+    #[var(set = set_compression_window_bits)]
+    compression_window_bits: i32,
     base: Base<PacketPeerExtension>,
 }
 
@@ -114,81 +136,57 @@ pub(crate) struct LinkSettings {
     pub max_queued_packets: i32,
     /// Longest time for a link to open (its connect included).
     pub handshake_timeout: std::time::Duration,
+    pub compression_enabled: bool,
+    pub compression_threshold: i32,
+    pub compression_context_takeover: bool,
+    pub compression_window_bits: i32,
 }
-
-/// The optional `tls_client_options` argument; its default is `null`.
-#[derive(Clone, Debug)]
-pub struct TlsArg(pub(crate) Option<Gd<TlsOptions>>);
-
-impl GodotConvert for TlsArg {
-    type Via = Option<Gd<TlsOptions>>;
-
-    fn godot_shape() -> godot::meta::shape::GodotShape {
-        <Option<Gd<TlsOptions>> as GodotConvert>::godot_shape()
-    }
-}
-
-impl ToGodot for TlsArg {
-    type Pass = godot::meta::conv::ByValue;
-
-    fn to_godot(&self) -> Self::Via {
-        self.0.clone()
-    }
-}
-
-impl FromGodot for TlsArg {
-    fn try_from_godot(via: Self::Via) -> Result<Self, godot::meta::error::ConvertError> {
-        Ok(TlsArg(via))
-    }
-}
-
-// SAFETY: the only value ever used as a default is `TlsArg(None)`, which holds
-// no object and so cannot be mutated or shared across threads.
-unsafe impl GodotImmutable for TlsArg {}
 
 impl RustWebSocketPeer {
+    /// The state of `this`, without binding it (see [`crate::shared`]).
+    fn state(this: &Gd<Self>) -> SharedState {
+        PEERS.get(this.instance_id_unchecked(), || this.bind().shared.clone())
+    }
+
+    /// The state, for methods that have the object bound anyway.
+    pub(crate) fn shared(&self) -> &SharedState {
+        &self.shared
+    }
+
     fn strings(list: &PackedStringArray) -> Vec<String> {
         list.as_slice().iter().map(|s| s.to_string()).collect()
     }
 
     /// The properties into the core's config (the setters already checked
     /// and trimmed them).
-    fn sync_config(&mut self) {
-        let config = &mut self.core.config;
+    fn sync_config(&self, state: &mut State) {
+        let config = &mut state.core.config;
         config.handshake_headers = Self::strings(&self.handshake_headers);
         config.supported_protocols = Self::strings(&self.supported_protocols);
         config.inbound_buffer_size = self.inbound_buffer_size.max(1) as usize;
         config.outbound_buffer_size = self.outbound_buffer_size.max(0) as usize;
         config.max_queued_packets = self.max_queued_packets.max(1) as usize;
         config.heartbeat_interval = self.heartbeat_interval;
+        config.compression = self.compression_enabled.then_some(DeflateConfig {
+            context_takeover: self.compression_context_takeover,
+            max_window_bits: self.compression_window_bits.clamp(9, 15) as u8,
+        });
+        config.compression_threshold = self.compression_threshold.max(0) as usize;
     }
 
-    fn send_bytes(&mut self, data: &[u8], text: bool) -> Error {
-        let result = self.core.send(data, text);
-        if result.is_ok() {
-            self.schedule_flush();
-        }
-        errors::to_godot(result, self.core.requested_url())
+    fn send_bytes(this: &Gd<Self>, data: &[u8], text: bool) -> Error {
+        Self::send_to(&Self::state(this), data, text)
     }
 
-    /// Sent messages are batched; what is still buffered at the end of this
-    /// frame (or at the next poll) is written then, in one go.
-    fn schedule_flush(&mut self) {
-        if self.flush_scheduled || !self.core.has_unflushed() {
-            return;
-        }
-        self.flush_scheduled = true;
-        let id = self.base().instance_id();
-        Callable::from_fn("RustWebSocketPeer.flush", move |_| {
-            if let Ok(mut peer) = Gd::<RustWebSocketPeer>::try_from_instance_id(id) {
-                let mut this = peer.bind_mut();
-                this.flush_scheduled = false;
-                if let Some(err) = this.core.flush() {
-                    errors::report(&err, this.core.requested_url());
-                }
+    fn send_to(shared: &SharedState, data: &[u8], text: bool) -> Error {
+        let result = shared.lock().send(shared, data, text);
+        match result {
+            Ok(()) => Error::OK,
+            Err((err, url)) => {
+                errors::report(&err, &url);
+                errors::code(&err)
             }
-        })
-        .call_deferred(&[]);
+        }
     }
 
     /// A new peer with these settings (used for the links of
@@ -203,8 +201,12 @@ impl RustWebSocketPeer {
             p.set_inbound_buffer_size(settings.inbound_buffer_size);
             p.set_outbound_buffer_size(settings.outbound_buffer_size);
             p.set_max_queued_packets(settings.max_queued_packets);
-            p.core.config.handshake_timeout = settings.handshake_timeout;
+            p.shared.lock().core.config.handshake_timeout = settings.handshake_timeout;
             p.set_heartbeat_interval(LINK_HEARTBEAT_SECONDS);
+            p.compression_enabled = settings.compression_enabled;
+            p.set_compression_threshold(settings.compression_threshold);
+            p.compression_context_takeover = settings.compression_context_takeover;
+            p.set_compression_window_bits(settings.compression_window_bits);
         }
         gd
     }
@@ -220,58 +222,13 @@ impl RustWebSocketPeer {
         stream: Box<dyn rustws_core::Stream>,
         tls: bool,
     ) -> Result<(), WsError> {
-        self.sync_config();
-        self.core.accept_stream(stream, tls)
+        let mut state = self.shared.lock();
+        self.sync_config(&mut state);
+        state.core.accept_stream(stream, tls)
     }
 
-    pub(crate) fn link_state(&self) -> ReadyState {
-        self.core.ready_state()
-    }
-
-    pub(crate) fn link_send(&mut self, data: &[u8]) -> Result<(), WsError> {
-        self.core.send(data, false)?;
-        self.schedule_flush();
-        Ok(())
-    }
-
-    pub(crate) fn link_pop(&mut self) -> Option<Bytes> {
-        self.core.pop_packet().map(|p| p.data)
-    }
-
-    pub(crate) fn link_peer_addr(&self) -> Option<std::net::SocketAddr> {
-        self.core.peer_addr()
-    }
-
-    fn tls_options(options: Option<Gd<TlsOptions>>) -> Result<TlsClientOptions, WsError> {
-        let Some(options) = options else {
-            return Ok(TlsClientOptions::Default);
-        };
-        if options.is_server() {
-            return Err(WsError::InvalidParameter(
-                "connect_to_url needs client TLS options (TLSOptions.client() or TLSOptions.client_unsafe()), not TLSOptions.server()".into(),
-            ));
-        }
-        if options.is_unsafe_client() {
-            return Ok(TlsClientOptions::Unsafe);
-        }
-        // A chain that cannot be written out is an error: falling back to
-        // the default roots would silently drop the user's pinning.
-        let ca_pem = match options.get_trusted_ca_chain() {
-            None => None,
-            Some(mut chain) => Some(crate::certs::pem(&mut chain).map_err(|why| {
-                WsError::Tls(format!(
-                    "the trusted_chain of TLSOptions.client cannot be used: {why}"
-                ))
-            })?),
-        };
-        let common_name_override = options.get_common_name_override().to_string();
-        if ca_pem.is_none() && common_name_override.is_empty() {
-            return Ok(TlsClientOptions::Default);
-        }
-        Ok(TlsClientOptions::Trusted {
-            ca_pem: ca_pem.map(String::into_bytes),
-            common_name_override,
-        })
+    fn count(shared: &SharedState) -> i32 {
+        i32::try_from(shared.lock().core.available_packets()).unwrap_or(i32::MAX)
     }
 
     fn check_positive(value: i32, what: &str) -> bool {
@@ -279,37 +236,44 @@ impl RustWebSocketPeer {
     }
 }
 
+impl Drop for RustWebSocketPeer {
+    fn drop(&mut self) {
+        PEERS.remove(&self.shared);
+    }
+}
+
 #[godot_api]
 impl IPacketPeerExtension for RustWebSocketPeer {
     fn init(base: Base<PacketPeerExtension>) -> Self {
         RustWebSocketPeer {
-            core: Peer::default(),
-            current: None,
-            last_get_error: Error::OK,
-            flush_scheduled: false,
+            shared: State::new(),
             handshake_headers: PackedStringArray::new(),
             heartbeat_interval: 0.0,
             inbound_buffer_size: 65535,
             max_queued_packets: 4096,
             outbound_buffer_size: 65535,
             supported_protocols: PackedStringArray::new(),
+            compression_enabled: false,
+            compression_threshold: DEFAULT_COMPRESSION_THRESHOLD as i32,
+            compression_context_takeover: true,
+            compression_window_bits: 15,
             base,
         }
     }
 
+    // The raw-pointer virtuals serve PacketPeer's own methods (put_var,
+    // get_var, calls through a variable typed PacketPeer); the methods a
+    // game calls on this class directly are registered below without
+    // binding the object.
     unsafe fn get_packet_rawptr(
         &mut self,
         r_buffer: RawPtr<*mut RawPtr<*const u8>>,
         r_buffer_size: RawPtr<*mut i32>,
     ) -> Error {
-        let packet = self.core.pop_packet().map(|p| p.data);
-        self.last_get_error = if packet.is_some() {
-            Error::OK
-        } else {
-            Error::ERR_UNAVAILABLE
-        };
+        let mut state = self.shared.lock();
+        let packet = state.pop();
         // SAFETY: the pointers are the ones Godot passed.
-        unsafe { packets::hand_out(packet, &mut self.current, r_buffer, r_buffer_size) }
+        unsafe { packets::hand_out(packet, &mut state.held, r_buffer, r_buffer_size) }
     }
 
     unsafe fn put_packet_rawptr(
@@ -319,13 +283,13 @@ impl IPacketPeerExtension for RustWebSocketPeer {
     ) -> Error {
         // SAFETY: Godot passes a buffer of `p_buffer_size` readable bytes.
         match unsafe { packets::taken_in(p_buffer, p_buffer_size) } {
-            Some(data) => self.send_bytes(data, false),
+            Some(data) => Self::send_to(&self.shared, data, false),
             None => Error::ERR_INVALID_PARAMETER,
         }
     }
 
     fn get_available_packet_count(&self) -> i32 {
-        i32::try_from(self.core.available_packets()).unwrap_or(i32::MAX)
+        Self::count(&self.shared)
     }
 
     fn get_max_packet_size(&self) -> i32 {
@@ -339,24 +303,32 @@ impl RustWebSocketPeer {
     /// (then [method get_packet_error] returns [constant ERR_UNAVAILABLE]).
     /// The same as [method PacketPeer.get_packet], registered on this class so
     /// the packet is copied in one block rather than byte by byte.
-    #[func]
-    fn get_packet(&mut self) -> PackedByteArray {
-        match self.core.pop_packet() {
-            Some(packet) => {
-                self.last_get_error = Error::OK;
-                PackedByteArray::from(&packet.data[..])
-            }
-            None => {
-                self.last_get_error = Error::ERR_UNAVAILABLE;
-                PackedByteArray::new()
-            }
-        }
+    #[func(gd_self)]
+    fn get_packet(this: Gd<Self>) -> PackedByteArray {
+        let packet = Self::state(&this).lock().pop();
+        packet.map_or_else(PackedByteArray::new, |p| PackedByteArray::from(&p[..]))
+    }
+
+    /// Returns the number of received packets waiting to be read. The same as
+    /// [method PacketPeer.get_available_packet_count], registered on this
+    /// class to answer without locking the object.
+    #[func(gd_self, rename = get_available_packet_count)]
+    fn available_packet_count(this: Gd<Self>) -> i32 {
+        Self::count(&Self::state(&this))
+    }
+
+    /// Sends [param buffer] as a binary message. The same as
+    /// [method PacketPeer.put_packet], registered on this class to send
+    /// without locking the object.
+    #[func(gd_self, rename = put_packet)]
+    fn put_packet_now(this: Gd<Self>, buffer: PackedByteArray) -> Error {
+        Self::send_bytes(&this, buffer.as_slice(), false)
     }
 
     /// Returns the error of the last [method get_packet] (or [method get_var]).
-    #[func]
-    fn get_packet_error(&self) -> Error {
-        self.last_get_error
+    #[func(gd_self)]
+    fn get_packet_error(this: Gd<Self>) -> Error {
+        Self::state(&this).lock().last_get_error
     }
 
     /// Connects to the given URL (`ws://` or `wss://`). Returns at once; call
@@ -370,10 +342,12 @@ impl RustWebSocketPeer {
         url: GString,
         #[opt(default = TlsArg(None))] tls_client_options: TlsArg,
     ) -> Error {
-        self.sync_config();
         let url = url.to_string();
-        let result = Self::tls_options(tls_client_options.0)
-            .and_then(|tls| self.core.connect_to_url(&url, tls));
+        let result = tls_args::client_options(tls_client_options.0).and_then(|tls| {
+            let mut state = self.shared.lock();
+            self.sync_config(&mut state);
+            state.core.connect_to_url(&url, tls)
+        });
         errors::to_godot(result, &url)
     }
 
@@ -389,103 +363,112 @@ impl RustWebSocketPeer {
             );
             return errors::to_godot(Err(err), "");
         };
-        self.sync_config();
-        let result = stream::server_stream(stream)
-            .map_err(WsError::InvalidParameter)
-            .and_then(|(s, tls)| self.core.accept_stream(s, tls));
+        let mut state = self.shared.lock();
+        self.sync_config(&mut state);
+        // Checked before the stream is taken: a refused stream stays open
+        // for the caller (taking it closes it when the peer lets go).
+        let result = state
+            .core
+            .can_accept()
+            .and_then(|()| stream::server_stream(stream).map_err(WsError::InvalidParameter))
+            .and_then(|(s, tls)| state.core.accept_stream(s, tls));
+        drop(state);
         errors::to_godot(result, "")
     }
 
     /// Sends [param message] as a binary frame, or as a text frame when
     /// [param write_mode] is `WRITE_MODE_TEXT` (then it must be UTF-8).
-    #[func]
-    fn send(&mut self, message: PackedByteArray, #[opt(default = 1)] write_mode: i32) -> Error {
-        self.send_bytes(message.as_slice(), write_mode == WRITE_MODE_TEXT)
+    #[func(gd_self)]
+    fn send(
+        this: Gd<Self>,
+        message: PackedByteArray,
+        #[opt(default = 1)] write_mode: i32,
+    ) -> Error {
+        Self::send_bytes(&this, message.as_slice(), write_mode == WRITE_MODE_TEXT)
     }
 
     /// Sends [param message] as a text frame.
-    #[func]
-    fn send_text(&mut self, message: GString) -> Error {
+    #[func(gd_self)]
+    fn send_text(this: Gd<Self>, message: GString) -> Error {
         let text = message.to_string();
-        self.send_bytes(text.as_bytes(), true)
+        Self::send_bytes(&this, text.as_bytes(), true)
     }
 
     /// Returns `true` if the last packet read came in a text frame.
-    #[func]
-    fn was_string_packet(&self) -> bool {
-        self.core.was_text()
+    #[func(gd_self)]
+    fn was_string_packet(this: Gd<Self>) -> bool {
+        Self::state(&this).lock().core.was_text()
     }
 
     /// Updates the connection: handshake, receiving packets, sending queued
     /// data, heartbeats and the closing handshake. Call it every frame.
-    #[func]
-    pub(crate) fn poll(&mut self) {
-        if let Some(err) = self.core.poll() {
-            errors::report(&err, self.core.requested_url());
-        }
+    #[func(gd_self)]
+    fn poll(this: Gd<Self>) {
+        let failure = Self::state(&this).lock().poll();
+        link::report(failure);
     }
 
     /// Closes the connection with [param code] and [param reason] (at most 123
     /// bytes of UTF-8). Keep polling until [constant STATE_CLOSED] for a clean
     /// close. A negative code drops the connection at once.
-    #[func]
-    pub(crate) fn close(
-        &mut self,
+    #[func(gd_self)]
+    fn close(
+        this: Gd<Self>,
         #[opt(default = 1000)] code: i32,
         #[opt(default = "")] reason: GString,
     ) {
-        if let Some(complaint) = self.core.close(code, &reason.to_string()) {
-            errors::report(&complaint, self.core.requested_url());
-        }
+        let failure = Self::state(&this).lock().close(code, &reason.to_string());
+        link::report(failure);
     }
 
     /// Returns the IP address of the connected peer.
     #[func]
     fn get_connected_host(&self) -> GString {
-        self.core
-            .peer_addr()
-            .map(|a| GString::from(&a.ip().to_string()))
+        let addr = self.shared.lock().core.peer_addr();
+        addr.map(|a| GString::from(&a.ip().to_string()))
             .unwrap_or_default()
     }
 
     /// Returns the remote port of the connected peer.
     #[func]
     fn get_connected_port(&self) -> i32 {
-        self.core.peer_addr().map_or(0, |a| i32::from(a.port()))
+        let addr = self.shared.lock().core.peer_addr();
+        addr.map_or(0, |a| i32::from(a.port()))
     }
 
     /// Returns the sub-protocol selected during the handshake, or an empty
     /// string.
     #[func]
     fn get_selected_protocol(&self) -> GString {
-        GString::from(self.core.selected_protocol())
+        GString::from(self.shared.lock().core.selected_protocol())
     }
 
     /// Returns the URL passed to [method connect_to_url], or, on the server
     /// side, the one the client asked for (from its request and Host header).
     #[func]
     fn get_requested_url(&self) -> GString {
-        GString::from(self.core.requested_url())
+        GString::from(self.shared.lock().core.requested_url())
     }
 
     /// Disables Nagle's algorithm on the TCP socket when [param enabled] is
     /// `true` (the default).
     #[func]
     fn set_no_delay(&mut self, enabled: bool) {
-        self.core.set_nodelay(enabled);
+        self.shared.lock().core.set_nodelay(enabled);
     }
 
     /// Returns the number of bytes waiting to be sent.
-    #[func]
-    fn get_current_outbound_buffered_amount(&self) -> i32 {
-        i32::try_from(self.core.buffered_amount()).unwrap_or(i32::MAX)
+    #[func(gd_self)]
+    fn get_current_outbound_buffered_amount(this: Gd<Self>) -> i32 {
+        let amount = Self::state(&this).lock().core.buffered_amount();
+        i32::try_from(amount).unwrap_or(i32::MAX)
     }
 
     /// Returns the connection state: `STATE_CONNECTING`, `STATE_OPEN`,
     /// `STATE_CLOSING` or `STATE_CLOSED`.
-    #[func]
-    fn get_ready_state(&self) -> i32 {
-        match self.core.ready_state() {
+    #[func(gd_self)]
+    fn get_ready_state(this: Gd<Self>) -> i32 {
+        match Self::state(&this).lock().core.ready_state() {
             ReadyState::Connecting => 0,
             ReadyState::Open => 1,
             ReadyState::Closing => 2,
@@ -498,13 +481,13 @@ impl RustWebSocketPeer {
     /// connection ended without a close frame.
     #[func]
     fn get_close_code(&self) -> i32 {
-        self.core.close_code()
+        self.shared.lock().core.close_code()
     }
 
     /// Returns the close reason that came with [method get_close_code].
     #[func]
     fn get_close_reason(&self) -> GString {
-        GString::from(self.core.close_reason())
+        GString::from(self.shared.lock().core.close_reason())
     }
 
     /// Returns [member supported_protocols].
@@ -586,12 +569,38 @@ impl RustWebSocketPeer {
         }
         self.heartbeat_interval = interval;
         // Applies to an open link at once, as in the engine.
-        self.core.set_heartbeat_interval(interval);
+        self.shared.lock().core.set_heartbeat_interval(interval);
     }
 
     /// Returns [member heartbeat_interval].
     #[func]
     fn get_heartbeat_interval(&self) -> f64 {
         self.heartbeat_interval
+    }
+
+    /// Sets [member compression_threshold] (bytes, 0 or more).
+    #[func]
+    fn set_compression_threshold(&mut self, bytes: i32) {
+        if errors::zero_or_more("RustWebSocketPeer", bytes, "compression_threshold") {
+            self.compression_threshold = bytes;
+        }
+    }
+
+    /// Sets [member compression_window_bits] (9-15).
+    #[func]
+    fn set_compression_window_bits(&mut self, bits: i32) {
+        if errors::window_bits("RustWebSocketPeer", bits) {
+            self.compression_window_bits = bits;
+        }
+    }
+
+    /// Returns the extensions agreed in the handshake, as the server's
+    /// `Sec-WebSocket-Extensions` answer states them (for example
+    /// `"permessage-deflate; client_max_window_bits=15"`), or an empty
+    /// string when none was agreed (compression off, or the other side did
+    /// not accept it).
+    #[func]
+    fn get_negotiated_extensions(&self) -> GString {
+        GString::from(self.shared.lock().core.negotiated_extensions())
     }
 }
