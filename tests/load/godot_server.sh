@@ -1,12 +1,14 @@
-# Sourced by the load and browser tests: start_echo_server PROJECT GODOT
-# LINKS LIMIT_SECONDS starts tests/load/load_server.gd headless in PROJECT
-# and sets `server` (its pid), `out` (its output file) and `port`; it returns
-# non-zero (after printing the output) if no port was announced.
-start_echo_server() {
-  local project=$1 godot=$2 links=$3 limit=$4
-  cp "$(dirname "${BASH_SOURCE[0]}")/load_server.gd" "$project/load_server.gd"
+# Sourced by the load, browser and client tests.
+# start_server_script PROJECT GODOT SCRIPT ARGS... copies tests/load/SCRIPT
+# into PROJECT, runs it headless with ARGS after "--" and sets `server` (its
+# pid), `out` (its output file) and `port` (from its "PORT <n>" line); it
+# returns non-zero (after printing the output) if no port was announced.
+start_server_script() {
+  local project=$1 godot=$2 script=$3
+  shift 3
+  cp "$(dirname "${BASH_SOURCE[0]}")/$script" "$project/$script"
   out=$(mktemp)
-  "$godot" --headless --path "$project" --script res://load_server.gd -- "$links" "$limit" > "$out" 2>&1 &
+  "$godot" --headless --path "$project" --script "res://$script" -- "$@" > "$out" 2>&1 &
   server=$!
   port=""
   for _ in $(seq 200); do
@@ -17,4 +19,13 @@ start_echo_server() {
   cat "$out"
   kill "$server" 2>/dev/null
   return 1
+}
+
+# start_echo_server PROJECT GODOT LINKS LIMIT_SECONDS [compress]: the echo
+# server of tests/load/load_server.gd (RustWebSocketPeer behind Godot's
+# TCPServer).
+start_echo_server() {
+  local project=$1 godot=$2
+  shift 2
+  start_server_script "$project" "$godot" load_server.gd "$@"
 }

@@ -2,7 +2,9 @@
 ## from a TCPServer on 127.0.0.1, echoing every message. Prints "PORT <n>",
 ## then, when the load generator's links are all gone (or after the time
 ## limit), one JSON line with what it saw and its resident memory.
-## Arguments after "--": [expected links] [time limit in seconds]
+## Arguments after "--": [expected links] [time limit in seconds] [compress]
+## ("compress" turns permessage-deflate on; the JSON line then counts the
+## links that agreed it).
 extends SceneTree
 
 var tcp := TCPServer.new()
@@ -17,6 +19,8 @@ var max_open := 0
 var accepted := 0
 var messages := 0
 var closes := {}
+var compress := false
+var compressed_links := 0
 
 
 func _rss_kib() -> int:
@@ -30,6 +34,7 @@ func _initialize() -> void:
 		expected = int(args[0])
 	if args.size() > 1:
 		limit_ms = int(float(args[1]) * 1000)
+	compress = args.size() > 2 and args[2] == "compress"
 	if tcp.listen(0, "127.0.0.1") != OK:
 		printerr("cannot listen")
 		quit(1)
@@ -42,6 +47,7 @@ func _initialize() -> void:
 func _process(_delta: float) -> bool:
 	while tcp.is_connection_available():
 		var p := RustWebSocketPeer.new()
+		p.compression_enabled = compress
 		p.accept_stream(tcp.take_connection())
 		peers.append(p)
 		accepted += 1
@@ -56,6 +62,9 @@ func _process(_delta: float) -> bool:
 		var state: int = p.get_ready_state()
 		if state == RustWebSocketPeer.STATE_OPEN:
 			open += 1
+			if not p.has_meta("counted") and p.get_negotiated_extensions() != "":
+				p.set_meta("counted", true)
+				compressed_links += 1
 		if state == RustWebSocketPeer.STATE_CLOSED:
 			var code: int = p.get_close_code()
 			closes[code] = closes.get(code, 0) + 1
@@ -70,7 +79,7 @@ func _process(_delta: float) -> bool:
 	var done := accepted >= expected and peers.is_empty()
 	if done or Time.get_ticks_msec() - started > limit_ms:
 		var per_link := (rss_idle - rss_base) / float(max(max_open, 1)) if rss_idle > 0 else -1.0
-		print(JSON.stringify({"accepted": accepted, "max_open": max_open, "messages": messages, "closes": closes,
+		print(JSON.stringify({"accepted": accepted, "max_open": max_open, "messages": messages, "closes": closes, "compressed_links": compressed_links,
 			"rss_base_kib": rss_base, "rss_peak_kib": rss_peak, "kib_per_link": per_link, "timed_out": not done}))
 		quit(0 if done else 1)
 	return false
