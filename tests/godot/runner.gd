@@ -26,6 +26,9 @@ var _logger: Object = null
 
 
 func _initialize() -> void:
+	# Headless Godot sleeps ~7 ms per frame (no window to draw); tests poll
+	# once per frame, so they would mostly wait.
+	OS.low_processor_usage_mode_sleep_usec = 0
 	if ClassDB.class_exists("Logger"):
 		_logger = load(get_script().resource_path.get_base_dir() + "/error_capture.gd").new(self)
 		OS.call("add_logger", _logger)
