@@ -39,6 +39,7 @@ func test_server_demo_echoes_text_and_binary(t) -> void:
 			got.append(p.get_string_from_utf8() if client.was_string_packet() else p)
 		return got.size() == 2, [client], "two echoes", 10.0)
 	t.eq(got, ["hello server ✓", PackedByteArray([1, 2, 3])], "text and binary echoed")
+	t.check(scene.log_lines.has("[server] Peer 1 connecting from 127.0.0.1"), "the connection's address is still readable after accept_stream: %s" % [scene.log_lines])
 	client.close(4001, "client leaves")
 	await t.until(func(): return closes.size() == 1, [client], "the server to report the close", 10.0)
 	t.eq(closes, [[1, 4001, "client leaves"]], "close code and reason reported")

@@ -16,7 +16,7 @@ use std::net::{IpAddr, SocketAddr};
 /// [`GodotStream`]. `RUST_WEBSOCKET_NO_TAKEOVER=1` always keeps the engine's
 /// stream. Returns the stream and whether it is TLS.
 pub fn server_stream(stream: Gd<StreamPeer>) -> Result<(Box<dyn Stream>, bool), String> {
-    let (godot, tls) = GodotStream::from_stream(stream)?;
+    let (mut godot, tls) = GodotStream::from_stream(stream)?;
     if !tls && std::env::var_os("RUST_WEBSOCKET_NO_TAKEOVER").is_none() {
         let mut tcp = godot.tcp.clone();
         let mut set_nodelay = |on: bool| tcp.set_no_delay(on);
@@ -24,6 +24,9 @@ pub fn server_stream(stream: Gd<StreamPeer>) -> Result<(Box<dyn Stream>, bool), 
             .peer_addr()
             .and_then(|peer| takeover::take_over(peer, &mut set_nodelay))
         {
+            // The engine's stream stays as the caller has it (its address
+            // still readable); our duplicate of the socket carries the link.
+            godot.keep_open = true;
             return Ok((Box::new(Socket::new(sock)), false));
         }
         log::debug!(
@@ -39,6 +42,8 @@ pub struct GodotStream {
     conn: Gd<StreamPeer>,
     tcp: Gd<StreamPeerTcp>,
     tls: Option<Gd<StreamPeerTls>>,
+    /// Leave the engine's stream connected when dropped (it was taken over).
+    keep_open: bool,
 }
 
 impl GodotStream {
@@ -54,6 +59,7 @@ impl GodotStream {
                     conn: stream,
                     tcp,
                     tls: None,
+                    keep_open: false,
                 },
                 false,
             ));
@@ -70,6 +76,7 @@ impl GodotStream {
                     conn: stream,
                     tcp,
                     tls: Some(tls),
+                    keep_open: false,
                 },
                 true,
             ));
@@ -188,6 +195,9 @@ impl Stream for GodotStream {
 
 impl Drop for GodotStream {
     fn drop(&mut self) {
+        if self.keep_open {
+            return;
+        }
         if let Some(tls) = self.tls.as_mut() {
             tls.disconnect_from_stream();
         }
