@@ -1,16 +1,18 @@
-## Shows the `log_lines` of the node at `source_path`, as they grow.
+## Shows the `log_lines` of a node as they grow: `source`, or the node at
+## `source_path`.
 extends RichTextLabel
 
 @export var source_path: NodePath
+var source: Node
 
 var _shown := 0
 
 
 func _process(_delta: float) -> void:
-	var source := get_node_or_null(source_path)
-	if source == null:
+	var from: Node = source if source else get_node_or_null(source_path)
+	if from == null:
 		return
-	var lines: PackedStringArray = source.log_lines
+	var lines: PackedStringArray = from.log_lines
 	while _shown < lines.size():
 		append_text(lines[_shown] + "\n")
 		_shown += 1

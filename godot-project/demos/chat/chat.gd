@@ -7,6 +7,8 @@ const NAMES := ["Alice", "Bob", "Carol"]
 ## Port for the chat server (0: let the system pick one).
 @export var port := 9081
 
+const Page := preload("res://demos/page.gd")
+
 var server: Node
 var clients: Array = []  # websocket_client.gd nodes
 var logs: Array = []  # PackedStringArray per client
@@ -16,15 +18,13 @@ func _ready() -> void:
 	server = preload("res://demos/chat/chat_server.gd").new()
 	server.port = port
 	add_child(server)
+	var page := Page.new("Chat", "A chat server and three clients. Type in a column and press Enter.")
+	add_child(page)
 	var columns := HBoxContainer.new()
-	columns.set_anchors_and_offsets_preset(Control.PRESET_FULL_RECT)
-	columns.offset_top = 40
-	add_child(columns)
+	columns.size_flags_vertical = Control.SIZE_EXPAND_FILL
+	page.content.add_child(columns)
 	for i in NAMES.size():
 		_add_client(i, columns)
-	var back := Button.new()
-	back.set_script(preload("res://demos/back_button.gd"))
-	add_child(back)
 
 
 func _add_client(i: int, columns: HBoxContainer) -> void:
@@ -39,10 +39,12 @@ func _add_client(i: int, columns: HBoxContainer) -> void:
 	var title := Label.new()
 	title.text = NAMES[i]
 	column.add_child(title)
+	var panel := PanelContainer.new()
+	panel.size_flags_vertical = Control.SIZE_EXPAND_FILL
+	column.add_child(panel)
 	var view := RichTextLabel.new()
-	view.size_flags_vertical = Control.SIZE_EXPAND_FILL
 	view.scroll_following = true
-	column.add_child(view)
+	panel.add_child(view)
 	var input := LineEdit.new()
 	input.placeholder_text = "Say something and press Enter"
 	input.text_submitted.connect(func(text):

@@ -6,6 +6,8 @@ extends Control
 ## Port for the local server (0: let the system pick one).
 @export var port := 9080
 
+const Page := preload("res://demos/page.gd")
+
 var server: Node
 var client := RustWebSocketPeer.new()
 var pings_sent := 0
@@ -30,9 +32,10 @@ func _ready() -> void:
 
 
 func _build_ui() -> void:
+	var page := Page.new("Client + server", "Both ends in this scene: a RustWebSocketPeer client and the Server demo.")
+	add_child(page)
 	var bar := HBoxContainer.new()
-	bar.position = Vector2(8, 8)
-	add_child(bar)
+	page.content.add_child(bar)
 	for spec in [["Ping", ping], ["Close", close_link], ["Reconnect", reconnect]]:
 		var b := Button.new()
 		b.text = spec[0]
@@ -40,16 +43,7 @@ func _build_ui() -> void:
 		bar.add_child(b)
 	_status = Label.new()
 	bar.add_child(_status)
-	var view := RichTextLabel.new()
-	view.set_script(preload("res://demos/log_view.gd"))
-	view.set_anchors_and_offsets_preset(Control.PRESET_FULL_RECT)
-	view.offset_top = 48
-	view.scroll_following = true
-	add_child(view)
-	view.source_path = view.get_path_to(self)
-	var back := Button.new()
-	back.set_script(preload("res://demos/back_button.gd"))
-	add_child(back)
+	page.add_log(self)
 
 
 ## Connects (again) to the local server.

@@ -8,6 +8,7 @@ extends Control
 @export var port := 9082
 
 const TITLES := ["Host", "Player 1", "Player 2"]
+const Page := preload("res://demos/page.gd")
 
 var boards: Array = []  # board.gd per column
 var peers: Array = []  # RustWebSocketMultiplayerPeer per column
@@ -20,15 +21,13 @@ func _ready() -> void:
 		probe.listen(0, "127.0.0.1")
 		port = probe.get_local_port()
 		probe.stop()
+	var page := Page.new("Multiplayer", "A host and two players, each with its own SceneMultiplayer. Move sends an RPC to every board.")
+	add_child(page)
 	var columns := HBoxContainer.new()
-	columns.set_anchors_and_offsets_preset(Control.PRESET_FULL_RECT)
-	columns.offset_top = 40
-	add_child(columns)
+	columns.size_flags_vertical = Control.SIZE_EXPAND_FILL
+	page.content.add_child(columns)
 	for i in TITLES.size():
 		_add_column(i, columns)
-	var back := Button.new()
-	back.set_script(preload("res://demos/back_button.gd"))
-	add_child(back)
 
 
 func _add_column(i: int, columns: HBoxContainer) -> void:
@@ -54,7 +53,8 @@ func _add_column(i: int, columns: HBoxContainer) -> void:
 	var board := Control.new()
 	board.name = "Board"
 	board.set_script(preload("res://demos/multiplayer/board.gd"))
-	board.custom_minimum_size = Vector2(0, 260)
+	board.custom_minimum_size = Vector2(0, 150)
+	board.size_flags_vertical = Control.SIZE_EXPAND_FILL
 	column.add_child(board)
 	boards.append(board)
 	if err != OK:
@@ -66,12 +66,19 @@ func _add_column(i: int, columns: HBoxContainer) -> void:
 	move.text = "Move"
 	move.pressed.connect(step.bind(i))
 	column.add_child(move)
+	_add_log(column, board)
+
+
+## A log panel under a column, showing what its board reports.
+func _add_log(column: Control, board: Control) -> void:
+	var panel := PanelContainer.new()
+	panel.custom_minimum_size = Vector2(0, 90)
+	column.add_child(panel)
 	var view := RichTextLabel.new()
 	view.set_script(preload("res://demos/log_view.gd"))
-	view.size_flags_vertical = Control.SIZE_EXPAND_FILL
 	view.scroll_following = true
-	column.add_child(view)
-	view.source_path = view.get_path_to(board)
+	view.source = board
+	panel.add_child(view)
 
 
 ## Moves column `i`'s player to a new random spot, on every board.
@@ -79,7 +86,7 @@ func step(i: int) -> void:
 	var board: Control = boards[i]
 	if board.multiplayer.multiplayer_peer.get_connection_status() != MultiplayerPeer.CONNECTION_CONNECTED:
 		return
-	var pos := Vector2(randf_range(15, max(board.size.x, 60) - 15), randf_range(15, 245))
+	var pos := Vector2(randf_range(15, max(board.size.x, 60) - 15), randf_range(15, max(board.size.y, 60) - 15))
 	board.move_to.rpc(pos)
 
 
