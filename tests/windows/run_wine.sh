@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Windows behaviour: the core's tests (unit tests and the integration tests
+# that need no Python or Node peer) built for x86_64-pc-windows-gnu and run
+# under Wine. These run the paths Windows users get: no epoll readiness set
+# (sockets are asked directly), no socket takeover, Windows sockets.
+# Skipped with one line when Wine, mingw-w64 or the Rust target is missing.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+target=x86_64-pc-windows-gnu
+missing=""
+command -v wine >/dev/null || missing="$missing wine"
+command -v x86_64-w64-mingw32-gcc >/dev/null || missing="$missing mingw-w64"
+rustup target list --installed 2>/dev/null | grep -qx "$target" || missing="$missing rustup-target-$target"
+if [ -n "$missing" ]; then
+  echo "SKIPPED: Windows tests under Wine (missing:$missing)"
+  exit 0
+fi
+# Tests that start a Python or Node peer cannot run inside Wine.
+external="python_interop node_interop compression"
+exes=$(cargo test -p rustws-core --target "$target" --no-run --message-format=json 2>/dev/null |
+  python3 -c '
+import json, sys
+for line in sys.stdin:
+    try:
+        m = json.loads(line)
+    except ValueError:
+        continue
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["profile"]["test"]:
+        print(m["target"]["name"] + " " + m["executable"])')
+if [ -z "$exes" ]; then
+  echo "Windows build of the core tests failed:"
+  cargo test -p rustws-core --target "$target" --no-run 2>&1 | tail -20
+  echo "windows: 0 passed, 1 failed"
+  exit 1
+fi
+deps=$(dirname "$(echo "$exes" | head -n 1 | cut -d' ' -f2)")
+x86_64-w64-mingw32-gcc -shared -O2 -o "$deps/bcryptprimitives.dll" tests/windows/bcryptprimitives_shim.c -ladvapi32 || exit 1
+export WINEDEBUG=-all WINEPREFIX=${WINEPREFIX:-$root/tests/.tmp/wine}
+passed=0
+failed=0
+while read -r name exe; do
+  case " $external " in *" $name "*) echo "skip $name (needs a Python/Node peer)"; continue ;; esac
+  if timeout 600 wine "$exe" > "$root/tests/.tmp/wine-$name.log" 2>&1; then
+    passed=$((passed + 1)); echo "ok   $name ($(grep -h '^test result' "$root/tests/.tmp/wine-$name.log" | head -n 1))"
+  else
+    failed=$((failed + 1)); echo "FAIL $name"; tail -30 "$root/tests/.tmp/wine-$name.log"
+  fi
+done <<< "$exes"
+echo "windows: $passed passed, $failed failed"
+[ $failed -eq 0 ]
