@@ -7,6 +7,7 @@
 use crate::link::{self, SharedState};
 use crate::packets;
 use crate::peer::{LinkSettings, RustWebSocketPeer, TlsArg};
+use crate::shared::{Registry, Shared};
 use godot::classes::multiplayer_peer::{ConnectionStatus, TransferMode};
 use godot::classes::{IMultiplayerPeerExtension, MultiplayerPeerExtension};
 use godot::global::{godot_error, Error};
@@ -16,6 +17,7 @@ use rustws_core::multiplayer::{Event, Hub, HubError, Link, Status};
 use rustws_core::peer::DEFAULT_COMPRESSION_THRESHOLD;
 use rustws_core::{Bytes, ReadyState, Stream, WsError};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The bytes the engine's class keeps back from `outbound_buffer_size` for
@@ -27,6 +29,12 @@ const CLASS: &str = "RustWebSocketMultiplayerPeer";
 /// A link of the hub: a `RustWebSocketPeer` object (what `get_peer()` hands
 /// out) and its state, which the hub uses directly.
 pub struct Linked(Gd<RustWebSocketPeer>, SharedState);
+
+// SAFETY: a Linked belongs to the hub of one RustWebSocketMultiplayerPeer,
+// used from one thread at a time (as the engine's objects are); its Gd keeps
+// a ref-counted object alive (atomic counts) and is only cloned out for
+// `get_peer`. The link's state is behind its own lock.
+unsafe impl Send for Linked {}
 
 impl Linked {
     fn new(peer: Gd<RustWebSocketPeer>) -> Linked {
@@ -71,9 +79,7 @@ impl Link for Linked {
 #[derive(GodotClass)]
 #[class(base = MultiplayerPeerExtension, tool)]
 pub struct RustWebSocketMultiplayerPeer {
-    hub: Hub<Linked>,
-    /// The packet handed out by the last `get_packet`, kept alive for Godot.
-    current: Option<Bytes>,
+    shared: Arc<Shared<MpState>>,
     transfer_channel: i32,
     transfer_mode: TransferMode,
     /// The WebSocket sub-protocols offered (client) or accepted (server).
@@ -118,6 +124,17 @@ pub struct RustWebSocketMultiplayerPeer {
     base: Base<MultiplayerPeerExtension>,
 }
 
+/// What the packet methods share (see [`crate::shared`]): the hub and the
+/// packet handed to Godot.
+pub struct MpState {
+    hub: Hub<Linked>,
+    /// The packet handed out by the last `get_packet`, kept alive for Godot.
+    held: Option<Bytes>,
+}
+
+/// Every `RustWebSocketMultiplayerPeer`'s state by instance id.
+static MULTIS: Registry<MpState> = Registry::new();
+
 fn hub_error(err: HubError) -> Error {
     let code = match &err {
         HubError::AlreadyInUse | HubError::AddressInUse(_) => Error::ERR_ALREADY_IN_USE,
@@ -138,7 +155,7 @@ impl RustWebSocketMultiplayerPeer {
             inbound_buffer_size: self.inbound_buffer_size,
             outbound_buffer_size: self.outbound_buffer_size,
             max_queued_packets: self.max_queued_packets,
-            handshake_timeout: self.hub.handshake_timeout,
+            handshake_timeout: self.shared.lock().hub.handshake_timeout,
             compression_enabled: self.compression_enabled,
             compression_threshold: self.compression_threshold,
             compression_context_takeover: self.compression_context_takeover,
@@ -150,12 +167,24 @@ impl RustWebSocketMultiplayerPeer {
         crate::errors::positive("RustWebSocketMultiplayerPeer", value, what)
     }
 
-    fn peer_link(&self, id: i32) -> Option<&Linked> {
-        let link = self.hub.link(id);
-        if link.is_none() {
+    /// `f` of the link of peer `id`, or `None` with an error.
+    fn with_link<R>(&self, id: i32, f: impl FnOnce(&Linked) -> R) -> Option<R> {
+        let found = self.shared.lock().hub.link(id).map(f);
+        if found.is_none() {
             godot_error!("RustWebSocketMultiplayerPeer: no connected peer with id {id}.");
         }
-        link
+        found
+    }
+
+    /// The state of `this`, without binding it.
+    fn state(this: &Gd<Self>) -> Arc<Shared<MpState>> {
+        MULTIS.get(this.instance_id_unchecked(), || this.bind().shared.clone())
+    }
+}
+
+impl Drop for RustWebSocketMultiplayerPeer {
+    fn drop(&mut self) {
+        MULTIS.remove(&self.shared);
     }
 }
 
@@ -163,8 +192,10 @@ impl RustWebSocketMultiplayerPeer {
 impl IMultiplayerPeerExtension for RustWebSocketMultiplayerPeer {
     fn init(base: Base<MultiplayerPeerExtension>) -> Self {
         RustWebSocketMultiplayerPeer {
-            hub: Hub::default(),
-            current: None,
+            shared: Shared::new(MpState {
+                hub: Hub::default(),
+                held: None,
+            }),
             transfer_channel: 0,
             transfer_mode: TransferMode::RELIABLE,
             supported_protocols: PackedStringArray::new(),
@@ -181,21 +212,27 @@ impl IMultiplayerPeerExtension for RustWebSocketMultiplayerPeer {
         }
     }
 
+    // The raw packet methods are optional virtuals, so they can skip
+    // binding the object (see `crate::shared`).
+    #[func(gd_self)]
     unsafe fn get_packet_rawptr(
-        &mut self,
+        this: Gd<Self>,
         r_buffer: RawPtr<*mut RawPtr<*const u8>>,
         r_buffer_size: RawPtr<*mut i32>,
     ) -> Error {
-        if self.hub.status() != Status::Connected {
+        let shared = Self::state(&this);
+        let mut state = shared.lock();
+        if state.hub.status() != Status::Connected {
             return Error::ERR_UNCONFIGURED;
         }
-        let packet = self.hub.pop_packet().map(|p| p.data);
+        let packet = state.hub.pop_packet().map(|p| p.data);
         // SAFETY: the pointers are the ones Godot passed.
-        unsafe { packets::hand_out(packet, &mut self.current, r_buffer, r_buffer_size) }
+        unsafe { packets::hand_out(packet, &mut state.held, r_buffer, r_buffer_size) }
     }
 
+    #[func(gd_self)]
     unsafe fn put_packet_rawptr(
-        &mut self,
+        this: Gd<Self>,
         p_buffer: RawPtr<*const u8>,
         p_buffer_size: i32,
     ) -> Error {
@@ -203,14 +240,15 @@ impl IMultiplayerPeerExtension for RustWebSocketMultiplayerPeer {
         let Some(data) = (unsafe { packets::taken_in(p_buffer, p_buffer_size) }) else {
             return Error::ERR_INVALID_PARAMETER;
         };
-        match self.hub.put_packet(data) {
+        let result = Self::state(&this).lock().hub.put_packet(data);
+        match result {
             Ok(()) => Error::OK,
             Err(e) => hub_error(e),
         }
     }
 
     fn get_available_packet_count(&self) -> i32 {
-        i32::try_from(self.hub.available_packets()).unwrap_or(i32::MAX)
+        i32::try_from(self.shared.lock().hub.available_packets()).unwrap_or(i32::MAX)
     }
 
     fn get_max_packet_size(&self) -> i32 {
@@ -242,15 +280,15 @@ impl IMultiplayerPeerExtension for RustWebSocketMultiplayerPeer {
     }
 
     fn set_target_peer(&mut self, peer: i32) {
-        self.hub.target = peer;
+        self.shared.lock().hub.target = peer;
     }
 
     fn get_packet_peer(&self) -> i32 {
-        self.hub.next_packet_peer()
+        self.shared.lock().hub.next_packet_peer()
     }
 
     fn is_server(&self) -> bool {
-        self.hub.is_server()
+        self.shared.lock().hub.is_server()
     }
 
     fn poll(&mut self) {
@@ -268,9 +306,13 @@ impl IMultiplayerPeerExtension for RustWebSocketMultiplayerPeer {
                 }
             }
         };
-        self.hub.poll(&mut new_link);
-        // Signals last: their handlers may call back into this object.
-        while let Some(event) = self.hub.next_event() {
+        self.shared.lock().hub.poll(&mut new_link);
+        // Signals last, one at a time with the lock released: their handlers
+        // may call back into this object.
+        loop {
+            let Some(event) = self.shared.lock().hub.next_event() else {
+                break;
+            };
             let (signal, id) = match event {
                 Event::Connected(id) => ("peer_connected", id),
                 Event::Disconnected(id) => ("peer_disconnected", id),
@@ -281,26 +323,28 @@ impl IMultiplayerPeerExtension for RustWebSocketMultiplayerPeer {
     }
 
     fn close(&mut self) {
-        self.hub.clear();
-        self.current = None;
+        let mut state = self.shared.lock();
+        state.hub.clear();
+        state.held = None;
     }
 
     fn disconnect_peer(&mut self, peer: i32, force: bool) {
-        if let Err(e) = self.hub.disconnect_peer(peer, force) {
+        let result = self.shared.lock().hub.disconnect_peer(peer, force);
+        if let Err(e) = result {
             hub_error(e);
         }
     }
 
     fn get_unique_id(&self) -> i32 {
-        self.hub.unique_id()
+        self.shared.lock().hub.unique_id()
     }
 
     fn set_refuse_new_connections(&mut self, enable: bool) {
-        self.hub.refuse_new = enable;
+        self.shared.lock().hub.refuse_new = enable;
     }
 
     fn is_refusing_new_connections(&self) -> bool {
-        self.hub.refuse_new
+        self.shared.lock().hub.refuse_new
     }
 
     fn is_server_relay_supported(&self) -> bool {
@@ -309,7 +353,7 @@ impl IMultiplayerPeerExtension for RustWebSocketMultiplayerPeer {
     }
 
     fn get_connection_status(&self) -> ConnectionStatus {
-        match self.hub.status() {
+        match self.shared.lock().hub.status() {
             Status::Disconnected => ConnectionStatus::DISCONNECTED,
             Status::Connecting => ConnectionStatus::CONNECTING,
             Status::Connected => ConnectionStatus::CONNECTED,
@@ -328,7 +372,7 @@ impl RustWebSocketMultiplayerPeer {
         url: GString,
         #[opt(default = TlsArg(None))] tls_client_options: TlsArg,
     ) -> Error {
-        if self.hub.status() != Status::Disconnected {
+        if self.shared.lock().hub.status() != Status::Disconnected {
             return hub_error(HubError::AlreadyInUse);
         }
         let mut gd = RustWebSocketPeer::configured(&self.settings());
@@ -338,7 +382,8 @@ impl RustWebSocketMultiplayerPeer {
         if err != Error::OK {
             return err;
         }
-        match self.hub.create_client(Linked::new(gd)) {
+        let created = self.shared.lock().hub.create_client(Linked::new(gd));
+        match created {
             Ok(()) => Error::OK,
             Err(e) => hub_error(e),
         }
@@ -354,7 +399,7 @@ impl RustWebSocketMultiplayerPeer {
         #[opt(default = "*")] bind_address: GString,
         #[opt(default = TlsArg(None))] tls_server_options: TlsArg,
     ) -> Error {
-        if self.hub.status() != Status::Disconnected {
+        if self.shared.lock().hub.status() != Status::Disconnected {
             return hub_error(HubError::AlreadyInUse);
         }
         let Ok(port) = u16::try_from(port) else {
@@ -375,7 +420,12 @@ impl RustWebSocketMultiplayerPeer {
                 return Error::ERR_INVALID_PARAMETER;
             }
         };
-        match self.hub.create_server(port, &bind_address.to_string(), tls) {
+        let created = self
+            .shared
+            .lock()
+            .hub
+            .create_server(port, &bind_address.to_string(), tls);
+        match created {
             Ok(()) => Error::OK,
             Err(e) => hub_error(e),
         }
@@ -385,14 +435,14 @@ impl RustWebSocketMultiplayerPeer {
     /// (on a client, 1 is the server), or `null` with an error.
     #[func]
     fn get_peer(&self, peer_id: i32) -> Option<Gd<RustWebSocketPeer>> {
-        self.peer_link(peer_id).map(|l| l.0.clone())
+        self.with_link(peer_id, |l| l.0.clone())
     }
 
     /// Returns the IP address of the peer [param id].
     #[func]
     fn get_peer_address(&self, id: i32) -> GString {
-        self.peer_link(id)
-            .and_then(|l| l.peer_addr())
+        self.with_link(id, |l| l.peer_addr())
+            .flatten()
             .map(|a| GString::from(&a.ip().to_canonical().to_string()))
             .unwrap_or_default()
     }
@@ -400,8 +450,8 @@ impl RustWebSocketMultiplayerPeer {
     /// Returns the remote port of the peer [param id].
     #[func]
     fn get_peer_port(&self, id: i32) -> i32 {
-        self.peer_link(id)
-            .and_then(|l| l.peer_addr())
+        self.with_link(id, |l| l.peer_addr())
+            .flatten()
             .map_or(0, |a| i32::from(a.port()))
     }
 
@@ -478,7 +528,8 @@ impl RustWebSocketMultiplayerPeer {
         }
         self.handshake_timeout = timeout;
         // Beyond what a Duration holds is as good as never.
-        self.hub.handshake_timeout = Duration::try_from_secs_f64(timeout).unwrap_or(Duration::MAX);
+        self.shared.lock().hub.handshake_timeout =
+            Duration::try_from_secs_f64(timeout).unwrap_or(Duration::MAX);
     }
 
     /// Returns the most packets queued on each link.

@@ -175,11 +175,8 @@ impl RustWebSocketPeer {
     }
 
     fn send_bytes(this: &Gd<Self>, data: &[u8], text: bool) -> Error {
-        Self::send_to(&Self::state(this), data, text)
-    }
-
-    fn send_to(shared: &SharedState, data: &[u8], text: bool) -> Error {
-        let result = shared.lock().send(shared, data, text);
+        let shared = Self::state(this);
+        let result = shared.lock().send(&shared, data, text);
         match result {
             Ok(()) => Error::OK,
             Err((err, url)) => {
@@ -262,28 +259,30 @@ impl IPacketPeerExtension for RustWebSocketPeer {
     }
 
     // The raw-pointer virtuals serve PacketPeer's own methods (put_var,
-    // get_var, calls through a variable typed PacketPeer); the methods a
-    // game calls on this class directly are registered below without
-    // binding the object.
+    // get_var, calls through a variable typed PacketPeer). They are optional
+    // virtuals, so they too skip binding the object.
+    #[func(gd_self)]
     unsafe fn get_packet_rawptr(
-        &mut self,
+        this: Gd<Self>,
         r_buffer: RawPtr<*mut RawPtr<*const u8>>,
         r_buffer_size: RawPtr<*mut i32>,
     ) -> Error {
-        let mut state = self.shared.lock();
+        let shared = Self::state(&this);
+        let mut state = shared.lock();
         let packet = state.pop();
         // SAFETY: the pointers are the ones Godot passed.
         unsafe { packets::hand_out(packet, &mut state.held, r_buffer, r_buffer_size) }
     }
 
+    #[func(gd_self)]
     unsafe fn put_packet_rawptr(
-        &mut self,
+        this: Gd<Self>,
         p_buffer: RawPtr<*const u8>,
         p_buffer_size: i32,
     ) -> Error {
         // SAFETY: Godot passes a buffer of `p_buffer_size` readable bytes.
         match unsafe { packets::taken_in(p_buffer, p_buffer_size) } {
-            Some(data) => Self::send_to(&self.shared, data, false),
+            Some(data) => Self::send_bytes(&this, data, false),
             None => Error::ERR_INVALID_PARAMETER,
         }
     }
