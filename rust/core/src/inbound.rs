@@ -11,8 +11,9 @@
 //! messages are handed out without a copy.
 
 use crate::deflate::Inflater;
+use crate::transport::ReadUninit;
 use bytes::{Buf, BytesMut};
-use std::io::{self, Cursor, Read};
+use std::io::{self, Cursor};
 use tungstenite::protocol::frame::coding::{Control, Data, OpCode};
 use tungstenite::protocol::frame::FrameHeader;
 use tungstenite::Bytes;
@@ -122,7 +123,7 @@ impl Reader {
 
     /// The next thing the peer sent, reading from `src` as needed;
     /// `Ok(None)` when `src` has nothing more for now.
-    pub fn next(&mut self, src: &mut impl Read) -> Result<Option<Inbound>, ReadError> {
+    pub fn next(&mut self, src: &mut impl ReadUninit) -> Result<Option<Inbound>, ReadError> {
         loop {
             if let Some(event) = self.next_buffered()? {
                 return Ok(Some(event));
@@ -137,22 +138,24 @@ impl Reader {
         }
     }
 
-    /// One read from `src`. Room for a whole pending frame is reserved at
-    /// once (its size was checked against the limit); each read fills at
-    /// most [`MAX_READ`] of it, so the zeroing that precedes a read stays
-    /// proportional to what a read can bring.
-    fn read_in(&mut self, src: &mut impl Read) -> io::Result<usize> {
+    /// One read from `src`, straight into the buffer's spare room (sockets
+    /// need no zeroing first). Room for a whole pending frame is reserved at
+    /// once (its size was checked against the limit); each read takes at
+    /// most [`MAX_READ`] of it.
+    fn read_in(&mut self, src: &mut impl ReadUninit) -> io::Result<usize> {
         let missing = self
             .pending
             .as_ref()
             .map_or(0, |(_, len)| len.saturating_sub(self.buf.len()));
-        let len = self.buf.len();
         self.buf.reserve(missing.max(self.chunk));
         let step = missing.clamp(self.chunk, self.chunk.max(MAX_READ));
-        self.buf.resize(len + step, 0);
-        let n = src.read(&mut self.buf[len..]);
-        self.buf.truncate(len + *n.as_ref().unwrap_or(&0));
-        n
+        let spare = self.buf.spare_capacity_mut();
+        let step = step.min(spare.len());
+        let n = src.read_uninit(&mut spare[..step])?;
+        let n = n.min(step);
+        // SAFETY: the source wrote `n` bytes at the start of the spare room.
+        unsafe { self.buf.set_len(self.buf.len() + n) };
+        Ok(n)
     }
 
     /// Handles the frames already in the buffer until one yields an event.
@@ -369,7 +372,12 @@ mod tests {
     /// Feeds `bytes` one read of `chunk` bytes at a time; collects events.
     fn read_all(bytes: &[u8], chunk: usize) -> (Vec<Inbound>, Option<ReadError>) {
         struct Chunks<'a>(&'a [u8], usize);
-        impl Read for Chunks<'_> {
+        impl ReadUninit for Chunks<'_> {
+            fn read_uninit(&mut self, buf: &mut [std::mem::MaybeUninit<u8>]) -> io::Result<usize> {
+                crate::transport::read_zeroed(self, buf)
+            }
+        }
+        impl io::Read for Chunks<'_> {
             fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
                 if self.0.is_empty() {
                     return Err(io::ErrorKind::WouldBlock.into());

@@ -42,10 +42,10 @@ impl Socket {
     }
 }
 
-impl Read for Socket {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let result = self.sock.read(buf);
-        match &result {
+impl Socket {
+    /// Notes what a read came to: input seen, or the socket read dry.
+    fn note(&self, result: &io::Result<usize>) {
+        match result {
             Ok(n) if *n > 0 => self.last_input.set(Instant::now()),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 if let Some(w) = &self.watch {
@@ -54,6 +54,13 @@ impl Read for Socket {
             }
             _ => {}
         }
+    }
+}
+
+impl Read for Socket {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let result = self.sock.read(buf);
+        self.note(&result);
         result
     }
 }
@@ -79,6 +86,21 @@ impl Stream for Socket {
 
     fn set_nodelay(&mut self, enabled: bool) {
         let _ = self.sock.set_nodelay(enabled);
+    }
+
+    #[cfg(unix)]
+    fn read_uninit(&mut self, buf: &mut [std::mem::MaybeUninit<u8>]) -> io::Result<usize> {
+        use std::os::fd::AsRawFd;
+        // SAFETY: recv writes at most `buf.len()` bytes into `buf`, which is
+        // valid for writes; it needs no initialized memory.
+        let n = unsafe { libc::recv(self.sock.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
+        let result = if n < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(n as usize)
+        };
+        self.note(&result);
+        result
     }
 
     fn may_have_input(&self) -> bool {

@@ -5,6 +5,7 @@
 
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
+use std::mem::MaybeUninit;
 use std::net::{SocketAddr, TcpStream};
 use tungstenite::protocol::frame::FrameHeader;
 
@@ -30,6 +31,28 @@ pub trait Stream: Read + Write + Send {
     fn tls_version(&self) -> Option<String> {
         None
     }
+
+    /// Reads into memory that need not be initialized first (sockets fill
+    /// it directly); by default it is zeroed and handed to `read`.
+    fn read_uninit(&mut self, buf: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
+        read_zeroed(self, buf)
+    }
+}
+
+/// Something frames are read from without zeroing the buffer first.
+pub trait ReadUninit {
+    fn read_uninit(&mut self, buf: &mut [MaybeUninit<u8>]) -> io::Result<usize>;
+}
+
+/// `read` into `buf` after zeroing it: for readers that need initialized
+/// memory.
+pub fn read_zeroed<R: Read + ?Sized>(r: &mut R, buf: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
+    for slot in buf.iter_mut() {
+        slot.write(0);
+    }
+    // SAFETY: every byte was initialized just above.
+    let init = unsafe { &mut *(buf as *mut [MaybeUninit<u8>] as *mut [u8]) };
+    r.read(init)
 }
 
 impl Stream for TcpStream {
@@ -62,6 +85,39 @@ pub fn apply_mask(buf: &mut [u8], mask: [u8; 4]) {
     for (i, b) in chunks.into_remainder().iter_mut().enumerate() {
         *b ^= mask[i % 4];
     }
+}
+
+/// Appends `payload` XORed with `mask` to `out`: one pass over the bytes,
+/// eight at a time, written straight into the vector's spare capacity.
+pub fn extend_masked(out: &mut Vec<u8>, payload: &[u8], mask: [u8; 4]) {
+    let wide = u64::from_ne_bytes([
+        mask[0], mask[1], mask[2], mask[3], mask[0], mask[1], mask[2], mask[3],
+    ]);
+    let start = out.len();
+    out.reserve(payload.len());
+    let spare = &mut out.spare_capacity_mut()[..payload.len()];
+    let mut dst = spare.chunks_exact_mut(8);
+    let mut src = payload.chunks_exact(8);
+    for (d, s) in (&mut dst).zip(&mut src) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(s);
+        for (slot, byte) in d
+            .iter_mut()
+            .zip((u64::from_ne_bytes(word) ^ wide).to_ne_bytes())
+        {
+            slot.write(byte);
+        }
+    }
+    for (i, (slot, byte)) in dst
+        .into_remainder()
+        .iter_mut()
+        .zip(src.remainder())
+        .enumerate()
+    {
+        slot.write(byte ^ mask[i % 4]);
+    }
+    // SAFETY: every byte of the `payload.len()` spare bytes was written above.
+    unsafe { out.set_len(start + payload.len()) };
 }
 
 /// Kinds of I/O error that mean the peer went away.
@@ -98,6 +154,11 @@ pub struct Io {
     /// Total bytes ever read from the stream.
     read_total: u64,
 }
+
+/// Written bytes at the front of the outbound buffer are dropped (what
+/// waits moves to the front) once there are this many, and at least as many
+/// as wait.
+const COMPACT_AT: usize = 256 * 1024;
 
 /// A drained outbound buffer keeps at most this much capacity when
 /// [`Io::trim`] is called (an idle link).
@@ -142,10 +203,9 @@ impl Io {
         let before = self.out.len();
         // Formatting into a Vec cannot fail.
         let _ = header.format(payload.len() as u64, &mut self.out);
-        let start = self.out.len();
-        self.out.extend_from_slice(payload);
-        if let Some(mask) = header.mask {
-            apply_mask(&mut self.out[start..], mask);
+        match header.mask {
+            Some(mask) => extend_masked(&mut self.out, payload, mask),
+            None => self.out.extend_from_slice(payload),
         }
         self.appended += (self.out.len() - before) as u64;
     }
@@ -270,6 +330,11 @@ impl Io {
         if self.out_pos == self.out.len() {
             self.out.clear();
             self.out_pos = 0;
+        } else if self.out_pos >= COMPACT_AT && self.out_pos * 2 >= self.out.len() {
+            // A sender that never lets the buffer drain (deep queues) would
+            // otherwise grow it without end: move what waits to the front.
+            self.out.drain(..self.out_pos);
+            self.out_pos = 0;
         }
         match self.stream.flush() {
             Err(e) if e.kind() != io::ErrorKind::WouldBlock => Err(e),
@@ -281,6 +346,14 @@ impl Io {
 impl Read for Io {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.stream.read(buf)?;
+        self.read_total += n as u64;
+        Ok(n)
+    }
+}
+
+impl ReadUninit for Io {
+    fn read_uninit(&mut self, buf: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
+        let n = self.stream.read_uninit(buf)?;
         self.read_total += n as u64;
         Ok(n)
     }
@@ -343,6 +416,40 @@ mod tests {
         io.flush_out().unwrap();
         assert_eq!((io.buffered(), io.queued_messages()), (0, 0));
         assert_eq!(lock(&sink).as_slice(), b"helloworld");
+    }
+
+    #[test]
+    fn a_queue_that_never_drains_stays_bounded() {
+        // The socket takes 100 KiB per flush; 150 KiB are queued each time:
+        // what waits grows, but the written front is dropped as it goes.
+        let sink = Shared::default();
+        let budget: Shared<usize> = Shared::new(0.into());
+        let mut io = Io::new(Box::new(Throttled {
+            sink: sink.clone(),
+            budget: budget.clone(),
+        }));
+        let frame = vec![0u8; 150 * 1024];
+        for _ in 0..40 {
+            io.queue_bytes(&frame);
+            io.end_message();
+            *lock(&budget) = 100 * 1024;
+            io.flush_out().unwrap();
+            assert!(io.out.len() <= 2 * io.buffered() + COMPACT_AT + frame.len());
+        }
+        assert_eq!(lock(&sink).len(), 40 * 100 * 1024);
+    }
+
+    #[test]
+    fn masked_copy_matches_masking_in_place() {
+        let mask = [0x12, 0x34, 0x56, 0x78];
+        for len in [0, 1, 7, 8, 9, 31, 1000] {
+            let data: Vec<u8> = (0..len).map(|i| (i * 7 % 256) as u8).collect();
+            let mut want = data.clone();
+            apply_mask(&mut want, mask);
+            let mut got = vec![9u8];
+            extend_masked(&mut got, &data, mask);
+            assert_eq!(&got[1..], &want[..], "len {len}");
+        }
     }
 
     #[test]
