@@ -17,7 +17,7 @@ rm -rf "$project"
 mkdir -p "$project/certs"
 printf 'config_version=5\n\n[application]\nconfig/name="bench"\n' > "$project/project.godot"
 "$root/rust/build_addon.sh" "$project" >/dev/null
-cp "$root/tests/bench/bench.gd" "$root/tests/bench/bench_clients.gd" "$project/"
+cp "$root"/tests/bench/*.gd "$project/"
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
   -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -addext "basicConstraints=critical,CA:FALSE" \
   -keyout "$project/certs/key.pem" -out "$project/certs/cert.pem" 2>/dev/null

@@ -6,6 +6,7 @@
 extends SceneTree
 
 const CLASSES := ["WebSocketPeer", "RustWebSocketPeer"]
+const MP_CLASSES := ["WebSocketMultiplayerPeer", "RustWebSocketMultiplayerPeer"]
 const BIG := 8 * 1024 * 1024
 
 var seconds := 2.0
@@ -30,15 +31,34 @@ func _initialize() -> void:
 
 func _run() -> void:
 	var only := OS.get_environment("BENCH_ONLY")
+	var wants := func(name: String) -> bool: return only == "" or name.begins_with(only)
 	for cls in CLASSES:
-		for bench in ["small_echo", "small_echo_wss", "bulk", "bulk_wss", "latency", "many_links"]:
-			if only != "" and not bench.begins_with(only):
-				continue
-			if bench.ends_with("_wss") and tls_server == null:
+		for bench in ["small_echo", "small_echo_wss", "bulk", "bulk_wss", "bulk_deep", "latency", "many_links"]:
+			if not wants.call(bench) or (bench.ends_with("_wss") and tls_server == null):
 				continue
 			await call(bench, cls)
-	if (only == "" or "tls_ceiling".begins_with(only)) and tls_server != null:
+	if wants.call("tls_ceiling") and tls_server != null:
 		tls_ceiling()
+	var mp = load("res://bench_mp.gd").new(self)
+	for cls in MP_CLASSES:
+		for tls in [false, true]:
+			if tls and tls_server == null:
+				continue
+			if wants.call("mp_small"):
+				mp.small(cls, tls)
+			if wants.call("mp_bulk"):
+				mp.bulk(cls, tls)
+		if wants.call("mp_rpc"):
+			await mp.rpc(cls)
+		if wants.call("mp_idle"):
+			for n in [1000, links]:
+				mp.idle(cls, n)
+	if wants.call("mp_rpc"):
+		await mp.rpc("")
+	if wants.call("compression"):
+		compression_stream()
+		for setting in ["off", "takeover", "no_takeover"]:
+			compression_memory(setting)
 	quit(0)
 
 
@@ -55,8 +75,9 @@ func _rss_kib() -> int:
 	return int(f.get_line().split(" ")[1]) * 4
 
 
-## Opens a client/server pair of `cls`; returns [client, server] or [].
-func open_pair(cls: String, tls := false, big := false) -> Array:
+## Opens a client/server pair of `cls` (with `buffers`-byte limits when
+## `big`); returns [client, server] or [].
+func open_pair(cls: String, tls := false, big := false, buffers := BIG) -> Array:
 	var tcp := TCPServer.new()
 	if tcp.listen(0, "127.0.0.1") != OK:
 		return []
@@ -64,8 +85,8 @@ func open_pair(cls: String, tls := false, big := false) -> Array:
 	var s = ClassDB.instantiate(cls)
 	if big:
 		for p in [c, s]:
-			p.inbound_buffer_size = BIG
-			p.outbound_buffer_size = BIG
+			p.inbound_buffer_size = buffers
+			p.outbound_buffer_size = buffers
 	var host := "localhost" if tls else "127.0.0.1"
 	c.connect_to_url("%s://%s:%d/" % ["wss" if tls else "ws", host, tcp.get_local_port()], tls_client if tls else null)
 	var deadline := Time.get_ticks_msec() + 5000
@@ -157,6 +178,34 @@ func _bulk(cls: String, tls: bool, name: String) -> void:
 
 func bulk(cls: String) -> void:
 	_bulk(cls, false, "bulk")
+
+
+## 1 MiB messages one way with deep queues: 64 MiB buffers, 8 in flight.
+func bulk_deep(cls: String) -> void:
+	var pair := open_pair(cls, false, true, 64 << 20)
+	if pair.is_empty():
+		report("bulk_deep", cls, 0, "MiB/s", {"error": "could not connect"})
+		return
+	var c = pair[0]
+	var s = pair[1]
+	var msg := PackedByteArray()
+	msg.resize(1 << 20)
+	var sent := 0
+	var got := 0
+	var bytes := 0
+	var start := Time.get_ticks_usec()
+	var end := start + int(seconds * 1e6)
+	while Time.get_ticks_usec() < end:
+		while sent - got < 8 and c.put_packet(msg) == OK:
+			sent += 1
+		c.poll()
+		s.poll()
+		while s.get_available_packet_count() > 0:
+			bytes += s.get_packet().size()
+			got += 1
+	report("bulk_deep", cls, bytes / ((Time.get_ticks_usec() - start) / 1e6) / 1048576.0, "MiB/s")
+	c.close()
+	s.close()
 
 
 func bulk_wss(cls: String) -> void:
@@ -314,4 +363,167 @@ func many_links(cls: String) -> void:
 		OS.kill(pid)
 	for s in servers + connecting:
 		s.close(-1)
+	tcp.stop()
+
+
+## JSON-like game state, about `n` bytes, changing with `tick`.
+func _state(tick: int, n := 2048) -> String:
+	var s := '{"tick":%d,"players":[' % tick
+	var i := 0
+	while s.length() < n:
+		s += '{"id":%d,"x":%.2f,"y":%.2f,"hp":%d,"state":"running"},' % [i, (tick * 7 + i * 13) * 0.37, (tick * 3 + i * 29) * 0.11, 100 - (tick + i) % 100]
+		i += 1
+	return s + "{}]}"
+
+
+## A game-state stream (2 KB of JSON per message) from client to server with
+## RustWebSocketPeer, compression off and on: messages/s, and bytes on the
+## wire per message (counted by a relay between the two in a second run).
+func compression_stream() -> void:
+	var states := []
+	for t in 64:
+		states.append(_state(t).to_utf8_buffer())
+	for on in [false, true]:
+		var label := "RustWebSocketPeer, compression %s" % ("on" if on else "off")
+		var pair := _compressed_pair(on)
+		if pair.is_empty():
+			report("json_stream", label, 0, "msg/s", {"error": "could not connect"})
+			continue
+		var c = pair[0]
+		var s = pair[1]
+		var sent := 0
+		var got := 0
+		var start := Time.get_ticks_usec()
+		var end := start + int(seconds * 1e6)
+		while Time.get_ticks_usec() < end:
+			while sent - got < 64 and c.get_current_outbound_buffered_amount() < 32768:
+				if c.put_packet(states[sent % states.size()]) != OK:
+					break
+				sent += 1
+			c.poll()
+			s.poll()
+			while s.get_available_packet_count() > 0:
+				s.get_packet()
+				got += 1
+		report("json_stream", label, got / ((Time.get_ticks_usec() - start) / 1e6), "msg/s")
+		c.close(-1)
+		s.close(-1)
+		report("json_wire", label, _wire_bytes(on, states), "bytes/msg")
+
+
+## A client/server pair of RustWebSocketPeer, both with compression `on`.
+## `takeover` false asks for no context takeover. Accepts on `tcp` when
+## given (kept listening), else on a TCPServer of its own.
+func _compressed_pair(on: bool, takeover := true, tcp: TCPServer = null) -> Array:
+	var own := tcp == null
+	if own:
+		tcp = TCPServer.new()
+		tcp.listen(0, "127.0.0.1")
+	var c := RustWebSocketPeer.new()
+	var s := RustWebSocketPeer.new()
+	for p in [c, s]:
+		p.compression_enabled = on
+		p.compression_context_takeover = takeover
+	c.connect_to_url("ws://127.0.0.1:%d/" % tcp.get_local_port())
+	var deadline := Time.get_ticks_msec() + 5000
+	while not tcp.is_connection_available():
+		c.poll()
+		if Time.get_ticks_msec() > deadline:
+			return []
+		OS.delay_usec(100)
+	s.accept_stream(tcp.take_connection())
+	while c.get_ready_state() != 1 or s.get_ready_state() != 1:
+		c.poll()
+		s.poll()
+		if Time.get_ticks_msec() > deadline:
+			return []
+	if own:
+		tcp.stop()
+	return [c, s]
+
+
+## Bytes on the wire per message of the stream: 200 messages through a TCP
+## relay that counts what passes from client to server.
+func _wire_bytes(on: bool, states: Array) -> float:
+	var relay := TCPServer.new()
+	relay.listen(0, "127.0.0.1")
+	var target := TCPServer.new()
+	target.listen(0, "127.0.0.1")
+	var c := RustWebSocketPeer.new()
+	var s := RustWebSocketPeer.new()
+	for p in [c, s]:
+		p.compression_enabled = on
+	c.connect_to_url("ws://127.0.0.1:%d/" % relay.get_local_port())
+	var deadline := Time.get_ticks_msec() + 5000
+	while not relay.is_connection_available() and Time.get_ticks_msec() < deadline:
+		c.poll()
+	var from_client := relay.take_connection()
+	var to_server := StreamPeerTCP.new()
+	to_server.connect_to_host("127.0.0.1", target.get_local_port())
+	while not target.is_connection_available() and Time.get_ticks_msec() < deadline:
+		to_server.poll()
+	s.accept_stream(target.take_connection())
+	var counted := [0, false]  # bytes after the upgrade, counting started
+	var pump := func():
+		from_client.poll()
+		to_server.poll()
+		var n := from_client.get_available_bytes()
+		if n > 0:
+			var data: PackedByteArray = from_client.get_data(n)[1]
+			if counted[1]:
+				counted[0] += data.size()
+			to_server.put_data(data)
+		n = to_server.get_available_bytes()
+		if n > 0:
+			from_client.put_data(to_server.get_data(n)[1])
+	while (c.get_ready_state() != 1 or s.get_ready_state() != 1) and Time.get_ticks_msec() < deadline:
+		c.poll()
+		s.poll()
+		pump.call()
+	counted[1] = true
+	var got := 0
+	for i in 200:
+		c.put_packet(states[i % states.size()])
+		while got <= i and Time.get_ticks_msec() < deadline + 10000:
+			c.poll()
+			pump.call()
+			s.poll()
+			while s.get_available_packet_count() > 0:
+				s.get_packet()
+				got += 1
+	c.close(-1)
+	s.close(-1)
+	return counted[0] / 200.0
+
+
+## Memory per idle link after each of 1,000 links exchanged a few 2 KB
+## game-state messages each way: compression off, on (context takeover, a
+## zlib state per direction kept), and on without context takeover.
+func compression_memory(setting: String) -> void:
+	var count := 1000
+	var tcp := TCPServer.new()
+	tcp.listen(0, "127.0.0.1")
+	var state := _state(1).to_utf8_buffer()
+	var rss0 := _rss_kib()
+	var pairs := []
+	for i in count:
+		var pair := _compressed_pair(setting != "off", setting != "no_takeover", tcp)
+		if pair.is_empty():
+			break
+		pairs.append(pair)
+	for round in 3:
+		for pair in pairs:
+			pair[0].put_packet(state)
+			pair[1].put_packet(state)
+		_frames(pairs.reduce(func(a, p): return a + p, []), 50)
+		for pair in pairs:
+			for p in pair:
+				while p.get_available_packet_count() > 0:
+					p.get_packet()
+	_frames(pairs.reduce(func(a, p): return a + p, []), 100)
+	var rss1 := _rss_kib()
+	report("compression_memory", "RustWebSocketPeer, compression %s" % setting, (rss1 - rss0) / float(max(pairs.size() * 2, 1)), "KiB/peer", {"links": pairs.size()})
+	for pair in pairs:
+		for p in pair:
+			p.close(-1)
 	tcp.stop()

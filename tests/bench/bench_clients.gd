@@ -44,6 +44,9 @@ func _run(url: String, count: int, cls: String, go_file: String, done_file: Stri
 	var echoed := 0
 	var sent := 0
 	for c in clients:
+		# Anything that came before (a multiplayer server's id message).
+		while c.get_available_packet_count() > 0:
+			c.get_packet()
 		if c.get_ready_state() == 1 and c.put_packet(PackedByteArray([1])) == OK:
 			sent += 1
 	while echoed < sent and Time.get_ticks_msec() < deadline:
