@@ -60,6 +60,16 @@ pub trait Link {
     /// Starts a clean close.
     fn close(&mut self);
     fn peer_addr(&self) -> Option<SocketAddr>;
+    /// Polls, hands every received message to `out`, and returns the state
+    /// after: one step for the hub's per-frame sweep (a link may do it
+    /// cheaper than the three calls).
+    fn poll_drain(&mut self, out: &mut dyn FnMut(Bytes)) -> ReadyState {
+        self.poll();
+        while let Some(data) = self.pop() {
+            out(data);
+        }
+        self.state()
+    }
 }
 
 impl Link for Peer {
@@ -611,11 +621,15 @@ impl<L: Link> Hub<L> {
             }
         }
         let mut gone = Vec::new();
+        let incoming = &mut self.incoming;
         for (id, link) in self.links.iter_mut() {
-            link.poll();
             // Packets that came before a close are delivered.
-            Self::drain(&mut self.incoming, *id, link);
-            if link.state() != ReadyState::Open {
+            let state = link.poll_drain(&mut |data| {
+                if !data.is_empty() {
+                    incoming.push_back(Received { from: *id, data });
+                }
+            });
+            if state != ReadyState::Open {
                 gone.push(*id);
             }
         }

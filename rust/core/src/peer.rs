@@ -642,8 +642,10 @@ impl Peer {
             self.state = ReadyState::Closed;
             return None;
         };
+        // One clock reading serves every check of this poll.
+        let now = Instant::now();
         if self.state == ReadyState::Closing
-            && self.closing_since.elapsed() > self.config.close_timeout
+            && now.saturating_duration_since(self.closing_since) > self.config.close_timeout
         {
             let seconds = self.config.close_timeout.as_secs_f64();
             self.drop_connection();
@@ -652,20 +654,26 @@ impl Peer {
             )));
         }
         if let Some(interval) = self.heartbeat {
-            if self.state == ReadyState::Open && self.last_ping.elapsed() >= interval {
+            if self.state == ReadyState::Open
+                && now.saturating_duration_since(self.last_ping) >= interval
+            {
                 if self.awaiting_pong {
                     let seconds = interval.as_secs_f64();
                     self.drop_connection();
                     return Some(WsError::HeartbeatTimeout { seconds });
                 }
                 self.awaiting_pong = true;
-                self.last_ping = Instant::now();
+                self.last_ping = now;
                 conn.ping(&[]);
             }
         }
         // Read while there is room. An idle socket is not read at all
         // (unless frames may wait in the read buffer).
-        let mut reading = self.unread_frames || conn.io.stream().may_have_input();
+        let mut reading = self.unread_frames || conn.io.stream().may_have_input(now);
+        if !reading && conn.io.buffered() == 0 {
+            // Idle: nothing to read, nothing to write.
+            return None;
+        }
         self.unread_frames = false;
         let read_until = conn.io.read_total() + (self.inbound_limit as u64).max(READ_BUDGET);
         while reading {

@@ -7,6 +7,7 @@ use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::mem::MaybeUninit;
 use std::net::{SocketAddr, TcpStream};
+use std::time::Instant;
 use tungstenite::protocol::frame::FrameHeader;
 
 /// A non-blocking byte stream: reads and writes return `WouldBlock` instead of
@@ -22,8 +23,8 @@ pub trait Stream: Read + Write + Send {
 
     /// `false` only when a read would certainly find nothing new (no data, no
     /// end of stream, no error); `true` when unsure. Lets an idle peer skip
-    /// the framing machinery.
-    fn may_have_input(&self) -> bool {
+    /// the framing machinery. `now` is the caller's clock reading.
+    fn may_have_input(&self, _now: Instant) -> bool {
         true
     }
 
@@ -60,7 +61,7 @@ impl Stream for TcpStream {
         TcpStream::peer_addr(self).ok()
     }
 
-    fn may_have_input(&self) -> bool {
+    fn may_have_input(&self, _now: Instant) -> bool {
         let mut probe = [0u8; 1];
         !matches!(self.peek(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
     }

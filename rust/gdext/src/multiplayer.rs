@@ -65,6 +65,18 @@ impl Link for Linked {
     fn peer_addr(&self) -> Option<SocketAddr> {
         self.1.lock().core.peer_addr()
     }
+    fn poll_drain(&mut self, out: &mut dyn FnMut(Bytes)) -> ReadyState {
+        let (failure, state) = {
+            let mut link = self.1.lock();
+            let failure = link.poll();
+            while let Some(p) = link.core.pop_packet() {
+                out(p.data);
+            }
+            (failure, link.core.ready_state())
+        };
+        link::report(failure);
+        state
+    }
 }
 
 /// A [MultiplayerPeer] over WebSockets written in Rust, a drop-in
