@@ -150,9 +150,6 @@ impl Connection {
     pub fn trim(&mut self) {
         self.io.trim();
         self.reader.trim();
-        if let Some(d) = self.deflater.as_mut() {
-            d.trim();
-        }
         if self.scratch.capacity() > 0 {
             self.scratch = Vec::new();
         }

@@ -5,12 +5,54 @@
 //! Inflating is bounded: output grows in steps and stops as soon as it would
 //! pass the message limit, so a small compressed message that inflates to
 //! gigabytes is refused after at most the limit (no decompression bomb).
-//! Both sides allocate their zlib state only when first used, and a side
-//! that keeps no context between messages gives it back when the link is
-//! idle ([`Inflater::trim`], [`Deflater::trim`]).
+//! Both sides allocate their zlib state only when first used. A side that
+//! keeps no context between messages holds no state between them at all:
+//! it borrows one spare state of its thread for each message and gives it
+//! back at the message's end, so 10,000 such links cost one zlib state per
+//! thread instead of one each.
 
 use crate::inbound::ReadError;
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
+use std::cell::RefCell;
+
+thread_local! {
+    /// The spare compressor of this thread, with its window bits.
+    static SPARE_DEFLATE: RefCell<Option<(u8, Compress)>> = const { RefCell::new(None) };
+    /// The spare decompressor of this thread, with its window bits.
+    static SPARE_INFLATE: RefCell<Option<(u8, Decompress)>> = const { RefCell::new(None) };
+}
+
+/// Takes this thread's spare state if it has `bits` window bits.
+fn take_spare<T>(
+    slot: &'static std::thread::LocalKey<RefCell<Option<(u8, T)>>>,
+    bits: u8,
+) -> Option<T> {
+    slot.try_with(|s| {
+        let mut s = s.try_borrow_mut().ok()?;
+        match s.take() {
+            Some((b, state)) if b == bits => Some(state),
+            other => {
+                *s = other;
+                None
+            }
+        }
+    })
+    .ok()
+    .flatten()
+}
+
+/// Keeps a reset `state` as this thread's spare (replacing an older one).
+fn give_spare<T>(
+    slot: &'static std::thread::LocalKey<RefCell<Option<(u8, T)>>>,
+    bits: u8,
+    state: T,
+) {
+    let _ = slot.try_with(|s| {
+        if let Ok(mut s) = s.try_borrow_mut() {
+            *s = Some((bits, state));
+        }
+    });
+}
 
 /// The bytes every compressed message ends with before they are removed.
 const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
@@ -49,9 +91,10 @@ impl Inflater {
         limit: usize,
     ) -> Result<(), ReadError> {
         let bits = self.window_bits;
-        let state = self
-            .state
-            .get_or_insert_with(|| Decompress::new_with_window_bits(false, bits));
+        let state = self.state.get_or_insert_with(|| {
+            take_spare(&SPARE_INFLATE, bits)
+                .unwrap_or_else(|| Decompress::new_with_window_bits(false, bits))
+        });
         let mut input = input;
         loop {
             if out.len() == out.capacity() {
@@ -92,18 +135,17 @@ impl Inflater {
     pub fn finish_message(&mut self, out: &mut Vec<u8>, limit: usize) -> Result<(), ReadError> {
         self.inflate(&TAIL, out, limit)?;
         if self.reset_each {
-            if let Some(state) = self.state.as_mut() {
+            if let Some(mut state) = self.state.take() {
                 state.reset(false);
+                give_spare(&SPARE_INFLATE, self.window_bits, state);
             }
         }
         Ok(())
     }
 
-    /// Gives back the zlib state when no context is kept between messages.
-    pub fn trim(&mut self) {
-        if self.reset_each {
-            self.state = None;
-        }
+    /// Whether this side holds a zlib state now.
+    pub fn holds_state(&self) -> bool {
+        self.state.is_some()
     }
 }
 
@@ -130,7 +172,9 @@ impl Deflater {
     pub fn compress(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
         let bits = self.window_bits;
         let state = self.state.get_or_insert_with(|| {
-            Compress::new_with_window_bits(Compression::new(LEVEL), false, bits)
+            take_spare(&SPARE_DEFLATE, bits).unwrap_or_else(|| {
+                Compress::new_with_window_bits(Compression::new(LEVEL), false, bits)
+            })
         });
         let start = out.len();
         out.reserve(input.len() / 2 + 64);
@@ -151,16 +195,17 @@ impl Deflater {
             out.truncate(out.len() - TAIL.len());
         }
         if self.reset_each {
-            state.reset();
+            if let Some(mut state) = self.state.take() {
+                state.reset();
+                give_spare(&SPARE_DEFLATE, bits, state);
+            }
         }
         Ok(())
     }
 
-    /// Gives back the zlib state when no context is kept between messages.
-    pub fn trim(&mut self) {
-        if self.reset_each {
-            self.state = None;
-        }
+    /// Whether this side holds a zlib state now.
+    pub fn holds_state(&self) -> bool {
+        self.state.is_some()
     }
 }
 
@@ -187,11 +232,50 @@ mod tests {
             i.inflate(&packed, &mut out, 1 << 20).unwrap();
             i.finish_message(&mut out, 1 << 20).unwrap();
             assert_eq!(out, msg);
-            if n % 5 == 4 {
-                d.trim();
-                i.trim();
-            }
+            // Without context takeover nothing is held between messages.
+            assert_eq!(d.holds_state(), takeover);
+            assert_eq!(i.holds_state(), takeover);
         }
+    }
+
+    #[test]
+    fn links_without_context_share_one_state_per_thread() {
+        let msg = b"{\"tick\":1,\"pos\":[1.5,2.5]}".repeat(40);
+        let mut packed = Vec::new();
+        Deflater::new(15, true).compress(&msg, &mut packed).unwrap();
+        // Many links, each sending and receiving one message: their states
+        // come from (and go back to) the thread's spare.
+        let mut spare = std::ptr::null::<Compress>();
+        for n in 0..100 {
+            let mut d = Deflater::new(15, true);
+            let mut again = Vec::new();
+            d.compress(&msg, &mut again).unwrap();
+            assert_eq!(again, packed, "link {n} compresses as a fresh context");
+            let now = SPARE_DEFLATE.with(|s| {
+                s.borrow()
+                    .as_ref()
+                    .map(|(_, c)| c as *const Compress)
+                    .unwrap()
+            });
+            if n > 0 {
+                assert_eq!(now, spare, "link {n} reused the spare");
+            }
+            spare = now;
+            let mut i = Inflater::new(15, true);
+            let mut out = Vec::new();
+            i.inflate(&packed, &mut out, 1 << 20).unwrap();
+            i.finish_message(&mut out, 1 << 20).unwrap();
+            assert_eq!(out, msg);
+            assert!(!i.holds_state() && !d.holds_state());
+        }
+        // A different window size does not take a state of the wrong size.
+        let mut small = Vec::new();
+        Deflater::new(9, true).compress(&msg, &mut small).unwrap();
+        let mut out = Vec::new();
+        let mut i = Inflater::new(9, true);
+        i.inflate(&small, &mut out, 1 << 20).unwrap();
+        i.finish_message(&mut out, 1 << 20).unwrap();
+        assert_eq!(out, msg);
     }
 
     #[test]

@@ -111,13 +111,11 @@ impl Reader {
     }
 
     /// Gives back memory an idle link does not need: the input buffer when
-    /// empty and the inflater's state when it keeps none between messages.
+    /// empty. (An inflater that keeps no context between messages already
+    /// gave its state back at the last message's end.)
     pub fn trim(&mut self) {
         if self.buf.is_empty() && self.pending.is_none() && self.partial.is_none() {
             self.buf = BytesMut::new();
-            if let Some(i) = self.inflater.as_mut() {
-                i.trim();
-            }
         }
     }
 
