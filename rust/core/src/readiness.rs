@@ -17,8 +17,9 @@ pub const IDLE_AFTER: Duration = Duration::from_millis(50);
 /// The shared set is asked at most this often.
 pub const REFRESH_EVERY: Duration = Duration::from_micros(100);
 /// An idle socket still asks the kernel itself this often, so no missed
-/// readiness event can stall it for longer.
-pub const RECHECK_EVERY: Duration = Duration::from_millis(250);
+/// readiness event can stall it for longer. (The set is level-triggered, so
+/// this is a safety net; each check is a syscall per idle link.)
+pub const RECHECK_EVERY: Duration = Duration::from_secs(1);
 
 /// A TCP socket that knows when it is idle.
 pub struct Socket {
