@@ -25,11 +25,27 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
 results=$project/results.jsonl
 : > "$results"
 (cd "$root" && cargo build --release -q -p rustws-core --example floor --example tls_sender)
+# One Godot process running bench.gd; extra environment as arguments.
+bench() {
+  env WS_TEST_CERT="$project/certs/cert.pem" WS_TEST_KEY="$project/certs/key.pem" \
+    BENCH_TLS_SENDER="$root/target/release/examples/tls_sender" "$@" \
+    "$godot" --headless --path "$project" --script res://bench.gd -- "$seconds" "$links" | tee -a "$results" | grep '^{' >&2
+}
+memory="many_links,mp_idle,compression_memory"
 for i in $(seq "$runs"); do
   echo "run $i/$runs" >&2
-  WS_TEST_CERT="$project/certs/cert.pem" WS_TEST_KEY="$project/certs/key.pem" \
-    BENCH_TLS_SENDER="$root/target/release/examples/tls_sender" \
-    "$godot" --headless --path "$project" --script res://bench.gd -- "$seconds" "$links" | tee -a "$results" | grep '^{' >&2
+  bench BENCH_SKIP="$memory"
+  # Memory is the growth of a fresh process: one process per class (and
+  # per compression setting), so no benchmark reuses memory another freed.
+  for cls in WebSocketPeer RustWebSocketPeer; do
+    bench BENCH_ONLY=many_links BENCH_CLASS=$cls
+  done
+  for cls in WebSocketMultiplayerPeer RustWebSocketMultiplayerPeer; do
+    bench BENCH_ONLY=mp_idle BENCH_CLASS=$cls
+  done
+  for setting in off takeover no_takeover; do
+    bench BENCH_ONLY=compression_memory BENCH_SETTING=$setting
+  done
   "$root/target/release/examples/floor" "$seconds" >> "$results"
 done
 machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(uname -sr)"
