@@ -430,12 +430,17 @@ impl<L: Link> Hub<L> {
         }
     }
 
+    /// Queues a packet received from `from` (empty ones carry nothing).
+    fn receive(incoming: &mut VecDeque<Received>, from: i32, data: Bytes) {
+        if !data.is_empty() {
+            incoming.push_back(Received { from, data });
+        }
+    }
+
     /// Moves the packets a link still holds to `incoming`.
     fn drain(incoming: &mut VecDeque<Received>, id: i32, link: &mut L) {
         while let Some(data) = link.pop() {
-            if !data.is_empty() {
-                incoming.push_back(Received { from: id, data });
-            }
+            Self::receive(incoming, id, data);
         }
     }
 
@@ -624,11 +629,7 @@ impl<L: Link> Hub<L> {
         let incoming = &mut self.incoming;
         for (id, link) in self.links.iter_mut() {
             // Packets that came before a close are delivered.
-            let state = link.poll_drain(&mut |data| {
-                if !data.is_empty() {
-                    incoming.push_back(Received { from: *id, data });
-                }
-            });
+            let state = link.poll_drain(&mut |data| Self::receive(incoming, *id, data));
             if state != ReadyState::Open {
                 gone.push(*id);
             }
