@@ -63,6 +63,8 @@ func _run() -> void:
 				mp.small(cls, tls)
 			if wants.call("mp_bulk"):
 				mp.bulk(cls, tls)
+		if wants.call("mp_call_cost"):
+			mp.call_cost(cls)
 		if wants.call("mp_rpc"):
 			await mp.rpc(cls)
 		if wants.call("mp_idle"):

@@ -85,6 +85,20 @@ func small(cls: String, tls: bool) -> void:
 	client.close()
 
 
+## The cost of one call of a MultiplayerPeer method that does nothing in
+## either class (get_transfer_channel, an engine virtual method for ours):
+## what dispatch alone costs per call. The 32-byte workload above makes four
+## such calls per packet (get_available_packet_count twice, get_packet_peer,
+## set_target_peer); report.py turns this into the bound they set.
+func call_cost(cls: String) -> void:
+	var peer = ClassDB.instantiate(cls)
+	var calls := 1000000
+	var start := Time.get_ticks_usec()
+	for i in calls:
+		peer.get_transfer_channel()
+	bench.report("mp_call_cost", cls, (Time.get_ticks_usec() - start) / float(calls), "us/call")
+
+
 func bulk(cls: String, tls: bool) -> void:
 	var name := "mp_bulk_wss" if tls else "mp_bulk"
 	var pair := _pair(cls, tls, true)
