@@ -237,3 +237,59 @@ func test_rust_log_records_reach_godot_output(t) -> void:
 		if m.contains("client open: ws://127.0.0.1:%d/logged" % port):
 			found = true
 	t.check(found, "info record printed; got %s" % [t.messages])
+
+
+## The per-message methods are bound directly (not through godot-rust's
+## wrapper): typed calls (pointer calls), untyped calls and call()/callv()
+## (variant calls, which fill defaults and check arguments themselves) must
+## all behave as the engine's class does.
+func test_direct_calls_typed_untyped_and_checked(t) -> void:
+	var c := RustWebSocketPeer.new()
+	var s := WebSocketPeer.new()
+	if await U.connect_pair(t, c, s) == 0:
+		return
+	var u: Variant = c
+	t.eq(u.get_ready_state(), RustWebSocketPeer.STATE_OPEN, "untyped get_ready_state")
+	t.eq(c.get_ready_state(), RustWebSocketPeer.STATE_OPEN, "typed get_ready_state")
+	# send's write_mode defaults to binary on every path.
+	t.eq(c.send("typed".to_utf8_buffer()), OK, "typed send, default mode")
+	t.eq(u.send("untyped".to_utf8_buffer()), OK, "untyped send, default mode")
+	t.eq(c.call("send", "called".to_utf8_buffer()), OK, "call() send, default mode")
+	t.eq(c.callv("send", ["text".to_utf8_buffer(), RustWebSocketPeer.WRITE_MODE_TEXT]), OK, "callv send, text mode")
+	t.eq(u.send_text("untyped text"), OK, "untyped send_text")
+	t.eq(u.put_packet("untyped packet".to_utf8_buffer()), OK, "untyped put_packet")
+	var expected := [["typed", false], ["untyped", false], ["called", false], ["text", true], ["untyped text", true], ["untyped packet", false]]
+	for e in expected:
+		var got := await U.receive(t, s, [c])
+		t.eq([got.get_string_from_utf8(), s.was_string_packet()], e, "received in order with its frame type")
+	s.send_text("back")
+	s.put_packet("bin".to_utf8_buffer())
+	t.check(await t.until(func(): return u.get_available_packet_count() == 2, [c, s], "two packets back"), "untyped count")
+	t.eq(u.get_packet().get_string_from_utf8(), "back", "untyped get_packet")
+	t.eq(u.was_string_packet(), true, "untyped was_string_packet")
+	t.eq(u.get_packet_error(), OK, "untyped get_packet_error")
+	t.eq(c.get_packet().get_string_from_utf8(), "bin", "typed get_packet")
+	t.eq(c.was_string_packet(), false, "typed was_string_packet")
+	t.eq(c.get_packet(), PackedByteArray(), "typed get_packet when empty")
+	t.eq(c.get_packet_error(), ERR_UNAVAILABLE, "typed get_packet_error")
+	t.eq(u.get_packet(), PackedByteArray(), "untyped get_packet when empty")
+	t.eq(u.get_current_outbound_buffered_amount(), 0, "untyped buffered amount")
+	# Wrong argument counts and types: the engine's own error, no crash, for
+	# both classes alike.
+	for peer in [c, s]:
+		var name: String = peer.get_class()
+		t.eq(peer.callv("put_packet", []), null, name + " put_packet without its argument")
+		t.eq(peer.callv("send", []), null, name + " send without arguments")
+		t.eq(peer.callv("get_ready_state", [1]), null, name + " get_ready_state with an argument")
+		t.eq(peer.callv("send_text", [[1, 2]]), null, name + " send_text with an Array")
+	for needle in ["::put_packet': Method expected 1 argument(s), but called with 0", "::send': Method expected 2 argument(s), but called with 0", "::get_ready_state': Method expected 0 argument(s), but called with 1", "::send_text': Cannot convert argument 1 from Array to String"]:
+		var count := 0
+		for e in t.errors:
+			if e.contains(needle):
+				count += 1
+		if t.check_logged(needle) and t.logged(needle):
+			t.eq(count, 2, "both classes report \"%s\"" % needle)
+	t.eq(c.get_ready_state(), RustWebSocketPeer.STATE_OPEN, "still open after refused calls")
+	u.close()
+	await U.wait_closed(t, c, s)
+	t.eq(u.get_ready_state(), RustWebSocketPeer.STATE_CLOSED, "untyped close and poll")

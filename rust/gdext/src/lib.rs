@@ -5,6 +5,7 @@
 use godot::init::{gdextension, ExtensionLibrary, InitStage};
 
 mod certs;
+mod direct;
 mod errors;
 mod flush;
 mod link;
@@ -12,6 +13,7 @@ mod logger;
 mod multiplayer;
 mod packets;
 mod peer;
+mod peer_calls;
 mod shared;
 mod stream;
 mod tls_args;
@@ -25,6 +27,7 @@ unsafe impl ExtensionLibrary for RustWebSocketExtension {
             flush::init_main_thread();
             logger::install();
             peer::register_enums();
+            peer_calls::register_all();
         }
     }
 }

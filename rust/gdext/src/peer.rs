@@ -1,8 +1,9 @@
 //! `RustWebSocketPeer`: the engine's `WebSocketPeer` API on the Rust core.
 //! Each method only translates Godot types and calls into [`crate::link`]
 //! (the core behind a lock). The methods a game calls per message or per
-//! frame take `#[func(gd_self)]` and reach that state through the registry
-//! (see [`crate::shared`]); the rest bind the object as usual.
+//! frame are bound directly, in [`crate::peer_calls`]; a few others take
+//! `#[func(gd_self)]` and reach the state through the registry (see
+//! [`crate::shared`]); the rest bind the object as usual.
 
 use crate::errors;
 use crate::link::{self, SharedState, State, PEERS};
@@ -18,7 +19,7 @@ use godot::register::private::constant::{ConstantKind, ExportConstant, IntegerCo
 use rustws_core::extension::DeflateConfig;
 use rustws_core::multiplayer::LINK_HEARTBEAT_SECONDS;
 use rustws_core::peer::DEFAULT_COMPRESSION_THRESHOLD;
-use rustws_core::{ReadyState, WsError};
+use rustws_core::WsError;
 
 /// A WebSocket connection written in Rust, a drop-in replacement for the
 /// engine's [WebSocketPeer]: same methods, properties, arguments, defaults and
@@ -124,7 +125,7 @@ pub fn register_enums() {
     }
 }
 
-const WRITE_MODE_TEXT: i32 = 0;
+pub(crate) const WRITE_MODE_TEXT: i32 = 0;
 
 /// The settings `RustWebSocketMultiplayerPeer` gives each of its links.
 #[derive(Clone)]
@@ -174,9 +175,9 @@ impl RustWebSocketPeer {
         config.compression_threshold = self.compression_threshold.max(0) as usize;
     }
 
-    fn send_bytes(this: &Gd<Self>, data: &[u8], text: bool) -> Error {
-        let shared = Self::state(this);
-        let result = shared.lock().send(&shared, data, text);
+    /// Sends one message on `shared`, reporting a failure.
+    pub(crate) fn send_shared(shared: &SharedState, data: &[u8], text: bool) -> Error {
+        let result = shared.lock().send(shared, data, text);
         match result {
             Ok(()) => Error::OK,
             Err((err, url)) => {
@@ -222,10 +223,6 @@ impl RustWebSocketPeer {
         let mut state = self.shared.lock();
         self.sync_config(&mut state);
         state.core.accept_stream(stream, tls)
-    }
-
-    fn count(shared: &SharedState) -> i32 {
-        i32::try_from(shared.lock().core.available_packets()).unwrap_or(i32::MAX)
     }
 
     fn check_positive(value: i32, what: &str) -> bool {
@@ -282,13 +279,13 @@ impl IPacketPeerExtension for RustWebSocketPeer {
     ) -> Error {
         // SAFETY: Godot passes a buffer of `p_buffer_size` readable bytes.
         match unsafe { packets::taken_in(p_buffer, p_buffer_size) } {
-            Some(data) => Self::send_bytes(&this, data, false),
+            Some(data) => Self::send_shared(&Self::state(&this), data, false),
             None => Error::ERR_INVALID_PARAMETER,
         }
     }
 
     fn get_available_packet_count(&self) -> i32 {
-        Self::count(&self.shared)
+        crate::peer_calls::count(&self.shared)
     }
 
     fn get_max_packet_size(&self) -> i32 {
@@ -298,38 +295,6 @@ impl IPacketPeerExtension for RustWebSocketPeer {
 
 #[godot_api]
 impl RustWebSocketPeer {
-    /// Returns the next received packet, or an empty array when there is none
-    /// (then [method get_packet_error] returns [constant ERR_UNAVAILABLE]).
-    /// The same as [method PacketPeer.get_packet], registered on this class so
-    /// the packet is copied in one block rather than byte by byte.
-    #[func(gd_self)]
-    fn get_packet(this: Gd<Self>) -> PackedByteArray {
-        let packet = Self::state(&this).lock().pop();
-        packet.map_or_else(PackedByteArray::new, |p| PackedByteArray::from(&p[..]))
-    }
-
-    /// Returns the number of received packets waiting to be read. The same as
-    /// [method PacketPeer.get_available_packet_count], registered on this
-    /// class to answer without locking the object.
-    #[func(gd_self, rename = get_available_packet_count)]
-    fn available_packet_count(this: Gd<Self>) -> i32 {
-        Self::count(&Self::state(&this))
-    }
-
-    /// Sends [param buffer] as a binary message. The same as
-    /// [method PacketPeer.put_packet], registered on this class to send
-    /// without locking the object.
-    #[func(gd_self, rename = put_packet)]
-    fn put_packet_now(this: Gd<Self>, buffer: PackedByteArray) -> Error {
-        Self::send_bytes(&this, buffer.as_slice(), false)
-    }
-
-    /// Returns the error of the last [method get_packet] (or [method get_var]).
-    #[func(gd_self)]
-    fn get_packet_error(this: Gd<Self>) -> Error {
-        Self::state(&this).lock().last_get_error
-    }
-
     /// Connects to the given URL (`ws://` or `wss://`). Returns at once; call
     /// [method poll] and check [method get_ready_state] to see it open or fail.
     /// `wss://` verifies the server's certificate and host name against the
@@ -373,38 +338,6 @@ impl RustWebSocketPeer {
             .and_then(|(s, tls)| state.core.accept_stream(s, tls));
         drop(state);
         errors::to_godot(result, "")
-    }
-
-    /// Sends [param message] as a binary frame, or as a text frame when
-    /// [param write_mode] is `WRITE_MODE_TEXT` (then it must be UTF-8).
-    #[func(gd_self)]
-    fn send(
-        this: Gd<Self>,
-        message: PackedByteArray,
-        #[opt(default = 1)] write_mode: i32,
-    ) -> Error {
-        Self::send_bytes(&this, message.as_slice(), write_mode == WRITE_MODE_TEXT)
-    }
-
-    /// Sends [param message] as a text frame.
-    #[func(gd_self)]
-    fn send_text(this: Gd<Self>, message: GString) -> Error {
-        let text = message.to_string();
-        Self::send_bytes(&this, text.as_bytes(), true)
-    }
-
-    /// Returns `true` if the last packet read came in a text frame.
-    #[func(gd_self)]
-    fn was_string_packet(this: Gd<Self>) -> bool {
-        Self::state(&this).lock().core.was_text()
-    }
-
-    /// Updates the connection: handshake, receiving packets, sending queued
-    /// data, heartbeats and the closing handshake. Call it every frame.
-    #[func(gd_self)]
-    fn poll(this: Gd<Self>) {
-        let failure = Self::state(&this).lock().poll();
-        link::report(failure);
     }
 
     /// Closes the connection with [param code] and [param reason] (at most 123
@@ -454,25 +387,6 @@ impl RustWebSocketPeer {
     #[func]
     fn set_no_delay(&mut self, enabled: bool) {
         self.shared.lock().core.set_nodelay(enabled);
-    }
-
-    /// Returns the number of bytes waiting to be sent.
-    #[func(gd_self)]
-    fn get_current_outbound_buffered_amount(this: Gd<Self>) -> i32 {
-        let amount = Self::state(&this).lock().core.buffered_amount();
-        i32::try_from(amount).unwrap_or(i32::MAX)
-    }
-
-    /// Returns the connection state: `STATE_CONNECTING`, `STATE_OPEN`,
-    /// `STATE_CLOSING` or `STATE_CLOSED`.
-    #[func(gd_self)]
-    fn get_ready_state(this: Gd<Self>) -> i32 {
-        match Self::state(&this).lock().core.ready_state() {
-            ReadyState::Connecting => 0,
-            ReadyState::Open => 1,
-            ReadyState::Closing => 2,
-            ReadyState::Closed => 3,
-        }
     }
 
     /// Returns the close code received from the peer (or sent by us after a

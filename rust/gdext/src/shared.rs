@@ -7,8 +7,8 @@
 //! several times the cost of a small message. So the state a class's hot
 //! methods use lives behind its own `Mutex` (uncontended: a couple of atomic
 //! operations), in an `Arc` the object holds, and those methods take
-//! `#[func(gd_self)]` and find the `Arc` in a [`Registry`] keyed by instance
-//! id. The first call on an object binds it once to fetch the `Arc`; the
+//! `#[func(gd_self)]` (or are bound directly, see [`crate::direct`]) and
+//! find the `Arc` in a [`Registry`] keyed by instance id. The first call on an object binds it once to fetch the `Arc`; the
 //! object's `Drop` removes it.
 
 use godot::obj::InstanceId;

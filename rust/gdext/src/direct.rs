@@ -1,0 +1,444 @@
+//! Direct method binds: the `RustWebSocketPeer` methods a game calls per
+//! message or per frame, registered with the engine without godot-rust's
+//! method wrapper.
+//!
+//! Why: godot-rust hands a `#[func(gd_self)]` method a `Gd<Self>` it makes
+//! on every call: a reference-count increment and decrement through the
+//! engine, and a class check that builds the class name as a string and asks
+//! the engine. In a 32-byte echo that was 18% of all the time spent. Here the
+//! engine's instance pointer leads to the object's base (which godot-rust
+//! keeps beside the bound instance, not inside it), its instance id, and the
+//! state in [`PEERS`]: no binding, no `Gd`, no engine call but the id.
+//!
+//! Each method is written once in [`direct_methods!`]: its `///` help text,
+//! its parameters and a body over the peer's [`SharedState`]. The macro makes
+//! its variant call (untyped GDScript, `call()`), its pointer call (typed
+//! GDScript), its registration and its entry in the editor's help.
+
+use crate::link::{SharedState, PEERS};
+use crate::peer::RustWebSocketPeer;
+use godot::builtin::{GString, PackedByteArray, Variant, VariantType};
+use godot::global::{godot_error, Error};
+use godot::meta::ToGodot;
+use godot::obj::{EngineEnum, InstanceId};
+use godot::private::{as_storage, Storage};
+use godot::register::private::method::ClassMethodInfo;
+use godot::sys::{self, GodotFfi, PtrcallType};
+use std::ffi::c_void;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// A parameter type of a direct method.
+pub(crate) trait Arg: Sized {
+    const TYPE: VariantType;
+    fn from_variant(value: &Variant) -> Option<Self>;
+    /// # Safety
+    /// `ptr` points to a live value of this type as the engine passes it in
+    /// a pointer call (integers as 64 bits).
+    unsafe fn from_ptr(ptr: sys::GDExtensionConstTypePtr) -> Self;
+}
+
+impl Arg for PackedByteArray {
+    const TYPE: VariantType = VariantType::PACKED_BYTE_ARRAY;
+    fn from_variant(value: &Variant) -> Option<Self> {
+        value.try_to().ok()
+    }
+    unsafe fn from_ptr(ptr: sys::GDExtensionConstTypePtr) -> Self {
+        // SAFETY: per the contract; this takes a new reference.
+        unsafe { PackedByteArray::new_from_sys(ptr) }
+    }
+}
+
+impl Arg for GString {
+    const TYPE: VariantType = VariantType::STRING;
+    fn from_variant(value: &Variant) -> Option<Self> {
+        value.try_to().ok()
+    }
+    unsafe fn from_ptr(ptr: sys::GDExtensionConstTypePtr) -> Self {
+        // SAFETY: per the contract; this takes a new reference.
+        unsafe { GString::new_from_sys(ptr) }
+    }
+}
+
+impl Arg for i32 {
+    const TYPE: VariantType = VariantType::INT;
+    fn from_variant(value: &Variant) -> Option<Self> {
+        value.try_to().ok()
+    }
+    unsafe fn from_ptr(ptr: sys::GDExtensionConstTypePtr) -> Self {
+        // SAFETY: per the contract. Truncated as the engine's own binds do.
+        unsafe { *ptr.cast::<i64>() as i32 }
+    }
+}
+
+/// A return type of a direct method.
+pub(crate) trait Ret: Sized {
+    fn into_variant(self) -> Variant;
+    /// # Safety
+    /// `dst` points to a live value of this type as the engine expects it
+    /// back from a pointer call (integers as 64 bits, booleans as a byte).
+    unsafe fn write_to(self, dst: sys::GDExtensionTypePtr);
+}
+
+impl Ret for () {
+    fn into_variant(self) -> Variant {
+        Variant::nil()
+    }
+    unsafe fn write_to(self, _dst: sys::GDExtensionTypePtr) {}
+}
+
+impl Ret for i32 {
+    fn into_variant(self) -> Variant {
+        self.to_variant()
+    }
+    unsafe fn write_to(self, dst: sys::GDExtensionTypePtr) {
+        // SAFETY: per the contract.
+        unsafe { *dst.cast::<i64>() = i64::from(self) }
+    }
+}
+
+impl Ret for bool {
+    fn into_variant(self) -> Variant {
+        self.to_variant()
+    }
+    unsafe fn write_to(self, dst: sys::GDExtensionTypePtr) {
+        // SAFETY: per the contract.
+        unsafe { *dst.cast::<u8>() = u8::from(self) }
+    }
+}
+
+impl Ret for Error {
+    fn into_variant(self) -> Variant {
+        self.to_variant()
+    }
+    unsafe fn write_to(self, dst: sys::GDExtensionTypePtr) {
+        // SAFETY: per the contract.
+        unsafe { *dst.cast::<i64>() = i64::from(self.ord()) }
+    }
+}
+
+impl Ret for PackedByteArray {
+    fn into_variant(self) -> Variant {
+        self.to_variant()
+    }
+    unsafe fn write_to(self, dst: sys::GDExtensionTypePtr) {
+        // SAFETY: per the contract; the engine's empty array is swapped out
+        // and released here.
+        unsafe { self.move_return_ptr(dst, PtrcallType::Standard) }
+    }
+}
+
+/// Why a variant call's arguments were refused, as the engine reports it.
+pub(crate) struct CallFailure {
+    error: sys::GDExtensionCallErrorType,
+    argument: i32,
+    expected: i32,
+}
+
+/// The parameter list of a direct method.
+pub(crate) trait Args: Sized {
+    const COUNT: usize;
+    /// From a variant call's arguments, missing trailing ones taken from
+    /// `defaults` (which are for the last parameters).
+    fn from_variants(args: &[&Variant], defaults: &[Variant]) -> Result<Self, CallFailure>;
+    /// # Safety
+    /// `args` holds `COUNT` pointers as in [`Arg::from_ptr`].
+    unsafe fn from_ptrs(args: *const sys::GDExtensionConstTypePtr) -> Self;
+}
+
+/// Parameter `index` of `count`, given or defaulted, converted.
+fn param<A: Arg>(
+    args: &[&Variant],
+    defaults: &[Variant],
+    count: usize,
+    index: usize,
+) -> Result<A, CallFailure> {
+    let value = match args.get(index) {
+        Some(given) => *given,
+        None => &defaults[defaults.len() - (count - index)],
+    };
+    A::from_variant(value).ok_or(CallFailure {
+        error: sys::GDEXTENSION_CALL_ERROR_INVALID_ARGUMENT,
+        argument: index as i32,
+        expected: A::TYPE.ord(),
+    })
+}
+
+/// Checks the count of a variant call's arguments.
+fn check_count(given: usize, count: usize, defaults: usize) -> Result<(), CallFailure> {
+    let (error, expected) = if given > count {
+        (sys::GDEXTENSION_CALL_ERROR_TOO_MANY_ARGUMENTS, count)
+    } else if given + defaults < count {
+        // The engine's binds name the full count here too.
+        (sys::GDEXTENSION_CALL_ERROR_TOO_FEW_ARGUMENTS, count)
+    } else {
+        return Ok(());
+    };
+    Err(CallFailure {
+        error,
+        argument: 0,
+        expected: expected as i32,
+    })
+}
+
+impl Args for () {
+    const COUNT: usize = 0;
+    fn from_variants(args: &[&Variant], defaults: &[Variant]) -> Result<Self, CallFailure> {
+        check_count(args.len(), 0, defaults.len())
+    }
+    unsafe fn from_ptrs(_args: *const sys::GDExtensionConstTypePtr) -> Self {}
+}
+
+impl<A: Arg> Args for (A,) {
+    const COUNT: usize = 1;
+    fn from_variants(args: &[&Variant], defaults: &[Variant]) -> Result<Self, CallFailure> {
+        check_count(args.len(), 1, defaults.len())?;
+        Ok((param(args, defaults, 1, 0)?,))
+    }
+    unsafe fn from_ptrs(args: *const sys::GDExtensionConstTypePtr) -> Self {
+        // SAFETY: per the contract.
+        unsafe { (A::from_ptr(*args),) }
+    }
+}
+
+impl<A: Arg, B: Arg> Args for (A, B) {
+    const COUNT: usize = 2;
+    fn from_variants(args: &[&Variant], defaults: &[Variant]) -> Result<Self, CallFailure> {
+        check_count(args.len(), 2, defaults.len())?;
+        Ok((param(args, defaults, 2, 0)?, param(args, defaults, 2, 1)?))
+    }
+    unsafe fn from_ptrs(args: *const sys::GDExtensionConstTypePtr) -> Self {
+        // SAFETY: per the contract.
+        unsafe { (A::from_ptr(*args), B::from_ptr(*args.add(1))) }
+    }
+}
+
+/// One direct method of `RustWebSocketPeer` (made by [`direct_methods!`]).
+pub(crate) trait Direct {
+    const NAME: &'static str;
+    const PARAMS: &'static [&'static str];
+    type Params: Args;
+    type Ret: Ret + godot::meta::GodotConvert;
+    /// The default values of the last parameters.
+    fn defaults() -> Vec<Variant>;
+    fn run(state: &SharedState, params: Self::Params) -> Self::Ret;
+}
+
+/// The state of the peer behind `instance`.
+///
+/// # Safety
+/// `instance` is null or an instance pointer the engine passed for a
+/// `RustWebSocketPeer` (godot-rust's storage of it), alive for the call.
+unsafe fn state_of(instance: sys::GDExtensionClassInstancePtr) -> Option<SharedState> {
+    if instance.is_null() {
+        return None;
+    }
+    // SAFETY: per the contract. Only the base is read, which godot-rust
+    // keeps outside the cell it binds the instance through.
+    let storage = unsafe { as_storage::<RustWebSocketPeer>(instance) };
+    let object = storage.base().obj_sys();
+    // SAFETY: `object` is the live object of this call.
+    let raw = unsafe { sys::interface_fn!(object_get_instance_id)(object) };
+    let id = InstanceId::try_from_i64(raw as i64)?;
+    Some(PEERS.get(id, || storage.get_gd().bind().shared().clone()))
+}
+
+fn panicked(name: &str) {
+    godot_error!(
+        "RustWebSocketPeer.{name}: internal error (a bug in the extension, reported above); the call did nothing. Please report it."
+    );
+}
+
+/// The variant call of `M` (untyped GDScript, `call()`, `Callable`).
+unsafe extern "C" fn varcall<M: Direct>(
+    _method: *mut c_void,
+    instance: sys::GDExtensionClassInstancePtr,
+    args: *const sys::GDExtensionConstVariantPtr,
+    count: sys::GDExtensionInt,
+    ret: sys::GDExtensionVariantPtr,
+    error: *mut sys::GDExtensionCallError,
+) {
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let args: &[&Variant] = match usize::try_from(count) {
+            // SAFETY: the engine passes `count` pointers to live Variants
+            // (a `&Variant` is a non-null pointer to one).
+            Ok(n) if n > 0 && !args.is_null() => unsafe {
+                std::slice::from_raw_parts(args.cast::<&Variant>(), n)
+            },
+            _ => &[],
+        };
+        let defaults = if args.len() < M::Params::COUNT {
+            M::defaults()
+        } else {
+            Vec::new()
+        };
+        let params = M::Params::from_variants(args, &defaults)?;
+        // SAFETY: the engine's instance pointer for this call.
+        let Some(state) = (unsafe { state_of(instance) }) else {
+            return Err(CallFailure {
+                error: sys::GDEXTENSION_CALL_ERROR_INSTANCE_IS_NULL,
+                argument: 0,
+                expected: 0,
+            });
+        };
+        Ok(M::run(&state, params).into_variant())
+    }));
+    match outcome {
+        // SAFETY: `ret` is the engine's live Variant for the result.
+        Ok(Ok(value)) => unsafe { value.move_return_ptr(ret.cast(), PtrcallType::Standard) },
+        Ok(Err(failure)) if !error.is_null() => {
+            // SAFETY: the engine's error record for this call.
+            unsafe {
+                (*error).error = failure.error;
+                (*error).argument = failure.argument;
+                (*error).expected = failure.expected;
+            }
+        }
+        Ok(Err(_)) => {}
+        Err(_) => panicked(M::NAME),
+    }
+}
+
+/// The pointer call of `M` (typed GDScript, engine code).
+unsafe extern "C" fn ptrcall<M: Direct>(
+    _method: *mut c_void,
+    instance: sys::GDExtensionClassInstancePtr,
+    args: *const sys::GDExtensionConstTypePtr,
+    ret: sys::GDExtensionTypePtr,
+) {
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: the engine passes one pointer per parameter, typed as
+        // registered.
+        let params = unsafe { M::Params::from_ptrs(args) };
+        // SAFETY: the engine's instance pointer for this call.
+        let state = unsafe { state_of(instance) }?;
+        Some(M::run(&state, params))
+    }));
+    match outcome {
+        // SAFETY: `ret` is the engine's live value of the registered type.
+        Ok(Some(value)) if !ret.is_null() => unsafe { value.write_to(ret) },
+        Ok(Some(_)) => {}
+        Ok(None) => godot_error!("RustWebSocketPeer.{}: called without an object.", M::NAME),
+        Err(_) => panicked(M::NAME),
+    }
+}
+
+/// Registers `M` with the engine (after godot-rust registered the class);
+/// `register` builds the method info from `M`'s parameter and return types.
+///
+/// # Safety
+/// `register` must describe the parameters and result as `M::Params` and
+/// `M::Ret` (which [`direct_methods!`] ensures), as the calls read and
+/// write them that way.
+pub(crate) unsafe fn register<M: Direct>(
+    register: impl FnOnce(
+        sys::GDExtensionClassMethodCall,
+        sys::GDExtensionClassMethodPtrCall,
+    ) -> ClassMethodInfo,
+) {
+    register(Some(varcall::<M>), Some(ptrcall::<M>)).register_extension_class_method();
+}
+
+/// The editor-help entry of one direct method.
+pub(crate) struct Help {
+    pub name: &'static str,
+    pub ret: &'static str,
+    pub params: &'static [(&'static str, &'static str)],
+    pub doc: &'static [&'static str],
+}
+
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The `<method>` entries of the editor's help for `methods`.
+pub(crate) fn help_xml(methods: &[Help]) -> String {
+    let mut xml = String::new();
+    for m in methods {
+        let ret = if m.ret == "()" { "void" } else { m.ret };
+        xml.push_str(&format!(
+            "<method name=\"{}\">\n  <return type=\"{}\" />\n",
+            m.name,
+            xml_escape(ret)
+        ));
+        for (index, (name, ty)) in m.params.iter().enumerate() {
+            xml.push_str(&format!(
+                "  <param index=\"{index}\" name=\"{}\" type=\"{}\" />\n",
+                xml_escape(name),
+                xml_escape(ty)
+            ));
+        }
+        let text: Vec<&str> = m.doc.iter().map(|line| line.trim()).collect();
+        xml.push_str(&format!(
+            "  <description>\n{}\n  </description>\n</method>\n",
+            xml_escape(&text.join("\n"))
+        ));
+    }
+    xml
+}
+
+/// Declares direct methods: each with its `///` help, its parameters (a
+/// trailing one may have ` = default`) and a body over the peer's state.
+/// Makes a `Direct` type per method, `register_all()` and `HELP`.
+macro_rules! direct_methods {
+    ($(
+        $(#[doc = $doc:literal])+
+        fn $name:ident($state:ident $(, $arg:ident: $ty:ty $(= $default:expr)?)*) -> $ret:ty $body:block
+    )+) => {
+        $(
+            #[allow(non_camel_case_types)]
+            $(#[doc = $doc])+
+            pub(crate) struct $name;
+
+            impl $crate::direct::Direct for $name {
+                const NAME: &'static str = stringify!($name);
+                const PARAMS: &'static [&'static str] = &[$(stringify!($arg)),*];
+                type Params = ($($ty,)*);
+                type Ret = $ret;
+                #[allow(unused_imports)]
+                fn defaults() -> Vec<godot::builtin::Variant> {
+                    use godot::meta::ToGodot as _;
+                    vec![$($($default.to_variant(),)?)*]
+                }
+                fn run($state: &$crate::link::SharedState, ($($arg,)*): Self::Params) -> $ret $body
+            }
+        )+
+
+        /// Registers every method above with the engine.
+        pub(crate) fn register_all() {
+            use $crate::direct::Direct as _;
+            $(
+                // SAFETY: the signature is the one `Direct` declares.
+                unsafe {
+                    $crate::direct::register::<$name>(|call, ptrcall| {
+                        godot::register::private::method::ClassMethodInfo::from_signature::<
+                            $crate::peer::RustWebSocketPeer,
+                            ($($ty,)*),
+                            $ret,
+                        >(
+                            godot::builtin::StringName::from(stringify!($name)),
+                            call,
+                            ptrcall,
+                            godot::register::info::MethodFlags::DEFAULT,
+                            $name::PARAMS,
+                            $name::defaults(),
+                        )
+                    })
+                };
+            )+
+        }
+
+        /// The editor's help for every method above.
+        pub(crate) const HELP: &[$crate::direct::Help] = &[$(
+            $crate::direct::Help {
+                name: stringify!($name),
+                ret: stringify!($ret),
+                params: &[$((stringify!($arg), stringify!($ty))),*],
+                doc: &[$($doc),+],
+            },
+        )+];
+    };
+}
+pub(crate) use direct_methods;
