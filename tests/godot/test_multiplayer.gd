@@ -284,3 +284,75 @@ func test_link_settings_follow_the_peer_rules(t) -> void:
 	await _big_packet(t, client, server, 200000, "a 200 KB packet with no outbound limit")
 	server.close()
 	client.close()
+
+
+## The packet-level calls a game makes on the peer itself: untyped (bound
+## directly on our class), through a MultiplayerPeer-typed variable (the
+## engine virtual methods SceneMultiplayer uses) and typed as our class
+## (pointer calls) give the engine's class's answers.
+func test_packet_level_calls_match_the_engines(t) -> void:
+	var answers := {}
+	for cls in [ENGINE, OURS]:
+		answers[cls] = await _packet_calls(t, cls)
+	t.eq(answers[OURS], answers[ENGINE], "the same answers as the engine's class")
+
+
+func _packet_calls(t, cls: String) -> Array:
+	var out := []
+	var port := _free_port()
+	var server = ClassDB.instantiate(cls)
+	var client = ClassDB.instantiate(cls)
+	out.append(client.get_available_packet_count())
+	if not t.eq(server.create_server(port, "127.0.0.1"), OK, cls + " create_server"):
+		return out
+	t.eq(client.create_client("ws://127.0.0.1:%d/" % port), OK, cls + " create_client")
+	var id := [0]
+	server.peer_connected.connect(func(i): id[0] = i)
+	if not await t.until(func(): return client.get_connection_status() == MultiplayerPeer.CONNECTION_CONNECTED and id[0] != 0, [server, client], cls + " connected"):
+		return out
+	client.set_target_peer(1)
+	out.append(client.put_packet("one".to_utf8_buffer()))
+	var client_mp: MultiplayerPeer = client
+	client_mp.set_target_peer(1)
+	out.append(client_mp.put_packet("two".to_utf8_buffer()))
+	client.put_var({"three": 3})
+	t.check(await t.until(func(): return server.get_available_packet_count() == 3, [server, client], cls + " three packets"), cls + " packets arrive")
+	out.append(server.get_available_packet_count())
+	out.append(server.get_packet_peer() == id[0])
+	out.append(server.get_packet().get_string_from_utf8())
+	out.append(server.get_packet_error())
+	var server_mp: MultiplayerPeer = server
+	out.append(server_mp.get_available_packet_count())
+	out.append(server_mp.get_packet_peer() == id[0])
+	out.append(server_mp.get_packet().get_string_from_utf8())
+	out.append(server_mp.get_packet_error())
+	out.append(server.get_var())
+	out.append(server.get_packet_error())
+	out.append(server.get_available_packet_count())
+	out.append(server.get_packet())
+	out.append(server.get_packet_error())
+	server.set_target_peer(id[0])
+	out.append(server.put_packet("back".to_utf8_buffer()))
+	server_mp.set_target_peer(id[0])
+	out.append(server_mp.put_packet("again".to_utf8_buffer()))
+	t.check(await t.until(func(): return client.get_available_packet_count() == 2, [server, client], cls + " answers"), cls + " answers arrive")
+	if cls == OURS:
+		var typed: RustWebSocketMultiplayerPeer = client
+		out.append(typed.get_packet_peer())
+		out.append(typed.get_packet().get_string_from_utf8())
+		out.append(typed.get_packet_error())
+		typed.set_target_peer(1)
+		out.append(typed.put_packet("typed".to_utf8_buffer()))
+	else:
+		out.append(client.get_packet_peer())
+		out.append(client.get_packet().get_string_from_utf8())
+		out.append(client.get_packet_error())
+		client.set_target_peer(1)
+		out.append(client.put_packet("typed".to_utf8_buffer()))
+	out.append(client.get_packet().get_string_from_utf8())
+	out.append(client.get_available_packet_count())
+	t.check(await t.until(func(): return server.get_available_packet_count() == 1, [server, client], cls + " typed packet"), cls + " typed packet arrives")
+	out.append(server.get_packet().get_string_from_utf8())
+	server.close()
+	client.close()
+	return out

@@ -1,6 +1,6 @@
-//! Direct method binds: the `RustWebSocketPeer` methods a game calls per
-//! message or per frame, registered with the engine without godot-rust's
-//! method wrapper.
+//! Direct method binds: the methods of our classes a game calls per message
+//! or per frame, registered with the engine without godot-rust's method
+//! wrapper.
 //!
 //! Why: godot-rust hands a `#[func(gd_self)]` method a `Gd<Self>` it makes
 //! on every call: a reference-count increment and decrement through the
@@ -8,24 +8,24 @@
 //! the engine. In a 32-byte echo that was 18% of all the time spent. Here the
 //! engine's instance pointer leads to the object's base (which godot-rust
 //! keeps beside the bound instance, not inside it), its instance id, and the
-//! state in [`PEERS`]: no binding, no `Gd`, no engine call but the id.
+//! state in the class's registry (see [`crate::shared`]): no binding, no
+//! `Gd`, no engine call but the id.
 //!
 //! Each method is written once in [`direct_methods!`]: its `///` help text,
-//! its parameters and a body over the peer's [`SharedState`]. The macro makes
+//! its parameters and a body over the object's shared state. The macro makes
 //! its variant call (untyped GDScript, `call()`), its pointer call (typed
 //! GDScript), its registration and its entry in the editor's help.
 
-use crate::link::{SharedState, PEERS};
-use crate::peer::RustWebSocketPeer;
+use crate::shared::Shared;
 use godot::builtin::{GString, PackedByteArray, Variant, VariantType};
 use godot::global::{godot_error, Error};
 use godot::meta::ToGodot;
 use godot::obj::{EngineEnum, InstanceId};
-use godot::private::{as_storage, Storage};
 use godot::register::private::method::ClassMethodInfo;
 use godot::sys::{self, GodotFfi, PtrcallType};
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 
 /// A parameter type of a direct method.
 pub(crate) trait Arg: Sized {
@@ -212,39 +212,63 @@ impl<A: Arg, B: Arg> Args for (A, B) {
     }
 }
 
-/// One direct method of `RustWebSocketPeer` (made by [`direct_methods!`]).
+/// A class with direct methods: where their state is.
+pub(crate) trait DirectClass {
+    /// What the direct methods work on, behind [`Shared`]'s lock.
+    type State;
+    const NAME: &'static str;
+    /// The state of the object behind `instance`.
+    ///
+    /// # Safety
+    /// `instance` is a non-null instance pointer the engine passed for an
+    /// object of this class (godot-rust's storage of it), alive for the call.
+    unsafe fn state_of(
+        instance: sys::GDExtensionClassInstancePtr,
+    ) -> Option<Arc<Shared<Self::State>>>;
+}
+
+/// One direct method (made by [`direct_methods!`]).
 pub(crate) trait Direct {
+    type Class: DirectClass;
     const NAME: &'static str;
     const PARAMS: &'static [&'static str];
     type Params: Args;
     type Ret: Ret + godot::meta::GodotConvert;
     /// The default values of the last parameters.
     fn defaults() -> Vec<Variant>;
-    fn run(state: &SharedState, params: Self::Params) -> Self::Ret;
+    fn run(
+        state: &Arc<Shared<<Self::Class as DirectClass>::State>>,
+        params: Self::Params,
+    ) -> Self::Ret;
 }
 
-/// The state of the peer behind `instance`.
+/// The instance id of `object` (the base of an object of ours).
 ///
 /// # Safety
-/// `instance` is null or an instance pointer the engine passed for a
-/// `RustWebSocketPeer` (godot-rust's storage of it), alive for the call.
-unsafe fn state_of(instance: sys::GDExtensionClassInstancePtr) -> Option<SharedState> {
+/// `object` is a live engine object.
+pub(crate) unsafe fn instance_id(object: sys::GDExtensionObjectPtr) -> Option<InstanceId> {
+    // SAFETY: per the contract.
+    let raw = unsafe { sys::interface_fn!(object_get_instance_id)(object) };
+    InstanceId::try_from_i64(raw as i64)
+}
+
+/// The state of the object behind `instance`, `None` for a null one.
+///
+/// # Safety
+/// As [`DirectClass::state_of`], but `instance` may be null.
+unsafe fn state_of<C: DirectClass>(
+    instance: sys::GDExtensionClassInstancePtr,
+) -> Option<Arc<Shared<C::State>>> {
     if instance.is_null() {
         return None;
     }
-    // SAFETY: per the contract. Only the base is read, which godot-rust
-    // keeps outside the cell it binds the instance through.
-    let storage = unsafe { as_storage::<RustWebSocketPeer>(instance) };
-    let object = storage.base().obj_sys();
-    // SAFETY: `object` is the live object of this call.
-    let raw = unsafe { sys::interface_fn!(object_get_instance_id)(object) };
-    let id = InstanceId::try_from_i64(raw as i64)?;
-    Some(PEERS.get(id, || storage.get_gd().bind().shared().clone()))
+    // SAFETY: per the contract.
+    unsafe { C::state_of(instance) }
 }
 
-fn panicked(name: &str) {
+fn panicked(class: &str, name: &str) {
     godot_error!(
-        "RustWebSocketPeer.{name}: internal error (a bug in the extension, reported above); the call did nothing. Please report it."
+        "{class}.{name}: internal error (a bug in the extension, reported above); the call did nothing. Please report it."
     );
 }
 
@@ -273,7 +297,7 @@ unsafe extern "C" fn varcall<M: Direct>(
         };
         let params = M::Params::from_variants(args, &defaults)?;
         // SAFETY: the engine's instance pointer for this call.
-        let Some(state) = (unsafe { state_of(instance) }) else {
+        let Some(state) = (unsafe { state_of::<M::Class>(instance) }) else {
             return Err(CallFailure {
                 error: sys::GDEXTENSION_CALL_ERROR_INSTANCE_IS_NULL,
                 argument: 0,
@@ -294,7 +318,7 @@ unsafe extern "C" fn varcall<M: Direct>(
             }
         }
         Ok(Err(_)) => {}
-        Err(_) => panicked(M::NAME),
+        Err(_) => panicked(<M::Class as DirectClass>::NAME, M::NAME),
     }
 }
 
@@ -310,15 +334,19 @@ unsafe extern "C" fn ptrcall<M: Direct>(
         // registered.
         let params = unsafe { M::Params::from_ptrs(args) };
         // SAFETY: the engine's instance pointer for this call.
-        let state = unsafe { state_of(instance) }?;
+        let state = unsafe { state_of::<M::Class>(instance) }?;
         Some(M::run(&state, params))
     }));
     match outcome {
         // SAFETY: `ret` is the engine's live value of the registered type.
         Ok(Some(value)) if !ret.is_null() => unsafe { value.write_to(ret) },
         Ok(Some(_)) => {}
-        Ok(None) => godot_error!("RustWebSocketPeer.{}: called without an object.", M::NAME),
-        Err(_) => panicked(M::NAME),
+        Ok(None) => godot_error!(
+            "{}.{}: called without an object.",
+            <M::Class as DirectClass>::NAME,
+            M::NAME
+        ),
+        Err(_) => panicked(<M::Class as DirectClass>::NAME, M::NAME),
     }
 }
 
@@ -379,11 +407,12 @@ pub(crate) fn help_xml(methods: &[Help]) -> String {
     xml
 }
 
-/// Declares direct methods: each with its `///` help, its parameters (a
-/// trailing one may have ` = default`) and a body over the peer's state.
+/// Declares direct methods of a [`DirectClass`]: each with its `///` help,
+/// its parameters (a trailing one may have ` = default`) and a body over the
+/// object's state.
 /// Makes a `Direct` type per method, `register_all()` and `HELP`.
 macro_rules! direct_methods {
-    ($(
+    (class $class:ty; $(
         $(#[doc = $doc:literal])+
         fn $name:ident($state:ident $(, $arg:ident: $ty:ty $(= $default:expr)?)*) -> $ret:ty $body:block
     )+) => {
@@ -393,6 +422,7 @@ macro_rules! direct_methods {
             pub(crate) struct $name;
 
             impl $crate::direct::Direct for $name {
+                type Class = $class;
                 const NAME: &'static str = stringify!($name);
                 const PARAMS: &'static [&'static str] = &[$(stringify!($arg)),*];
                 type Params = ($($ty,)*);
@@ -402,7 +432,10 @@ macro_rules! direct_methods {
                     use godot::meta::ToGodot as _;
                     vec![$($($default.to_variant(),)?)*]
                 }
-                fn run($state: &$crate::link::SharedState, ($($arg,)*): Self::Params) -> $ret $body
+                fn run(
+                    $state: &std::sync::Arc<$crate::shared::Shared<<$class as $crate::direct::DirectClass>::State>>,
+                    ($($arg,)*): Self::Params,
+                ) -> $ret $body
             }
         )+
 
@@ -414,7 +447,7 @@ macro_rules! direct_methods {
                 unsafe {
                     $crate::direct::register::<$name>(|call, ptrcall| {
                         godot::register::private::method::ClassMethodInfo::from_signature::<
-                            $crate::peer::RustWebSocketPeer,
+                            $class,
                             ($($ty,)*),
                             $ret,
                         >(

@@ -84,9 +84,13 @@ fn every_method_property_and_constant_is_documented() {
             page.contains("<member "),
             "{class}: no properties on the page"
         );
-        if class == "RustWebSocketPeer" {
+        let direct = match class {
+            "RustWebSocketPeer" => crate::peer_calls::HELP,
+            _ => crate::multiplayer_calls::HELP,
+        };
+        {
             // The directly bound methods have their help added by hand.
-            for m in crate::peer_calls::HELP {
+            for m in direct {
                 if !page.contains(&format!("<method name=\"{}\">", m.name)) {
                     all.push(format!(
                         "{class}: directly bound {} is not on the page",

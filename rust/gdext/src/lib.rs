@@ -11,6 +11,7 @@ mod flush;
 mod link;
 mod logger;
 mod multiplayer;
+mod multiplayer_calls;
 mod packets;
 mod peer;
 mod peer_calls;
@@ -28,6 +29,7 @@ unsafe impl ExtensionLibrary for RustWebSocketExtension {
             logger::install();
             peer::register_enums();
             peer_calls::register_all();
+            multiplayer_calls::register_all();
         }
     }
 }

@@ -139,13 +139,41 @@ pub struct RustWebSocketMultiplayerPeer {
 /// What the packet methods share (see [`crate::shared`]): the hub and the
 /// packet handed to Godot.
 pub struct MpState {
-    hub: Hub<Linked>,
+    pub(crate) hub: Hub<Linked>,
     /// The packet handed out by the last `get_packet`, kept alive for Godot.
     held: Option<Bytes>,
+    /// What `get_packet_error` answers.
+    pub(crate) last_get_error: Error,
+}
+
+impl MpState {
+    /// The next received packet, noting `get_packet_error`'s answer:
+    /// `ERR_UNCONFIGURED` when not connected, `ERR_UNAVAILABLE` when none.
+    pub(crate) fn pop(&mut self) -> Result<Bytes, Error> {
+        let packet = if self.hub.status() != Status::Connected {
+            Err(Error::ERR_UNCONFIGURED)
+        } else {
+            self.hub
+                .pop_packet()
+                .map(|p| p.data)
+                .ok_or(Error::ERR_UNAVAILABLE)
+        };
+        self.last_get_error = packet.as_ref().err().copied().unwrap_or(Error::OK);
+        packet
+    }
+
+    /// Sends to the target peer, reporting a failure.
+    pub(crate) fn put(shared: &Shared<MpState>, data: &[u8]) -> Error {
+        let result = shared.lock().hub.put_packet(data);
+        match result {
+            Ok(()) => Error::OK,
+            Err(e) => hub_error(e),
+        }
+    }
 }
 
 /// Every `RustWebSocketMultiplayerPeer`'s state by instance id.
-static MULTIS: Registry<MpState> = Registry::new();
+pub(crate) static MULTIS: Registry<MpState> = Registry::new();
 
 fn hub_error(err: HubError) -> Error {
     let code = match &err {
@@ -188,6 +216,11 @@ impl RustWebSocketMultiplayerPeer {
         found
     }
 
+    /// The state, for code that has the object bound anyway.
+    pub(crate) fn shared(&self) -> &Arc<Shared<MpState>> {
+        &self.shared
+    }
+
     /// The state of `this`, without binding it.
     fn state(this: &Gd<Self>) -> Arc<Shared<MpState>> {
         MULTIS.get(this.instance_id_unchecked(), || this.bind().shared.clone())
@@ -207,6 +240,7 @@ impl IMultiplayerPeerExtension for RustWebSocketMultiplayerPeer {
             shared: Shared::new(MpState {
                 hub: Hub::default(),
                 held: None,
+                last_get_error: Error::OK,
             }),
             transfer_channel: 0,
             transfer_mode: TransferMode::RELIABLE,
@@ -234,10 +268,11 @@ impl IMultiplayerPeerExtension for RustWebSocketMultiplayerPeer {
     ) -> Error {
         let shared = Self::state(&this);
         let mut state = shared.lock();
-        if state.hub.status() != Status::Connected {
-            return Error::ERR_UNCONFIGURED;
-        }
-        let packet = state.hub.pop_packet().map(|p| p.data);
+        let packet = match state.pop() {
+            Ok(packet) => Some(packet),
+            Err(Error::ERR_UNAVAILABLE) => None,
+            Err(e) => return e,
+        };
         // SAFETY: the pointers are the ones Godot passed.
         unsafe { packets::hand_out(packet, &mut state.held, r_buffer, r_buffer_size) }
     }
@@ -252,11 +287,7 @@ impl IMultiplayerPeerExtension for RustWebSocketMultiplayerPeer {
         let Some(data) = (unsafe { packets::taken_in(p_buffer, p_buffer_size) }) else {
             return Error::ERR_INVALID_PARAMETER;
         };
-        let result = Self::state(&this).lock().hub.put_packet(data);
-        match result {
-            Ok(()) => Error::OK,
-            Err(e) => hub_error(e),
-        }
+        MpState::put(&Self::state(&this), data)
     }
 
     fn get_available_packet_count(&self) -> i32 {

@@ -2,12 +2,28 @@
 //! bound directly (see [`crate::direct`]). Each only translates types and
 //! calls into [`crate::link`]; the other methods are in [`crate::peer`].
 
-use crate::direct::{self, direct_methods};
-use crate::link::{self, SharedState};
+use crate::direct::{self, direct_methods, DirectClass};
+use crate::link::{self, SharedState, State, PEERS};
 use crate::peer::RustWebSocketPeer;
 use godot::builtin::{GString, PackedByteArray};
 use godot::global::Error;
+use godot::private::{as_storage, Storage};
+use godot::sys;
 use rustws_core::ReadyState;
+
+impl DirectClass for RustWebSocketPeer {
+    type State = State;
+    const NAME: &'static str = "RustWebSocketPeer";
+
+    unsafe fn state_of(instance: sys::GDExtensionClassInstancePtr) -> Option<SharedState> {
+        // SAFETY: per the contract. Only the base is read, which godot-rust
+        // keeps outside the cell it binds the instance through.
+        let storage = unsafe { as_storage::<RustWebSocketPeer>(instance) };
+        // SAFETY: the base of a live object.
+        let id = unsafe { direct::instance_id(storage.base().obj_sys()) }?;
+        Some(PEERS.get(id, || storage.get_gd().bind().shared().clone()))
+    }
+}
 
 /// `get_available_packet_count`'s answer for `state`.
 pub(crate) fn count(state: &SharedState) -> i32 {
@@ -15,6 +31,8 @@ pub(crate) fn count(state: &SharedState) -> i32 {
 }
 
 direct_methods! {
+    class RustWebSocketPeer;
+
     /// Updates the connection: handshake, receiving packets, sending queued
     /// data, heartbeats and the closing handshake. Call it every frame.
     fn poll(state) -> () {
