@@ -87,9 +87,9 @@ func small(cls: String, tls: bool) -> void:
 
 ## The cost of one call of a MultiplayerPeer method that does nothing in
 ## either class (get_transfer_channel, an engine virtual method for ours):
-## what dispatch alone costs per call. The 32-byte workload above makes four
-## such calls per packet (get_available_packet_count twice, get_packet_peer,
-## set_target_peer); report.py turns this into the bound they set.
+## what dispatch alone costs per call. SceneMultiplayer reaches our class
+## only through such virtuals; the per-packet methods the workloads above
+## call from GDScript are bound directly and skip it.
 func call_cost(cls: String) -> void:
 	var peer = ClassDB.instantiate(cls)
 	var calls := 1000000

@@ -117,18 +117,15 @@ def main():
         table(MP_ROWS, MP_ENGINE, MP_OURS)
         call = med.get(("mp_call_cost", MP_OURS))
         engine_call = med.get(("mp_call_cost", MP_ENGINE))
-        small_engine = med.get(("mp_small", MP_ENGINE))
-        if call and engine_call and small_engine:
-            most = 1e6 / (4 * call + 4 * engine_call)
+        if call and engine_call:
             lines.append("")
             lines.append(
-                f"What the calls alone allow: a call of RustWebSocketMultiplayerPeer's engine virtual methods costs "
+                f"What a call costs: a call of RustWebSocketMultiplayerPeer's engine virtual methods costs "
                 f"{call:.2f} us even when it does nothing (godot-rust binds the object through its thread-safe cell; "
-                f"the engine's C++ class: {engine_call:.2f} us). The 32-byte workload makes eight calls per packet: four "
-                f"such virtuals (`get_available_packet_count` on both sides, `get_packet_peer`, `set_target_peer`) and "
-                f"four packet calls (`put_packet`, `get_packet` on both sides). Counting the virtuals at their measured "
-                f"cost and the packet calls at the engine's own do-nothing cost, with all other work free, they allow at "
-                f"most {most:,.0f} packets/s = {most / small_engine:.1f}x the engine's class.")
+                f"the engine's C++ class: {engine_call:.2f} us). SceneMultiplayer reaches the peer only through those "
+                f"virtuals, so RPCs pay it. The packet workloads call the peer from GDScript, where its per-packet "
+                f"methods (`put_packet`, `get_packet`, `get_available_packet_count`, `get_packet_peer`, "
+                f"`set_target_peer`) are bound directly and do not.")
         bound = med.get(("mp_rpc", "loopback (no I/O)"))
         ours_rpc = med.get(("mp_rpc", MP_OURS))
         if bound and ours_rpc:
