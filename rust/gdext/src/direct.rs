@@ -308,7 +308,10 @@ unsafe extern "C" fn varcall<M: Direct>(
     }));
     match outcome {
         // SAFETY: `ret` is the engine's live Variant for the result.
-        Ok(Ok(value)) => unsafe { value.move_return_ptr(ret.cast(), PtrcallType::Standard) },
+        Ok(Ok(value)) if !ret.is_null() => unsafe {
+            value.move_return_ptr(ret.cast(), PtrcallType::Standard)
+        },
+        Ok(Ok(_)) => {}
         Ok(Err(failure)) if !error.is_null() => {
             // SAFETY: the engine's error record for this call.
             unsafe {
