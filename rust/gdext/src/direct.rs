@@ -16,10 +16,10 @@
 //! its variant call (untyped GDScript, `call()`), its pointer call (typed
 //! GDScript), its registration and its entry in the editor's help.
 
-use crate::shared::Shared;
+use crate::shared::{Registry, Shared};
 use godot::builtin::{GString, PackedByteArray, Variant, VariantType};
 use godot::global::{godot_error, Error};
-use godot::meta::ToGodot;
+use godot::meta::{FromGodot, ToGodot};
 use godot::obj::{EngineEnum, InstanceId};
 use godot::register::private::method::ClassMethodInfo;
 use godot::sys::{self, GodotFfi, PtrcallType};
@@ -28,9 +28,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 /// A parameter type of a direct method.
-pub(crate) trait Arg: Sized {
+/// Variant calls convert with `FromGodot` (as godot-rust's own binds do).
+pub(crate) trait Arg: FromGodot {
     const TYPE: VariantType;
-    fn from_variant(value: &Variant) -> Option<Self>;
     /// # Safety
     /// `ptr` points to a live value of this type as the engine passes it in
     /// a pointer call (integers as 64 bits).
@@ -39,9 +39,6 @@ pub(crate) trait Arg: Sized {
 
 impl Arg for PackedByteArray {
     const TYPE: VariantType = VariantType::PACKED_BYTE_ARRAY;
-    fn from_variant(value: &Variant) -> Option<Self> {
-        value.try_to().ok()
-    }
     unsafe fn from_ptr(ptr: sys::GDExtensionConstTypePtr) -> Self {
         // SAFETY: per the contract; this takes a new reference.
         unsafe { PackedByteArray::new_from_sys(ptr) }
@@ -50,9 +47,6 @@ impl Arg for PackedByteArray {
 
 impl Arg for GString {
     const TYPE: VariantType = VariantType::STRING;
-    fn from_variant(value: &Variant) -> Option<Self> {
-        value.try_to().ok()
-    }
     unsafe fn from_ptr(ptr: sys::GDExtensionConstTypePtr) -> Self {
         // SAFETY: per the contract; this takes a new reference.
         unsafe { GString::new_from_sys(ptr) }
@@ -61,9 +55,6 @@ impl Arg for GString {
 
 impl Arg for i32 {
     const TYPE: VariantType = VariantType::INT;
-    fn from_variant(value: &Variant) -> Option<Self> {
-        value.try_to().ok()
-    }
     unsafe fn from_ptr(ptr: sys::GDExtensionConstTypePtr) -> Self {
         // SAFETY: per the contract. Truncated as the engine's own binds do.
         unsafe { *ptr.cast::<i64>() as i32 }
@@ -152,11 +143,18 @@ fn param<A: Arg>(
     count: usize,
     index: usize,
 ) -> Result<A, CallFailure> {
-    let value = match args.get(index) {
-        Some(given) => *given,
-        None => &defaults[defaults.len() - (count - index)],
+    let defaulted = (defaults.len() + index)
+        .checked_sub(count)
+        .and_then(|i| defaults.get(i));
+    let Some(value) = args.get(index).copied().or(defaulted) else {
+        // `check_count` refuses such a call first.
+        return Err(CallFailure {
+            error: sys::GDEXTENSION_CALL_ERROR_TOO_FEW_ARGUMENTS,
+            argument: 0,
+            expected: count as i32,
+        });
     };
-    A::from_variant(value).ok_or(CallFailure {
+    value.try_to::<A>().map_err(|_| CallFailure {
         error: sys::GDEXTENSION_CALL_ERROR_INVALID_ARGUMENT,
         argument: index as i32,
         expected: A::TYPE.ord(),
@@ -242,14 +240,21 @@ pub(crate) trait Direct {
     ) -> Self::Ret;
 }
 
-/// The instance id of `object` (the base of an object of ours).
+/// The state of the object `object` (the base of an object of ours) in
+/// `registry`; `fetch` binds the object once to supply it when it is not
+/// registered yet.
 ///
 /// # Safety
 /// `object` is a live engine object.
-pub(crate) unsafe fn instance_id(object: sys::GDExtensionObjectPtr) -> Option<InstanceId> {
+pub(crate) unsafe fn registered<S>(
+    registry: &Registry<S>,
+    object: sys::GDExtensionObjectPtr,
+    fetch: impl FnOnce() -> Arc<Shared<S>>,
+) -> Option<Arc<Shared<S>>> {
     // SAFETY: per the contract.
     let raw = unsafe { sys::interface_fn!(object_get_instance_id)(object) };
-    InstanceId::try_from_i64(raw as i64)
+    let id = InstanceId::try_from_i64(raw as i64)?;
+    Some(registry.get(id, fetch))
 }
 
 /// The state of the object behind `instance`, `None` for a null one.
@@ -413,7 +418,8 @@ pub(crate) fn help_xml(methods: &[Help]) -> String {
 /// Declares direct methods of a [`DirectClass`]: each with its `///` help,
 /// its parameters (a trailing one may have ` = default`) and a body over the
 /// object's state.
-/// Makes a `Direct` type per method, `register_all()` and `HELP`.
+/// Makes a `Direct` type per method, `register_all()`, `HELP` and its
+/// entry in the editor's help.
 macro_rules! direct_methods {
     (class $class:ty; $(
         $(#[doc = $doc:literal])+
@@ -475,6 +481,13 @@ macro_rules! direct_methods {
                 doc: &[$($doc),+],
             },
         )+];
+
+        // Handed to the editor with godot-rust's own help pages.
+        godot::sys::shard_add!(godot::private::__GODOT_DOCS_REGISTRY;
+            godot::private::DocsShard::new::<$class>(godot::private::DocsItem::ITraitImpl(
+                Box::leak($crate::direct::help_xml(HELP).into_boxed_str())
+            ))
+        );
     };
 }
 pub(crate) use direct_methods;

@@ -162,6 +162,11 @@ impl MpState {
         packet
     }
 
+    /// `get_available_packet_count`'s answer.
+    pub(crate) fn count(&self) -> i32 {
+        i32::try_from(self.hub.available_packets()).unwrap_or(i32::MAX)
+    }
+
     /// Sends to the target peer, reporting a failure.
     pub(crate) fn put(shared: &Shared<MpState>, data: &[u8]) -> Error {
         let result = shared.lock().hub.put_packet(data);
@@ -291,7 +296,7 @@ impl IMultiplayerPeerExtension for RustWebSocketMultiplayerPeer {
     }
 
     fn get_available_packet_count(&self) -> i32 {
-        i32::try_from(self.shared.lock().hub.available_packets()).unwrap_or(i32::MAX)
+        self.shared.lock().count()
     }
 
     fn get_max_packet_size(&self) -> i32 {

@@ -20,9 +20,9 @@ impl DirectClass for RustWebSocketMultiplayerPeer {
         // SAFETY: per the contract. Only the base is read, which godot-rust
         // keeps outside the cell it binds the instance through.
         let storage = unsafe { as_storage::<RustWebSocketMultiplayerPeer>(instance) };
+        let object = storage.base().obj_sys();
         // SAFETY: the base of a live object.
-        let id = unsafe { direct::instance_id(storage.base().obj_sys()) }?;
-        Some(MULTIS.get(id, || storage.get_gd().bind().shared().clone()))
+        unsafe { direct::registered(&MULTIS, object, || storage.get_gd().bind().shared().clone()) }
     }
 }
 
@@ -56,7 +56,7 @@ direct_methods! {
     /// as [method PacketPeer.get_available_packet_count], bound directly for
     /// speed.
     fn get_available_packet_count(state) -> i32 {
-        i32::try_from(state.lock().hub.available_packets()).unwrap_or(i32::MAX)
+        state.lock().count()
     }
 
     /// Returns the id of the peer that sent the next packet. The same as
@@ -72,9 +72,3 @@ direct_methods! {
         state.lock().hub.target = id;
     }
 }
-
-godot::sys::shard_add!(godot::private::__GODOT_DOCS_REGISTRY;
-    godot::private::DocsShard::new::<RustWebSocketMultiplayerPeer>(godot::private::DocsItem::ITraitImpl(
-        Box::leak(direct::help_xml(HELP).into_boxed_str())
-    ))
-);

@@ -19,9 +19,9 @@ impl DirectClass for RustWebSocketPeer {
         // SAFETY: per the contract. Only the base is read, which godot-rust
         // keeps outside the cell it binds the instance through.
         let storage = unsafe { as_storage::<RustWebSocketPeer>(instance) };
+        let object = storage.base().obj_sys();
         // SAFETY: the base of a live object.
-        let id = unsafe { direct::instance_id(storage.base().obj_sys()) }?;
-        Some(PEERS.get(id, || storage.get_gd().bind().shared().clone()))
+        unsafe { direct::registered(&PEERS, object, || storage.get_gd().bind().shared().clone()) }
     }
 }
 
@@ -106,9 +106,3 @@ direct_methods! {
         i32::try_from(amount).unwrap_or(i32::MAX)
     }
 }
-
-godot::sys::shard_add!(godot::private::__GODOT_DOCS_REGISTRY;
-    godot::private::DocsShard::new::<RustWebSocketPeer>(godot::private::DocsItem::ITraitImpl(
-        Box::leak(direct::help_xml(HELP).into_boxed_str())
-    ))
-);
