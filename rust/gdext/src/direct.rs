@@ -415,6 +415,53 @@ pub(crate) fn help_xml(methods: &[Help]) -> String {
     xml
 }
 
+/// An enum of a class: its name and constants (name, value, help text).
+pub(crate) struct Enum {
+    pub name: &'static str,
+    pub constants: &'static [(&'static str, i64, &'static str)],
+}
+
+/// Registers `enums` on class `C` (godot-rust has no public way to add an
+/// enum to a class), with each constant's text for the editor's help.
+pub(crate) fn register_enums<C: godot::obj::GodotClass>(enums: &[Enum]) {
+    use godot::register::private::constant::{ConstantKind, ExportConstant, IntegerConstant};
+    let mut help = String::new();
+    for e in enums {
+        let enumerators = e
+            .constants
+            .iter()
+            .map(|(name, value, _)| IntegerConstant::new(*name, *value))
+            .collect();
+        ExportConstant::new(
+            C::class_id(),
+            ConstantKind::Enum {
+                name: godot::builtin::StringName::from(e.name),
+                enumerators,
+            },
+        )
+        .register();
+        for (name, value, doc) in e.constants {
+            help.push_str(&format!(
+                "<constant name=\"{name}\" value=\"{value}\" enum=\"{}\">{}</constant>\n",
+                e.name,
+                xml_escape(doc)
+            ));
+        }
+    }
+    // The editor reads the help after this (at its own init level).
+    let shard = godot::private::DocsShard::new::<C>(godot::private::DocsItem::InherentImpl(
+        godot::private::InherentImplDocs {
+            methods_xml: "",
+            signals_xml: "",
+            constants_xml: Box::leak(help.into_boxed_str()),
+        },
+    ));
+    godot::private::__GODOT_DOCS_REGISTRY
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(shard);
+}
+
 /// Declares direct methods of a [`DirectClass`]: each with its `///` help,
 /// its parameters (a trailing one may have ` = default`) and a body over the
 /// object's state.

@@ -5,6 +5,7 @@
 //! `#[func(gd_self)]` and reach the state through the registry (see
 //! [`crate::shared`]); the rest bind the object as usual.
 
+use crate::direct;
 use crate::errors;
 use crate::link::{self, SharedState, State, PEERS};
 use crate::packets;
@@ -15,7 +16,6 @@ use godot::classes::{IPacketPeerExtension, PacketPeerExtension, StreamPeer, TlsO
 use godot::global::{godot_error, Error};
 use godot::meta::conv::RawPtr;
 use godot::prelude::*;
-use godot::register::private::constant::{ConstantKind, ExportConstant, IntegerConstant};
 use rustws_core::extension::DeflateConfig;
 use rustws_core::multiplayer::LINK_HEARTBEAT_SECONDS;
 use rustws_core::peer::DEFAULT_COMPRESSION_THRESHOLD;
@@ -91,38 +91,30 @@ pub struct RustWebSocketPeer {
     base: Base<PacketPeerExtension>,
 }
 
-/// Registers the `State` and `WriteMode` enums like the engine's class has.
+/// The `State` and `WriteMode` enums, as the engine's class has them, with
+/// the text the editor's help shows for each constant.
+const ENUMS: &[direct::Enum] = &[
+    direct::Enum {
+        name: "State",
+        constants: &[
+            ("STATE_CONNECTING", 0, "The connection is being opened (name lookup, TCP, TLS and the HTTP upgrade); it is not open yet."),
+            ("STATE_OPEN", 1, "The connection is open: messages can be sent and received."),
+            ("STATE_CLOSING", 2, "A close frame was sent or received and the closing handshake is under way; keep calling [method poll] until [constant STATE_CLOSED]."),
+            ("STATE_CLOSED", 3, "The connection is closed, or could not be opened. Packets received before the close can still be read."),
+        ],
+    },
+    direct::Enum {
+        name: "WriteMode",
+        constants: &[
+            ("WRITE_MODE_TEXT", 0, "[method send] sends the message as a text frame; it must be UTF-8."),
+            ("WRITE_MODE_BINARY", 1, "[method send] sends the message as a binary frame."),
+        ],
+    },
+];
+
+/// Registers the class's enums (see [`ENUMS`]).
 pub fn register_enums() {
-    let class = RustWebSocketPeer::class_id();
-    let enums = [
-        (
-            "State",
-            vec![
-                ("STATE_CONNECTING", 0),
-                ("STATE_OPEN", 1),
-                ("STATE_CLOSING", 2),
-                ("STATE_CLOSED", 3),
-            ],
-        ),
-        (
-            "WriteMode",
-            vec![("WRITE_MODE_TEXT", 0), ("WRITE_MODE_BINARY", 1)],
-        ),
-    ];
-    for (name, values) in enums {
-        let enumerators = values
-            .into_iter()
-            .map(|(n, v)| IntegerConstant::new(n, v))
-            .collect();
-        ExportConstant::new(
-            class,
-            ConstantKind::Enum {
-                name: StringName::from(name),
-                enumerators,
-            },
-        )
-        .register();
-    }
+    direct::register_enums::<RustWebSocketPeer>(ENUMS);
 }
 
 pub(crate) const WRITE_MODE_TEXT: i32 = 0;
