@@ -28,7 +28,7 @@ cp target/release/librust_websocket.so "$addon/bin/librust_websocket.linux.x86_6
 cp target/aarch64-unknown-linux-gnu/release/librust_websocket.so "$addon/bin/librust_websocket.linux.arm64.so"
 cp target/x86_64-pc-windows-gnu/release/rust_websocket.dll "$addon/bin/rust_websocket.windows.x86_64.dll"
 cp target/universal2-apple-darwin/release/librust_websocket.dylib "$addon/bin/librust_websocket.macos.dylib"
-cp websocket.gdextension LICENSE "$addon/"
+cp websocket.gdextension LICENSE godot-project/addons/rust_websocket/*.gd "$addon/"
 cat > "$addon/README.md" <<README
 # RustWebSocketPeer $version
 
@@ -44,6 +44,12 @@ silicon and Intel; not signed: if macOS refuses to load it, run
 \`xattr -dr com.apple.quarantine addons/rust_websocket\` in the project).
 Documentation: the editor's help (search RustWebSocketPeer) and the
 project's README.
+
+Web, Android and iOS: Godot exports games for them without this library.
+To keep one script for every platform, make peers with \`websockets.gd\`
+(\`const WebSockets = preload("res://addons/rust_websocket/websockets.gd")\`,
+then \`WebSockets.new_peer()\`): a RustWebSocketPeer where the library is
+loaded, the engine's WebSocketPeer elsewhere.
 README
 
 zip_name=rust_websocket-$version.zip

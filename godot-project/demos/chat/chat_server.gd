@@ -3,6 +3,8 @@
 ## The first message of a client is its name.
 extends Node
 
+const WebSockets = preload("res://addons/rust_websocket/websockets.gd")
+
 signal client_joined(id: int, name: String)
 signal client_left(id: int, code: int)
 
@@ -10,7 +12,7 @@ signal client_left(id: int, code: int)
 @export var port := 9081
 
 var tcp_server := TCPServer.new()
-var peers := {}  # id -> RustWebSocketPeer
+var peers := {}  # id -> peer (see WebSockets.new_peer)
 var names := {}  # id -> String
 var next_id := 1
 var log_lines: PackedStringArray = []
@@ -27,29 +29,29 @@ func _ready() -> void:
 func broadcast(text: String) -> void:
 	log_lines.append(text)
 	for socket in peers.values():
-		if socket.get_ready_state() == RustWebSocketPeer.STATE_OPEN:
+		if socket.get_ready_state() == WebSocketPeer.STATE_OPEN:
 			socket.send_text(text)
 
 
 func _process(_delta: float) -> void:
 	while tcp_server.is_connection_available():
-		var socket := RustWebSocketPeer.new()
+		var socket = WebSockets.new_peer()
 		socket.supported_protocols = PackedStringArray(["demo-chat"])
 		if socket.accept_stream(tcp_server.take_connection()) == OK:
 			peers[next_id] = socket
 			next_id += 1
 	for id in peers.keys():
-		var socket: RustWebSocketPeer = peers[id]
+		var socket = peers[id]
 		socket.poll()
 		while socket.get_available_packet_count():
-			var text := socket.get_packet().get_string_from_utf8()
+			var text: String = socket.get_packet().get_string_from_utf8()
 			if not names.has(id):
 				names[id] = text
 				broadcast("* %s joined" % text)
 				client_joined.emit(id, text)
 			else:
 				broadcast("%s: %s" % [names[id], text])
-		if socket.get_ready_state() == RustWebSocketPeer.STATE_CLOSED:
+		if socket.get_ready_state() == WebSocketPeer.STATE_CLOSED:
 			var who: String = names.get(id, "peer %d" % id)
 			peers.erase(id)
 			names.erase(id)

@@ -3,6 +3,8 @@
 ## listen to connected_to_server, message_received and connection_closed.
 extends Node
 
+const WebSockets = preload("res://addons/rust_websocket/websockets.gd")
+
 signal connected_to_server()
 signal connection_closed(code: int, reason: String)
 signal message_received(message: Variant)
@@ -12,14 +14,14 @@ signal message_received(message: Variant)
 ## TLS options for wss:// (null: verify against the usual roots).
 var tls_options: TLSOptions = null
 
-var socket := RustWebSocketPeer.new()
-var last_state := RustWebSocketPeer.STATE_CLOSED
+var socket = WebSockets.new_peer()
+var last_state: int = WebSocketPeer.STATE_CLOSED
 
 
 ## Starts connecting; the outcome arrives as a signal.
 func connect_to_url(url: String) -> Error:
 	socket.supported_protocols = supported_protocols
-	var err := socket.connect_to_url(url, tls_options)
+	var err: int = socket.connect_to_url(url, tls_options)
 	if err == OK:
 		last_state = socket.get_ready_state()
 	return err
@@ -39,15 +41,15 @@ func close(code := 1000, reason := "") -> void:
 
 func _process(_delta: float) -> void:
 	socket.poll()
-	var state := socket.get_ready_state()
+	var state: int = socket.get_ready_state()
 	if state != last_state:
 		last_state = state
-		if state == RustWebSocketPeer.STATE_OPEN:
+		if state == WebSocketPeer.STATE_OPEN:
 			connected_to_server.emit()
-		elif state == RustWebSocketPeer.STATE_CLOSED:
+		elif state == WebSocketPeer.STATE_CLOSED:
 			connection_closed.emit(socket.get_close_code(), socket.get_close_reason())
 	while socket.get_available_packet_count():
-		var packet := socket.get_packet()
+		var packet: PackedByteArray = socket.get_packet()
 		if socket.was_string_packet():
 			message_received.emit(packet.get_string_from_utf8())
 		else:

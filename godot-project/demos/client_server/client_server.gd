@@ -3,13 +3,15 @@
 ## of what happened. Shows a round trip on one machine with no setup.
 extends Control
 
+const WebSockets = preload("res://addons/rust_websocket/websockets.gd")
+
 ## Port for the local server (0: let the system pick one).
 @export var port := 9080
 
 const Page := preload("res://demos/page.gd")
 
 var server: Node
-var client := RustWebSocketPeer.new()
+var client = WebSockets.new_peer()
 var pings_sent := 0
 var pongs_received := 0
 var log_lines: PackedStringArray = []
@@ -32,7 +34,7 @@ func _ready() -> void:
 
 
 func _build_ui() -> void:
-	var page := Page.new("Client + server", "Both ends in this scene: a RustWebSocketPeer client and the Server demo.")
+	var page := Page.new("Client + server", "Both ends in this scene: a %s client and the Server demo." % WebSockets.peer_class())
 	add_child(page)
 	var bar := HBoxContainer.new()
 	page.content.add_child(bar)
@@ -48,7 +50,7 @@ func _build_ui() -> void:
 
 ## Connects (again) to the local server.
 func reconnect() -> void:
-	if client.get_ready_state() != RustWebSocketPeer.STATE_CLOSED:
+	if client.get_ready_state() != WebSocketPeer.STATE_CLOSED:
 		return
 	var url := "ws://127.0.0.1:%d/demo" % server.port
 	log_message("client: connecting to " + url)
@@ -57,7 +59,7 @@ func reconnect() -> void:
 
 ## Sends one text and one binary message; the server echoes both.
 func ping() -> void:
-	if client.get_ready_state() != RustWebSocketPeer.STATE_OPEN:
+	if client.get_ready_state() != WebSocketPeer.STATE_OPEN:
 		log_message("client: not open, press Reconnect")
 		return
 	pings_sent += 1
@@ -72,19 +74,19 @@ func close_link() -> void:
 
 func _process(_delta: float) -> void:
 	client.poll()
-	var state := client.get_ready_state()
+	var state: int = client.get_ready_state()
 	_status.text = ["connecting", "open", "closing", "closed"][state]
-	if state == RustWebSocketPeer.STATE_OPEN:
+	if state == WebSocketPeer.STATE_OPEN:
 		if not _was_open:
 			_was_open = true
 			log_message("client: open; press Ping")
 		while client.get_available_packet_count():
-			var packet := client.get_packet()
+			var packet: PackedByteArray = client.get_packet()
 			if client.was_string_packet():
 				pongs_received += 1
 				log_message("client: echo \"%s\"" % packet.get_string_from_utf8())
 			else:
 				log_message("client: echo of %d binary bytes %s" % [packet.size(), packet])
-	elif state == RustWebSocketPeer.STATE_CLOSED and _was_open:
+	elif state == WebSocketPeer.STATE_CLOSED and _was_open:
 		_was_open = false
 		log_message("client: closed with code %d, reason \"%s\"" % [client.get_close_code(), client.get_close_reason()])

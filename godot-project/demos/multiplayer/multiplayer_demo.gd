@@ -4,6 +4,8 @@
 ## "Move" in a column to move that player's dot on every board by RPC.
 extends Control
 
+const WebSockets = preload("res://addons/rust_websocket/websockets.gd")
+
 ## Port of the host (0: pick a free one).
 @export var port := 9082
 
@@ -11,7 +13,7 @@ const TITLES := ["Host", "Player 1", "Player 2"]
 const Page := preload("res://demos/page.gd")
 
 var boards: Array = []  # board.gd per column
-var peers: Array = []  # RustWebSocketMultiplayerPeer per column
+var peers: Array = []  # a multiplayer peer per column (see WebSockets)
 var roots: Array[NodePath] = []  # each column's multiplayer root
 
 
@@ -42,7 +44,7 @@ func _add_column(i: int, columns: HBoxContainer) -> void:
 	var mp := SceneMultiplayer.new()
 	get_tree().set_multiplayer(mp, column.get_path())
 	roots.append(column.get_path())
-	var peer := RustWebSocketMultiplayerPeer.new()
+	var peer = WebSockets.new_multiplayer_peer()
 	var err: Error
 	if i == 0:
 		err = peer.create_server(port, "127.0.0.1")

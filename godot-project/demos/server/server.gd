@@ -1,8 +1,12 @@
-## The documented WebSocket server example with RustWebSocketPeer: a
+## The documented WebSocket server example with RustWebSocketPeer (made by
+## WebSockets.new_peer(): the engine's WebSocketPeer where the extension is
+## not loaded, as on Web, Android and iOS): a
 ## TCPServer on port 9080 hands each new connection to a peer's
 ## accept_stream(); peers are kept by id, every text or binary message is
 ## echoed back, and closes are reported with their code and reason.
 extends Node
+
+const WebSockets = preload("res://addons/rust_websocket/websockets.gd")
 
 signal message_echoed(peer_id: int, message: PackedByteArray, is_text: bool)
 signal peer_closed(peer_id: int, code: int, reason: String)
@@ -13,7 +17,7 @@ signal peer_closed(peer_id: int, code: int, reason: String)
 @export var bind_address := "127.0.0.1"
 
 var tcp_server := TCPServer.new()
-var peers := {}  # id -> RustWebSocketPeer
+var peers := {}  # id -> peer (see WebSockets.new_peer)
 var next_id := 1
 var log_lines: PackedStringArray = []
 
@@ -36,7 +40,7 @@ func _ready() -> void:
 func _process(_delta: float) -> void:
 	while tcp_server.is_connection_available():
 		var conn: StreamPeerTCP = tcp_server.take_connection()
-		var socket := RustWebSocketPeer.new()
+		var socket = WebSockets.new_peer()
 		if socket.accept_stream(conn) != OK:
 			continue
 		peers[next_id] = socket
@@ -44,22 +48,22 @@ func _process(_delta: float) -> void:
 		next_id += 1
 
 	for id in peers.keys():
-		var socket: RustWebSocketPeer = peers[id]
+		var socket = peers[id]
 		socket.poll()
-		var state := socket.get_ready_state()
-		if state == RustWebSocketPeer.STATE_OPEN:
+		var state: int = socket.get_ready_state()
+		if state == WebSocketPeer.STATE_OPEN:
 			while socket.get_available_packet_count():
-				var packet := socket.get_packet()
-				var is_text := socket.was_string_packet()
+				var packet: PackedByteArray = socket.get_packet()
+				var is_text: bool = socket.was_string_packet()
 				if is_text:
 					log_message("Peer %d says: %s" % [id, packet.get_string_from_utf8()])
 				else:
 					log_message("Peer %d sent %d bytes" % [id, packet.size()])
-				socket.send(packet, RustWebSocketPeer.WRITE_MODE_TEXT if is_text else RustWebSocketPeer.WRITE_MODE_BINARY)
+				socket.send(packet, WebSocketPeer.WRITE_MODE_TEXT if is_text else WebSocketPeer.WRITE_MODE_BINARY)
 				message_echoed.emit(id, packet, is_text)
-		elif state == RustWebSocketPeer.STATE_CLOSED:
-			var code := socket.get_close_code()
-			var reason := socket.get_close_reason()
+		elif state == WebSocketPeer.STATE_CLOSED:
+			var code: int = socket.get_close_code()
+			var reason: String = socket.get_close_reason()
 			log_message("Peer %d closed with code %d, reason \"%s\". Clean: %s" % [id, code, reason, code != -1])
 			peers.erase(id)
 			peer_closed.emit(id, code, reason)
