@@ -1,95 +1,167 @@
 #!/usr/bin/env bash
-# Runs every test: the Rust tests (cargo test, always), the core's tests
-# built for Windows and run under Wine, the release zip (built for every
-# platform and checked), and, where a Godot 4 binary is found ($GODOT, else
-# `godot` on PATH), the GDScript tests headless in a fresh project that
-# installs the addon the way the README says, the demo scenes (headless and
-# in a real window), load and burst tests, foreign clients, a browser, the
-# Autobahn TestSuite, and the release zip's Linux library in Godot.
-# Each part prints one line when it was skipped, and why.
+# Runs every test, printing a line for each part it had to skip, and at the
+# end one result line per Godot version (and for the Rust side).
+#
+# Always: the Rust tests, the core's tests built for Windows and run under
+# Wine, the release zip (built for every platform and checked).
+# With Godot, named by these variables (.ci/run sets them all):
+#   GODOT          the Godot every test runs on (else `godot` on PATH). When
+#                  it is an editor build, projects are opened in it first as
+#                  the README's install step says, and the editor, help-page
+#                  and export tests run.
+#   GODOT_TEMPLATE its debug export template, for the export test
+#   GODOT_EXTRA    further Godot builds (space-separated) that run the
+#                  GDScript tests and the demo scenes
+#   GODOT_WINDOWS  a Windows Godot (.exe), run under Wine: the GDScript
+#                  tests on the Windows library from the release zip
+# With CI set, a missing Godot, template or Windows Godot fails the run.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-mkdir -p tests/.tmp
+source tests/lib.sh
+trap '[ -n "${WINE_IS_UP:-}" ] && wineserver -k 2>/dev/null' EXIT
+tmp=$root/tests/.tmp
+mkdir -p "$tmp"
+rm -f "$tmp/results.tsv"
 status=0
 SECONDS=0
-part() { echo; echo "== $1 (at ${SECONDS}s)"; }
+part() { echo; echo "== $1 (at ${SECONDS}s)"; part_started=$SECONDS; }
+# done_part VERSION PART STATUS: records a part's result and its time.
+done_part() {
+  local result=passed
+  [ "$3" -eq 0 ] || { result=FAILED; status=1; }
+  record "$1" "$2" "$result" "$((SECONDS - part_started)) s"
+}
+# missing VERSION PART WHY: a part that cannot run here; under CI, a failure.
+missing() {
+  if [ -n "${CI:-}" ]; then
+    echo "FAILED: $2 ($3; CI must run it)"; record "$1" "$2" FAILED "$3"; status=1
+  else
+    echo "SKIPPED: $2 ($3)"; record "$1" "$2" SKIPPED "$3"
+  fi
+}
 
 part "Rust tests"
-cargo test --workspace || status=1
+cargo test --workspace
+done_part Rust "cargo test" $?
 
 part "Windows: the core's tests under Wine"
-bash tests/windows/run_wine.sh || status=1
+bash tests/windows/run_wine.sh
+done_part Rust "core tests under Wine" $?
 
 part "Release zip for every platform"
 zip_file=""
 if command -v cargo-zigbuild >/dev/null && python3 -m ziglang version >/dev/null 2>&1 && command -v zip >/dev/null; then
-  if zip_file=$(bash rust/release.sh 2> tests/.tmp/release.log | tail -n 1); then
-    python3 tests/release/check_release.py "$zip_file" || status=1
+  if zip_file=$(bash rust/release.sh 2> "$tmp/release.log" | tail -n 1); then
+    python3 tests/release/check_release.py "$zip_file"
+    done_part Rust "release zip" $?
   else
-    tail -30 tests/.tmp/release.log; echo "release: 0 passed, 1 failed"; status=1; zip_file=""
+    tail -30 "$tmp/release.log"; zip_file=""
+    done_part Rust "release zip" 1
   fi
 else
-  echo "SKIPPED: release zip (needs cargo-zigbuild, pip's ziglang and zip; .ci/run installs them)"
+  missing Rust "release zip" "needs cargo-zigbuild, pip's ziglang and zip; .ci/run installs them"
 fi
 
 godot=${GODOT:-$(command -v godot || true)}
 if [ -z "$godot" ] || [ ! -x "$godot" ]; then
-  echo "SKIPPED: Godot tests (no Godot binary: set \$GODOT or put godot on PATH)"
+  missing Godot "Godot tests" "no Godot binary: set \$GODOT or put godot on PATH"
+  bash tests/godot/summary.sh "$tmp/results.tsv"
   exit $status
 fi
+version=$(godot_version "$godot")
 
-part "Godot tests with $("$godot" --version 2>/dev/null | head -n 1)"
-project=$root/tests/.tmp/project
-rm -rf "$project"
-mkdir -p "$project/tests" "$project/certs"
-cat > "$project/project.godot" <<'PROJECT'
-config_version=5
+# The addon as built for this machine, then every project gets a copy.
+part "Build the addon"
+rm -rf "$tmp/addon-build"
+addon=$("$root/rust/build_addon.sh" "$tmp/addon-build" --no-register)
+done_part "$version" "build the addon" $?
+[ -d "$addon" ] || { bash tests/godot/summary.sh "$tmp/results.tsv"; exit 1; }
 
-[application]
-config/name="RustWebSocketPeer tests"
-PROJECT
-"$root/rust/build_addon.sh" "$project" >/dev/null || exit 1
-cp "$root"/tests/godot/*.gd "$project/tests/"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
-  -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -addext "basicConstraints=critical,CA:FALSE" \
-  -keyout "$project/certs/key.pem" -out "$project/certs/cert.pem" 2>/dev/null || status=1
+source tests/godot/projects.sh
 
-RUST_WEBSOCKET_LOG=info WS_TEST_CERT="$project/certs/cert.pem" WS_TEST_KEY="$project/certs/key.pem" \
-  timeout 900 "$godot" --headless --path "$project" --script res://tests/runner.gd || status=1
+part "Godot $version: GDScript tests in a fresh project"
+project=$tmp/project
+new_test_project "$project" "$addon" "$godot"
+done_part "$version" "project opened in the editor" $?
+run_suite "$version" "GDScript tests" "$project" "$godot" 900
 
-part "Demo scenes (godot-project, with the same addon layout)"
-demo=$root/tests/.tmp/demo
-rm -rf "$demo"
-mkdir -p "$demo"
-(cd "$root/godot-project" && tar --exclude=.godot --exclude=addons/rust_websocket -cf - .) | (cd "$demo" && tar -xf -)
-"$root/rust/build_addon.sh" "$demo" >/dev/null || exit 1
-mkdir -p "$demo/tests"
-cp "$root/tests/godot/runner.gd" "$root/tests/godot/error_capture.gd" "$root"/tests/demo/*.gd "$demo/tests/"
-timeout 600 "$godot" --headless --path "$demo" --script res://tests/runner.gd || status=1
+part "Godot $version: the demo project (godot-project/), opened as a user would"
+demo=$tmp/demo
+new_demo_project "$demo" "$addon" "$godot"
+done_part "$version" "demo project opened in the editor" $?
+DEMO_EXPECT_NATIVE=1 run_suite "$version" "demo scenes" "$demo" "$godot" 600
 
-part "Demo scenes in a real window (960x600 and 640x480)"
-timeout 600 bash "$root/tests/visual/run_visual.sh" "$demo" "$godot" || status=1
+part "Godot $version: the demo scenes without the extension (the engine's classes)"
+bare=$tmp/demo-without-extension
+without_extension "$demo" "$bare"
+DEMO_EXPECT_NATIVE=0 run_suite "$version" "demo scenes without the extension" "$bare" "$godot" 600
 
-part "Load: 1000 concurrent links to one Godot process, and a burst of 1000"
-timeout 900 bash "$root/tests/load/run_load.sh" "$project" "$godot" 1000 5 || status=1
+if is_editor_build "$godot"; then
+  part "Godot $version: help pages as the editor shows them"
+  bash tests/editor/run_help_check.sh "$project" "$godot"
+  done_part "$version" "help pages in the editor" $?
 
-part "Python and Node clients against a Godot server"
-timeout 300 bash "$root/tests/peers/run_against_godot.sh" "$project" "$godot" || status=1
-
-part "Browser: headless Chromium's WebSocket against a Godot server"
-timeout 300 bash "$root/tests/browser/run_browser.sh" "$project" "$godot" || status=1
-
-part "The release zip's Linux library in Godot"
-if [ -n "$zip_file" ]; then
-  timeout 300 bash "$root/tests/release/run_in_godot.sh" "$zip_file" "$godot" || status=1
+  part "Godot $version: the demo exported for Linux and run"
+  if [ -n "${GODOT_TEMPLATE:-}" ] && [ -x "$GODOT_TEMPLATE" ]; then
+    bash tests/export/run_export.sh "$demo" "$godot" "$GODOT_TEMPLATE"
+    done_part "$version" "exported game" $?
+  else
+    missing "$version" "exported game" "no export template: set \$GODOT_TEMPLATE"
+  fi
 else
-  echo "SKIPPED: release zip in Godot (no zip was built above)"
+  missing "$version" "editor, help-page and export tests" "$godot is not an editor build"
 fi
 
-part "Autobahn TestSuite, both roles"
-timeout 3000 bash "$root/tests/autobahn/run.sh" "$project" "$godot" || status=1
+part "Godot $version: demo scenes in a real window (960x600 and 640x480)"
+timeout 600 bash tests/visual/run_visual.sh "$demo" "$godot"
+done_part "$version" "demo in a window" $?
+
+part "Godot $version: load, 1000 concurrent links to one Godot process, and a burst of 1000"
+timeout 900 bash tests/load/run_load.sh "$project" "$godot" 1000 5
+done_part "$version" "load and burst" $?
+
+part "Godot $version: Python and Node clients against a Godot server"
+timeout 300 bash tests/peers/run_against_godot.sh "$project" "$godot"
+done_part "$version" "Python and Node clients" $?
+
+part "Godot $version: headless Chromium's WebSocket against a Godot server"
+timeout 300 bash tests/browser/run_browser.sh "$project" "$godot"
+done_part "$version" "browser" $?
+
+part "Godot $version: the release zip's Linux library"
+if [ -n "$zip_file" ]; then
+  timeout 300 bash tests/release/run_in_godot.sh "$zip_file" "$godot"
+  done_part "$version" "release zip in Godot" $?
+else
+  missing "$version" "release zip in Godot" "no zip was built above"
+fi
+
+part "Godot $version: Autobahn TestSuite, both roles"
+timeout 3000 bash tests/autobahn/run.sh "$project" "$godot"
+done_part "$version" "Autobahn TestSuite" $?
+
+for extra in ${GODOT_EXTRA:-}; do
+  v=$(godot_version "$extra")
+  part "Godot $v: GDScript tests"
+  run_suite "$v" "GDScript tests" "$project" "$extra" 900
+  part "Godot $v: demo scenes, with and without the extension"
+  DEMO_EXPECT_NATIVE=1 run_suite "$v" "demo scenes" "$demo" "$extra" 600
+  DEMO_EXPECT_NATIVE=0 run_suite "$v" "demo scenes without the extension" "$bare" "$extra" 600
+done
+
+part "Windows Godot under Wine: GDScript tests on the Windows library"
+if [ -z "${GODOT_WINDOWS:-}" ] || [ ! -f "$GODOT_WINDOWS" ]; then
+  missing "Windows" "GDScript tests under Wine" "no Windows Godot: set \$GODOT_WINDOWS"
+elif [ -z "$zip_file" ]; then
+  missing "Windows" "GDScript tests under Wine" "no release zip with the Windows library"
+else
+  wv="$(godot_version "$GODOT_WINDOWS") Windows (Wine)"
+  windows_project "$project" "$tmp/project-windows" "$zip_file"
+  run_suite "$wv" "GDScript tests, Windows library" "$tmp/project-windows" "$GODOT_WINDOWS" 1200
+fi
 
 echo
-echo "All tests done in ${SECONDS}s; $([ $status -eq 0 ] && echo passed || echo FAILED)"
+echo "All tests done in ${SECONDS}s"
+bash tests/godot/summary.sh "$tmp/results.tsv"
 exit $status

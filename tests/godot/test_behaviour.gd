@@ -230,13 +230,14 @@ func test_rust_log_records_reach_godot_output(t) -> void:
 	var c := RustWebSocketPeer.new()
 	var s := WebSocketPeer.new()
 	var port: int = await U.connect_pair(t, c, s, "/logged")
-	if port == 0 or t.messages.is_empty() and not ClassDB.class_exists("Logger"):
+	if port == 0:
 		return
+	var printed: PackedStringArray = t.printed()
 	var found := false
-	for m in t.messages:
+	for m in printed:
 		if m.contains("client open: ws://127.0.0.1:%d/logged" % port):
 			found = true
-	t.check(found, "info record printed; got %s" % [t.messages])
+	t.check(found, "info record printed; got %s" % [printed])
 
 
 ## The per-message methods are bound directly (not through godot-rust's
@@ -282,9 +283,10 @@ func test_direct_calls_typed_untyped_and_checked(t) -> void:
 		t.eq(peer.callv("send", []), null, name + " send without arguments")
 		t.eq(peer.callv("get_ready_state", [1]), null, name + " get_ready_state with an argument")
 		t.eq(peer.callv("send_text", [[1, 2]]), null, name + " send_text with an Array")
-	for needle in ["::put_packet': Method expected 1 argument(s), but called with 0", "::send': Method expected 2 argument(s), but called with 0", "::get_ready_state': Method expected 0 argument(s), but called with 1", "::send_text': Cannot convert argument 1 from Array to String"]:
+	# Godot 4.4 says "1 arguments", 4.5 and later "1 argument(s)".
+	for needle in ["::put_packet': Method expected 1 argument", "::send': Method expected 2 argument", "::get_ready_state': Method expected 0 argument", "::send_text': Cannot convert argument 1 from Array to String"]:
 		var count := 0
-		for e in t.errors:
+		for e in t.errors_printed():
 			if e.contains(needle):
 				count += 1
 		if t.check_logged(needle) and t.logged(needle):

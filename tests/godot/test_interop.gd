@@ -166,19 +166,8 @@ func test_message_over_inbound_limit_closes_with_1009(t) -> void:
 	t.eq(got.size(), 100000, "raised inbound_buffer_size accepts 100 KB")
 
 
-func _tls_files(t) -> Array:
-	var cert := X509Certificate.new()
-	var key := CryptoKey.new()
-	var cert_path := OS.get_environment("WS_TEST_CERT")
-	var key_path := OS.get_environment("WS_TEST_KEY")
-	if cert_path == "" or not t.eq(cert.load(cert_path), OK, "load test certificate") or not t.eq(key.load(key_path), OK, "load test key"):
-		t.check(cert_path != "", "WS_TEST_CERT/WS_TEST_KEY name a certificate for localhost (the test runner makes one)")
-		return []
-	return [cert, key]
-
-
 func test_wss_ours_client_engine_tls_server(t) -> void:
-	var files := _tls_files(t)
+	var files := U.tls_files(t)
 	if files.is_empty():
 		return
 	var c := RustWebSocketPeer.new()
@@ -196,7 +185,7 @@ func test_wss_ours_client_engine_tls_server(t) -> void:
 
 
 func test_wss_engine_client_ours_tls_server(t) -> void:
-	var files := _tls_files(t)
+	var files := U.tls_files(t)
 	if files.is_empty():
 		return
 	var c := WebSocketPeer.new()
@@ -211,7 +200,7 @@ func test_wss_engine_client_ours_tls_server(t) -> void:
 
 
 func test_wss_refuses_untrusted_certificate(t) -> void:
-	var files := _tls_files(t)
+	var files := U.tls_files(t)
 	if files.is_empty():
 		return
 	var c := RustWebSocketPeer.new()

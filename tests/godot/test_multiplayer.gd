@@ -126,25 +126,14 @@ func test_ours_server_ours_clients(t) -> void:
 	await _session(t, OURS, [OURS, ENGINE])
 
 
-func _tls_files(t) -> Array:
-	var cert := X509Certificate.new()
-	var key := CryptoKey.new()
-	var cert_path := OS.get_environment("WS_TEST_CERT")
-	if not t.check(cert_path != "", "WS_TEST_CERT/WS_TEST_KEY name a certificate (the test runner makes one)"):
-		return []
-	if not t.eq(cert.load(cert_path), OK, "certificate") or not t.eq(key.load(OS.get_environment("WS_TEST_KEY")), OK, "key"):
-		return []
-	return [cert, key]
-
-
 func test_wss_ours_server_engine_client(t) -> void:
-	var files := _tls_files(t)
+	var files := U.tls_files(t)
 	if files:
 		await _session(t, OURS, [ENGINE, OURS], files)
 
 
 func test_wss_engine_server_our_clients(t) -> void:
-	var files := _tls_files(t)
+	var files := U.tls_files(t)
 	if files:
 		await _session(t, ENGINE, [OURS, OURS], files)
 

@@ -36,6 +36,17 @@ static func connect_pair(t, client, server_peer, path := "/", server_tls: TLSOpt
 	return port if ok else 0
 
 
+## The test certificate (for 127.0.0.1 and localhost) and its key, which
+## the test scripts put in res://certs/, as [X509Certificate, CryptoKey]; an
+## empty array (and a failed check) when they cannot be loaded.
+static func tls_files(t) -> Array:
+	var cert := X509Certificate.new()
+	var key := CryptoKey.new()
+	if not t.eq(cert.load("res://certs/cert.pem"), OK, "load res://certs/cert.pem") or not t.eq(key.load("res://certs/key.pem"), OK, "load res://certs/key.pem"):
+		return []
+	return [cert, key]
+
+
 ## Waits for the next packet on `peer` (polling `others` too) and returns it.
 static func receive(t, peer, others: Array = []) -> PackedByteArray:
 	var all := [peer]
