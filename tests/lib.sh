@@ -5,7 +5,10 @@
 
 # True for a Godot editor build (it can open the editor, import, export).
 is_editor_build() {
-  "$1" --headless --help 2>/dev/null | sed 's/\x1b\[[0-9;]*m//g' | grep -q "this build = editor"
+  # Read whole first: with pipefail, grep -q's early exit would fail the pipe.
+  local help
+  help=$("$1" --headless --help 2>/dev/null | sed 's/\x1b\[[0-9;]*m//g')
+  [[ $help == *"this build = editor"* ]]
 }
 
 # True for a Windows Godot (run under Wine here).
