@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prints the results tests/run.sh recorded: one line per Godot version (and
-# one for the Rust side) with its parts' counts, then the parts that failed
-# or were skipped, with why.
+# one for the Rust side) with its parts' counts and the parts that failed or
+# were skipped, with why; then each part with what it took.
 # Usage: tests/godot/summary.sh RESULTS_TSV
 set -uo pipefail
 [ -f "$1" ] || exit 0
@@ -15,3 +15,5 @@ awk -F'\t' '
       printf "  %-34s %d passed, %d failed, %d skipped%s\n", v ":", count[v, "passed"], count[v, "FAILED"], count[v, "SKIPPED"], notes[v]
     }
   }' "$1"
+echo "Time per part:"
+awk -F'\t' '{ printf "  %-34s %-50s %s\n", $1, $2, $4 }' "$1"
