@@ -31,6 +31,12 @@ def log(*parts):
     print(*parts, flush=True)
 
 
+def log_json(obj):
+    """One JSON line, written as Node's JSON.stringify writes it (ws_peer.js
+    prints the same lines), so tests compare the two peers' output as text."""
+    log(json.dumps(obj, separators=(",", ":"), ensure_ascii=False))
+
+
 async def run_server(args):
     ctx = None
     if args.cert:
@@ -89,17 +95,17 @@ async def run_client(args):
     protocols = args.protocols.split(",") if args.protocols else None
     async with connect(args.url, ssl=ctx, subprotocols=protocols, max_size=args.max_size,
                        ping_interval=None, additional_headers={"X-Test": "python"}) as ws:
-        log(json.dumps({"protocol": ws.subprotocol,
-                        "extensions": ws.response.headers.get("Sec-WebSocket-Extensions")}))
+        log_json({"protocol": ws.subprotocol or "",
+                  "extensions": ws.response.headers.get("Sec-WebSocket-Extensions", "")})
         for arg in args.messages:
             msg = parse_message(arg)
             await ws.send(msg)
             reply = await asyncio.wait_for(ws.recv(), 20)
             if isinstance(reply, str):
-                log(json.dumps({"type": "text", "len": len(reply.encode()), "text": reply}))
+                log_json({"type": "text", "len": len(reply.encode()), "text": reply})
             else:
                 ok = reply == msg if isinstance(msg, bytes) else False
-                log(json.dumps({"type": "binary", "len": len(reply), "same": ok}))
+                log_json({"type": "binary", "len": len(reply), "same": ok})
         await ws.close(args.close_code, args.close_reason)
         rcvd = ws.protocol.close_rcvd
         log("CLOSED", rcvd.code if rcvd else -1, rcvd.reason if rcvd else "")

@@ -2,12 +2,14 @@
 //! [`Reader`], frames out through [`Io`] (data messages compressed with
 //! permessage-deflate when agreed and large enough; control frames counted as
 //! replies), and which close frames have passed. The peer state machine
-//! (`peer`) decides what to do with what arrives.
+//! (`peer`) decides what to do with what arrives; it reaches the stream and
+//! the outbound buffer only through the methods here.
 
+use crate::close;
 use crate::deflate::Deflater;
 use crate::extension::Agreed;
 use crate::inbound::{Inbound, ReadError, Reader};
-use crate::transport::Io;
+use crate::transport::{Io, Stream};
 use std::io;
 use tungstenite::protocol::frame::coding::{Control, Data as OpData, OpCode};
 use tungstenite::protocol::frame::FrameHeader;
@@ -28,15 +30,15 @@ pub struct Setup {
 
 /// One open connection.
 pub struct Connection {
-    pub io: Io,
+    io: Io,
     reader: Reader,
     client: bool,
     deflater: Option<Deflater>,
     compress_from: usize,
     /// Compressed payloads are built here (kept between messages).
     scratch: Vec<u8>,
-    pub close_sent: bool,
-    pub close_received: bool,
+    close_sent: bool,
+    close_received: bool,
 }
 
 impl Connection {
@@ -65,9 +67,70 @@ impl Connection {
         self.client
     }
 
-    /// `true` when bytes already read may hold more frames.
-    pub fn has_buffered_input(&self) -> bool {
-        self.reader.has_buffered()
+    /// The stream under the frames.
+    pub fn stream(&self) -> &dyn Stream {
+        self.io.stream()
+    }
+
+    /// The stream under the frames.
+    pub fn stream_mut(&mut self) -> &mut dyn Stream {
+        self.io.stream_mut()
+    }
+
+    /// Outbound bytes not yet handed to the socket.
+    pub fn buffered(&self) -> usize {
+        self.io.buffered()
+    }
+
+    /// Data messages waiting in the outbound buffer.
+    pub fn queued_messages(&self) -> usize {
+        self.io.queued_messages()
+    }
+
+    /// Bytes of automatic replies (pongs, close) not yet written.
+    pub fn replies_pending(&self) -> usize {
+        self.io.replies_pending()
+    }
+
+    /// Bytes read from the stream so far.
+    pub fn read_total(&self) -> u64 {
+        self.io.read_total()
+    }
+
+    /// Writes what waits in the outbound buffer, as far as the socket takes it.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.io.flush_out()
+    }
+
+    /// `true` once our close frame is queued.
+    pub fn close_sent(&self) -> bool {
+        self.close_sent
+    }
+
+    /// `true` once the peer's close frame arrived.
+    pub fn close_received(&self) -> bool {
+        self.close_received
+    }
+
+    /// The peer's close frame arrived: answers it with the same code and
+    /// reason (RFC 6455 section 5.5.1) unless ours went first. `false` when
+    /// one had already come (this one is ignored).
+    pub fn receive_close(&mut self, frame: &Option<(u16, String)>) -> bool {
+        if self.close_received {
+            return false;
+        }
+        self.close_received = true;
+        self.close(
+            frame
+                .as_ref()
+                .map(|(code, reason)| (*code, reason.as_str())),
+        );
+        true
+    }
+
+    /// Both close frames have passed and nothing waits to be written.
+    pub fn closes_exchanged(&self) -> bool {
+        self.close_sent && self.close_received && self.io.buffered() == 0
     }
 
     /// The next thing the peer sent, if any has arrived.
@@ -137,12 +200,7 @@ impl Connection {
         if self.close_sent {
             return;
         }
-        let mut payload = Vec::new();
-        if let Some((code, reason)) = frame {
-            payload.extend_from_slice(&code.to_be_bytes());
-            payload.extend_from_slice(reason.as_bytes());
-        }
-        self.control(Control::Close, &payload);
+        self.control(Control::Close, &close::payload(frame));
         self.close_sent = true;
     }
 

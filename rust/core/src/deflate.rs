@@ -11,7 +11,6 @@
 //! back at the message's end, so 10,000 such links cost one zlib state per
 //! thread instead of one each.
 
-use crate::inbound::ReadError;
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 use std::cell::RefCell;
 
@@ -64,6 +63,15 @@ const INFLATE_STEP: usize = 64 * 1024;
 /// game state ~4x here at several hundred MB/s).
 pub const LEVEL: u32 = 1;
 
+/// Why a message could not be inflated.
+#[derive(Debug)]
+pub enum InflateError {
+    /// It inflates past the message limit (to at least `size` bytes).
+    TooBig { size: usize },
+    /// Not valid DEFLATE data.
+    Corrupt(String),
+}
+
 /// Inflates the messages of one direction.
 pub struct Inflater {
     state: Option<Decompress>,
@@ -89,7 +97,7 @@ impl Inflater {
         input: &[u8],
         out: &mut Vec<u8>,
         limit: usize,
-    ) -> Result<(), ReadError> {
+    ) -> Result<(), InflateError> {
         let bits = self.window_bits;
         let state = self.state.get_or_insert_with(|| {
             take_spare(&SPARE_INFLATE, bits)
@@ -101,24 +109,18 @@ impl Inflater {
                 // Room for one byte past the limit, so passing it shows.
                 let room = (limit + 1).saturating_sub(out.len());
                 if room == 0 {
-                    return Err(ReadError::TooBig {
-                        size: out.len(),
-                        limit,
-                    });
+                    return Err(InflateError::TooBig { size: out.len() });
                 }
                 out.reserve_exact(room.min(out.len().max(INFLATE_STEP)));
             }
             let (in_before, out_before) = (state.total_in(), out.len());
             let status = state
                 .decompress_vec(input, out, FlushDecompress::Sync)
-                .map_err(|e| ReadError::Protocol(format!("bad compressed data: {e}")))?;
+                .map_err(|e| InflateError::Corrupt(e.to_string()))?;
             let used = (state.total_in() - in_before) as usize;
             input = &input[used..];
             if out.len() > limit {
-                return Err(ReadError::TooBig {
-                    size: out.len(),
-                    limit,
-                });
+                return Err(InflateError::TooBig { size: out.len() });
             }
             if status == Status::StreamEnd {
                 // A final DEFLATE block (BFINAL): what follows starts afresh.
@@ -132,7 +134,7 @@ impl Inflater {
     }
 
     /// Ends a message: inflates the removed tail.
-    pub fn finish_message(&mut self, out: &mut Vec<u8>, limit: usize) -> Result<(), ReadError> {
+    pub fn finish_message(&mut self, out: &mut Vec<u8>, limit: usize) -> Result<(), InflateError> {
         self.inflate(&TAIL, out, limit)?;
         if self.reset_each {
             if let Some(mut state) = self.state.take() {
@@ -144,6 +146,7 @@ impl Inflater {
     }
 
     /// Whether this side holds a zlib state now.
+    #[cfg(test)]
     pub fn holds_state(&self) -> bool {
         self.state.is_some()
     }
@@ -204,6 +207,7 @@ impl Deflater {
     }
 
     /// Whether this side holds a zlib state now.
+    #[cfg(test)]
     pub fn holds_state(&self) -> bool {
         self.state.is_some()
     }
@@ -299,7 +303,7 @@ mod tests {
             .inflate(&packed, &mut out, limit)
             .and_then(|()| i.finish_message(&mut out, limit));
         assert!(
-            matches!(result, Err(ReadError::TooBig { .. })),
+            matches!(result, Err(InflateError::TooBig { .. })),
             "{result:?}"
         );
         assert!(out.capacity() <= limit + 1, "{}", out.capacity());
@@ -319,6 +323,6 @@ mod tests {
         let over = i
             .inflate(&packed, &mut out, 4999)
             .and_then(|()| i.finish_message(&mut out, 4999));
-        assert!(matches!(over, Err(ReadError::TooBig { .. })));
+        assert!(matches!(over, Err(InflateError::TooBig { .. })));
     }
 }

@@ -28,9 +28,17 @@ pub enum ErrorKind {
 #[derive(Debug, Clone, PartialEq)]
 pub enum WsError {
     /// The URL given to `connect_to_url` could not be parsed.
-    InvalidUrl { url: String, why: String },
+    InvalidUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        why: String,
+    },
     /// The URL's scheme is not `ws://` or `wss://`.
-    UnsupportedScheme { scheme: String },
+    UnsupportedScheme {
+        /// The scheme given.
+        scheme: String,
+    },
     /// `connect_to_url`/`accept_stream` called while a connection is active.
     AlreadyInUse,
     /// An argument was rejected (null stream, server TLS options on a client...).
@@ -41,18 +49,32 @@ pub enum WsError {
     InvalidUtf8Outbound,
     /// The outbound byte limit would be exceeded by this message.
     OutboundBufferFull {
+        /// Bytes already waiting.
         buffered: usize,
+        /// Bytes of the refused message.
         message: usize,
+        /// `outbound_buffer_size`.
         limit: usize,
     },
     /// The outbound queue already holds `max_queued_packets` messages.
-    OutboundQueueFull { limit: usize },
+    OutboundQueueFull {
+        /// `max_queued_packets`.
+        limit: usize,
+    },
     /// Name lookup of the host failed.
-    Resolve { host: String, why: String },
+    Resolve {
+        /// The host looked up.
+        host: String,
+        /// The resolver's answer.
+        why: String,
+    },
     /// No address of the host accepted a TCP connection.
     Connect {
+        /// The host connected to.
         host: String,
+        /// The port connected to.
         port: u16,
+        /// The last address's failure.
         why: String,
     },
     /// TLS could not be set up or failed (certificate, protocol, alert).
@@ -61,13 +83,26 @@ pub enum WsError {
     /// sub-protocol mismatch, headers too large).
     Handshake(String),
     /// The peer broke the WebSocket protocol; we closed with `code`.
-    Protocol { code: u16, why: String },
+    Protocol {
+        /// The close code we sent.
+        code: u16,
+        /// What the peer did.
+        why: String,
+    },
     /// The peer sent a message larger than `inbound_buffer_size`; closed with 1009.
-    MessageTooBig { size: usize, limit: usize },
+    MessageTooBig {
+        /// The message's size as far as it was read (or inflated).
+        size: usize,
+        /// `inbound_buffer_size`.
+        limit: usize,
+    },
     /// The peer sent invalid UTF-8 in a text message; closed with 1007.
     InvalidUtf8Inbound,
     /// No pong came back within the heartbeat interval.
-    HeartbeatTimeout { seconds: f64 },
+    HeartbeatTimeout {
+        /// The heartbeat interval.
+        seconds: f64,
+    },
     /// The connection was lost by an I/O error.
     Io(String),
     /// The peer went away without a close frame (close code -1).

@@ -10,7 +10,8 @@
 //! The reader owns its input buffer; payloads of unfragmented, uncompressed
 //! messages are handed out without a copy.
 
-use crate::deflate::Inflater;
+use crate::close::{self, BadClose};
+use crate::deflate::{InflateError, Inflater};
 use crate::transport::ReadUninit;
 use bytes::{Buf, BytesMut};
 use std::io::{self, Cursor};
@@ -37,10 +38,10 @@ pub enum Inbound {
 pub enum ReadError {
     /// The peer broke the protocol (close with 1002).
     Protocol(String),
-    /// A message or frame larger than the limit (close with 1009).
+    /// A message or frame of `size` bytes, larger than the limit (close
+    /// with 1009).
     TooBig {
         size: usize,
-        limit: usize,
     },
     /// Text that is not UTF-8 (close with 1007).
     InvalidUtf8,
@@ -52,6 +53,17 @@ pub enum ReadError {
 impl From<io::Error> for ReadError {
     fn from(e: io::Error) -> Self {
         ReadError::Io(e)
+    }
+}
+
+impl From<InflateError> for ReadError {
+    fn from(e: InflateError) -> Self {
+        match e {
+            InflateError::TooBig { size, .. } => ReadError::TooBig { size },
+            InflateError::Corrupt(why) => {
+                ReadError::Protocol(format!("bad compressed data: {why}"))
+            }
+        }
     }
 }
 
@@ -103,11 +115,6 @@ impl Reader {
     /// Inflates messages marked compressed (RSV1), from now on.
     pub fn set_inflater(&mut self, inflater: Inflater) {
         self.inflater = Some(inflater);
-    }
-
-    /// `true` when bytes already read may hold more frames.
-    pub fn has_buffered(&self) -> bool {
-        !self.buf.is_empty()
     }
 
     /// Gives back memory an idle link does not need: the input buffer when
@@ -235,7 +242,6 @@ impl Reader {
         if len > self.limit as u64 {
             return Err(ReadError::TooBig {
                 size: usize::try_from(len).unwrap_or(usize::MAX),
-                limit: self.limit,
             });
         }
         Ok(())
@@ -249,9 +255,11 @@ impl Reader {
         match header.opcode {
             OpCode::Control(Control::Ping) => Ok(Some(Inbound::Ping(payload.freeze()))),
             OpCode::Control(Control::Pong) => Ok(Some(Inbound::Pong(payload.freeze()))),
-            OpCode::Control(Control::Close) => {
-                close_frame(&payload).map(|c| Some(Inbound::Close(c)))
-            }
+            OpCode::Control(Control::Close) => match close::parse(&payload) {
+                Ok(frame) => Ok(Some(Inbound::Close(frame))),
+                Err(BadClose::Protocol(why)) => Err(ReadError::Protocol(why)),
+                Err(BadClose::InvalidUtf8) => Err(ReadError::InvalidUtf8),
+            },
             OpCode::Control(Control::Reserved(_)) | OpCode::Data(Data::Reserved(_)) => {
                 Err(ReadError::Protocol("reserved opcode".into()))
             }
@@ -289,7 +297,6 @@ impl Reader {
                     if partial.data.len() + payload.len() > self.limit {
                         return Err(ReadError::TooBig {
                             size: partial.data.len() + payload.len(),
-                            limit: self.limit,
                         });
                     }
                     partial.data.extend_from_slice(&payload);
@@ -323,24 +330,6 @@ fn check_utf8(partial: &mut Partial, last: bool) -> Result<(), ReadError> {
         }
     }
     Ok(())
-}
-
-/// The code and reason of a close frame (RFC 6455 sections 5.5.1, 7.4).
-fn close_frame(payload: &[u8]) -> Result<Option<(u16, String)>, ReadError> {
-    match payload {
-        [] => Ok(None),
-        [_] => Err(ReadError::Protocol(
-            "close frame with a 1-byte payload".into(),
-        )),
-        [hi, lo, reason @ ..] => {
-            let code = u16::from_be_bytes([*hi, *lo]);
-            if !crate::peer::is_sendable_close_code(i32::from(code)) {
-                return Err(ReadError::Protocol(format!("invalid close code {code}")));
-            }
-            let reason = std::str::from_utf8(reason).map_err(|_| ReadError::InvalidUtf8)?;
-            Ok(Some((code, reason.to_string())))
-        }
-    }
 }
 
 #[cfg(test)]

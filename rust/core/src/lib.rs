@@ -1,38 +1,64 @@
 //! Engine-free WebSocket peer logic behind the Godot extension.
 //!
-//! Everything here is plain Rust and is tested with `cargo test`: URL parsing
-//! ([`url`]), connecting on a bounded thread pool ([`dial`]), TLS with rustls
-//! ([`tls`]), the HTTP upgrade on both sides ([`handshake`], [`opening`]) with
-//! permessage-deflate negotiation ([`extension`]), the byte transport with its
-//! outbound buffer ([`transport`]), frames to messages ([`inbound`],
-//! [`deflate`]) on tungstenite's frame format, an open link's two directions
-//! ([`connection`]), the inbound packet queue ([`queue`]), the peer state
-//! machine that ties them together ([`peer`]) and the multiplayer star
-//! network ([`multiplayer`]). The Godot layer only translates types.
+//! Everything here is plain Rust and is tested with `cargo test`. The
+//! modules are private; this page is the whole surface the Godot layer (and
+//! the tests) may use. From the bottom up:
+//!
+//! - URLs (`url`), connecting on a bounded thread pool (`dial`), TLS with
+//!   rustls (`tls`), the socket and its readiness (`readiness`,
+//!   `takeover`), the byte transport with its outbound buffer (`transport`);
+//! - the HTTP upgrade on both sides (`handshake`, `opening`) with
+//!   permessage-deflate negotiation (`extension`) and its data side
+//!   (`deflate`); frames to messages (`inbound`), close rules (`close`), an
+//!   open link's two directions (`connection`), the inbound queue (`queue`);
+//! - the settings of a link ([`PeerConfig`]), the peer state machine that
+//!   ties the above together ([`Peer`]) and the multiplayer star network
+//!   ([`Hub`]).
+//!
+//! Errors a caller can act on are [`WsError`] (with its [`ErrorKind`]) and
+//! [`HubError`]; a refused setting is [`Refused`].
 
-pub mod connection;
-pub mod deflate;
-pub mod dial;
-pub mod error;
-pub mod extension;
+mod close;
+mod config;
+mod connection;
+mod deflate;
+mod dial;
+mod error;
+mod extension;
+mod handshake;
+mod inbound;
+mod multiplayer;
+mod opening;
+mod peer;
+mod private_dir;
+mod queue;
+mod readiness;
+mod takeover;
+mod tls;
+mod transport;
+mod url;
+
 #[doc(hidden)]
 pub mod fuzz_support;
-pub mod handshake;
-pub mod inbound;
-pub mod multiplayer;
-pub mod opening;
-pub mod peer;
-pub mod private_dir;
-pub mod queue;
-pub mod readiness;
-pub mod takeover;
-pub mod tls;
-pub mod transport;
-pub mod url;
 
+pub use close::{is_sendable_close_code, MAX_CLOSE_REASON};
+pub use config::{
+    PeerConfig, Refused, DEFAULT_BUFFER_SIZE, DEFAULT_CLOSE_TIMEOUT, DEFAULT_COMPRESSION_THRESHOLD,
+    DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_QUEUED_PACKETS,
+};
+pub use dial::{live_workers, Connector, MAX_WORKERS};
 pub use error::{ErrorKind, WsError};
-pub use peer::{Packet, Peer, PeerConfig, ReadyState};
+pub use extension::DeflateConfig;
+pub use handshake::{find_head_end, MAX_HEAD_SIZE};
+pub use multiplayer::{
+    link_config, listen_socket_of, Event, Hub, HubError, Link, Received, Status, ACCEPTS_PER_POLL,
+    LINK_HEARTBEAT_SECONDS, LISTEN_BACKLOG, SERVER_ID,
+};
+pub use peer::{Peer, ReadyState, CLIENT_CLOSE_WAIT, FLUSH_AT, READ_BUDGET, REPLY_BACKLOG};
+pub use private_dir::PrivateDir;
+pub use queue::Packet;
 pub use readiness::Socket;
-pub use tls::TlsClientOptions;
+pub use takeover::take_over;
+pub use tls::{server_config, ServerConfig, TlsClientOptions};
 pub use transport::Stream;
 pub use tungstenite::Bytes;

@@ -83,106 +83,120 @@ impl Opening {
     pub fn advance(self, wants: &Wants) -> Result<Step, WsError> {
         match self {
             Opening::Dialing {
-                mut connector,
+                connector,
                 url,
                 tls,
                 request,
                 key,
-            } => {
-                let Some(sock) = connector.poll() else {
-                    return Ok(Step::Waiting(Opening::Dialing {
-                        connector,
-                        url,
-                        tls,
-                        request,
-                        key,
-                    }));
-                };
-                let sock = sock?;
-                let mut stream: Box<dyn Stream> = match tls {
-                    Some(opts) => {
-                        let (config, name) = opts.client_config(&url.host)?;
-                        Box::new(TlsStream::new(Arc::clone(&config), name, sock)?)
-                    }
-                    None => Box::new(Socket::new(sock)),
-                };
-                stream.set_nodelay(wants.nodelay);
-                let mut io = Io::new(stream);
-                io.queue_bytes(request.as_bytes());
-                Opening::Client {
-                    io,
-                    key,
-                    head: Vec::new(),
-                }
-                .advance(wants)
-            }
-            Opening::Client {
-                mut io,
-                key,
-                mut head,
-            } => {
-                io.flush_out()
-                    .map_err(|e| handshake_io_error(e, "sending the upgrade request"))?;
-                let Some(end) = read_head(&mut io, &mut head)? else {
-                    return Ok(Step::Waiting(Opening::Client { io, key, head }));
-                };
-                let answer = handshake::verify_response(&head[..end], &key, wants.protocols)?;
-                let compression =
-                    extension::verify(answer.extensions.as_deref(), wants.compression.as_ref())
-                        .map_err(WsError::Handshake)?;
-                Ok(Step::Open(Opened {
-                    io,
-                    leftover: head.split_off(end),
-                    client: true,
-                    protocol: answer.protocol,
-                    requested_url: None,
-                    compression,
-                }))
-            }
-            Opening::Server {
-                mut io,
-                mut head,
-                tls,
-            } => {
-                let end = match read_head(&mut io, &mut head) {
-                    Ok(Some(end)) => end,
-                    Ok(None) => return Ok(Step::Waiting(Opening::Server { io, head, tls })),
-                    Err(e) => {
-                        if matches!(e, WsError::Handshake(_)) {
-                            let _ = reject(&mut io, 431, &e.to_string());
-                        }
-                        return Err(e);
-                    }
-                };
-                let accepted = match handshake::parse_request(&head[..end], wants.protocols, tls) {
-                    Ok(a) => a,
-                    Err((status, err)) => {
-                        let _ = reject(&mut io, status, &err.to_string());
-                        return Err(err);
-                    }
-                };
-                let compression = match (&wants.compression, &accepted.extensions) {
-                    (Some(config), Some(offers)) => extension::accept(offers, config),
-                    _ => None,
-                };
-                let answer = compression.map(|a| a.header_value());
-                io.queue_bytes(
-                    handshake::accept_response(&accepted, wants.headers, answer.as_deref())
-                        .as_bytes(),
-                );
-                io.flush_out()
-                    .map_err(|e| handshake_io_error(e, "sending the upgrade response"))?;
-                Ok(Step::Open(Opened {
-                    io,
-                    leftover: head.split_off(end),
-                    client: false,
-                    protocol: accepted.protocol,
-                    requested_url: Some(accepted.requested_url),
-                    compression,
-                }))
-            }
+            } => dial(connector, url, tls, request, key, wants),
+            Opening::Client { io, key, head } => client_upgrade(io, key, head, wants),
+            Opening::Server { io, head, tls } => server_upgrade(io, head, tls, wants),
         }
     }
+}
+
+/// Client: once connected, starts TLS (for `wss://`) and sends the upgrade
+/// request.
+fn dial(
+    mut connector: Connector,
+    url: WsUrl,
+    tls: Option<TlsClientOptions>,
+    request: String,
+    key: String,
+    wants: &Wants,
+) -> Result<Step, WsError> {
+    let Some(sock) = connector.poll() else {
+        return Ok(Step::Waiting(Opening::Dialing {
+            connector,
+            url,
+            tls,
+            request,
+            key,
+        }));
+    };
+    let sock = sock?;
+    let mut stream: Box<dyn Stream> = match tls {
+        Some(opts) => {
+            let (config, name) = opts.client_config(&url.host)?;
+            Box::new(TlsStream::new(Arc::clone(&config), name, sock)?)
+        }
+        None => Box::new(Socket::new(sock)),
+    };
+    stream.set_nodelay(wants.nodelay);
+    let mut io = Io::new(stream);
+    io.queue_bytes(request.as_bytes());
+    client_upgrade(io, key, Vec::new(), wants)
+}
+
+/// Client: sends what is left of the request, then waits for the server's
+/// answer and checks it (status, accept key, sub-protocol, extensions).
+fn client_upgrade(
+    mut io: Io,
+    key: String,
+    mut head: Vec<u8>,
+    wants: &Wants,
+) -> Result<Step, WsError> {
+    io.flush_out()
+        .map_err(|e| handshake_io_error(e, "sending the upgrade request"))?;
+    let Some(end) = read_head(&mut io, &mut head)? else {
+        return Ok(Step::Waiting(Opening::Client { io, key, head }));
+    };
+    let answer = handshake::verify_response(&head[..end], &key, wants.protocols)?;
+    let compression = extension::verify(answer.extensions.as_deref(), wants.compression.as_ref())
+        .map_err(WsError::Handshake)?;
+    Ok(Step::Open(Opened {
+        io,
+        leftover: head.split_off(end),
+        client: true,
+        protocol: answer.protocol,
+        requested_url: None,
+        compression,
+    }))
+}
+
+/// Server: waits for the client's request, then answers it (refusing a bad
+/// one with an HTTP status and the reason).
+fn server_upgrade(
+    mut io: Io,
+    mut head: Vec<u8>,
+    tls: bool,
+    wants: &Wants,
+) -> Result<Step, WsError> {
+    let end = match read_head(&mut io, &mut head) {
+        Ok(Some(end)) => end,
+        Ok(None) => return Ok(Step::Waiting(Opening::Server { io, head, tls })),
+        Err(e) => {
+            if matches!(e, WsError::Handshake(_)) {
+                let _ = reject(&mut io, 431, &e.to_string());
+            }
+            return Err(e);
+        }
+    };
+    let accepted = match handshake::parse_request(&head[..end], wants.protocols, tls) {
+        Ok(a) => a,
+        Err((status, err)) => {
+            let _ = reject(&mut io, status, &err.to_string());
+            return Err(err);
+        }
+    };
+    let compression = match (&wants.compression, &accepted.extensions) {
+        (Some(config), Some(offers)) => extension::accept(offers, config),
+        _ => None,
+    };
+    let answer = compression.map(|a| a.header_value());
+    io.queue_bytes(
+        handshake::accept_response(&accepted, wants.headers, answer.as_deref()).as_bytes(),
+    );
+    io.flush_out()
+        .map_err(|e| handshake_io_error(e, "sending the upgrade response"))?;
+    Ok(Step::Open(Opened {
+        io,
+        leftover: head.split_off(end),
+        client: false,
+        protocol: accepted.protocol,
+        requested_url: Some(accepted.requested_url),
+        compression,
+    }))
 }
 
 /// A TLS failure inside an I/O error is reported as TLS; anything else as a

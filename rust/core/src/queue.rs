@@ -41,11 +41,13 @@ impl PacketQueue {
     }
 
     /// `true` when no packet waits.
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.packets.is_empty()
     }
 
     /// Payload bytes waiting.
+    #[cfg(test)]
     pub fn bytes(&self) -> usize {
         self.bytes
     }

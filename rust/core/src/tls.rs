@@ -28,7 +28,9 @@ pub enum TlsClientOptions {
     /// holds no certificate is an error, never the default roots) and the
     /// override name (the URL's host when empty).
     Trusted {
+        /// The trusted certificates, as PEM.
         ca_pem: Option<Vec<u8>>,
+        /// The name the server's certificate must have ("": the URL's host).
         common_name_override: String,
     },
     /// `TLSOptions.client_unsafe()`: no verification at all (testing only).

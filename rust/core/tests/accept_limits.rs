@@ -4,7 +4,7 @@
 
 #![cfg(unix)]
 
-use rustws_core::multiplayer::Hub;
+use rustws_core::Hub;
 use rustws_core::{Peer, PeerConfig, Stream};
 use std::sync::Mutex;
 

@@ -2,7 +2,7 @@
 //! only until the peer's handshake timeout, a closed peer lets go of its
 //! worker, and a reconnect loop never piles up threads.
 
-use rustws_core::dial::{self, Connector, MAX_WORKERS};
+use rustws_core::{live_workers, Connector, MAX_WORKERS};
 use rustws_core::{Peer, PeerConfig, ReadyState, TlsClientOptions};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
@@ -25,7 +25,7 @@ fn tar_pit() -> (socket2::Socket, TcpStream, u16) {
 /// them; elsewhere the pool's own count.
 fn connect_threads() -> usize {
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return dial::live_workers();
+        return live_workers();
     };
     tasks
         .flatten()
@@ -106,7 +106,7 @@ fn a_reconnect_loop_on_a_silent_host_frees_its_threads() {
 fn the_handshake_timeout_bounds_a_peer_connect() {
     let (_listener, _filler, port) = tar_pit();
     let mut peer = Peer::new(PeerConfig {
-        handshake_timeout: Duration::from_millis(300),
+        handshake_timeout: 0.3,
         ..PeerConfig::default()
     });
     let start = Instant::now();

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use rustws_core::handshake::MAX_HEAD_SIZE;
+use rustws_core::MAX_HEAD_SIZE;
 use rustws_core::{Peer, PeerConfig, ReadyState, Stream, TlsClientOptions, WsError};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -302,7 +302,7 @@ fn client_that_never_sends_the_upgrade_is_dropped_after_the_handshake_timeout() 
     let (sock, _) = listener.accept().unwrap();
     sock.set_nonblocking(true).unwrap();
     let config = PeerConfig {
-        handshake_timeout: Duration::from_millis(200),
+        handshake_timeout: 0.2,
         ..PeerConfig::default()
     };
     let mut peer = Peer::new(config);
@@ -369,7 +369,7 @@ fn a_peer_that_never_answers_our_close_is_dropped_after_the_close_timeout() {
 #[test]
 fn a_heartbeat_set_on_an_open_link_starts_at_once() {
     let (mut peer, mut raw) = open_server();
-    peer.set_heartbeat_interval(0.05);
+    peer.set_heartbeat_interval(0.05).expect("a valid interval");
     // The raw client does not answer: a ping comes, then the link is dropped
     // for the missing pong.
     let errors = poll_until(&mut peer, "the heartbeat to drop the link", |p| {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use rustws_core::multiplayer::{Event, Hub, HubError, Status, SERVER_ID};
+use rustws_core::{Event, Hub, HubError, Status, SERVER_ID};
 use rustws_core::{Peer, PeerConfig, Stream, TlsClientOptions};
 use std::time::{Duration, Instant};
 
@@ -143,7 +143,7 @@ fn clients_get_ids_and_messages_reach_their_targets() {
 #[test]
 fn wss_server_from_pem() {
     let (cert, key) = common::certificate(&["localhost"], false);
-    let config = rustws_core::tls::server_config(cert.as_bytes(), key.as_bytes()).unwrap();
+    let config = rustws_core::server_config(cert.as_bytes(), key.as_bytes()).unwrap();
     let mut server = TestHub::default();
     server.create_server(0, "127.0.0.1", Some(config)).unwrap();
     let url = format!("wss://localhost:{}/", server.local_port().unwrap());
@@ -170,7 +170,7 @@ fn wss_server_from_pem() {
 fn bad_server_key_and_bind_address_are_reported() {
     let (cert, _) = common::certificate(&["localhost"], false);
     let (_, other_key) = common::certificate(&["localhost"], false);
-    match rustws_core::tls::server_config(cert.as_bytes(), other_key.as_bytes()) {
+    match rustws_core::server_config(cert.as_bytes(), other_key.as_bytes()) {
         Err(e) => assert!(e.to_string().contains("key"), "{e}"),
         Ok(_) => panic!("a key that does not suit the certificate was accepted"),
     }
@@ -385,7 +385,7 @@ fn a_burst_of_connections_is_accepted_a_bounded_number_per_poll() {
         made += 1;
         server_link(stream, tls)
     });
-    assert_eq!(made, rustws_core::multiplayer::ACCEPTS_PER_POLL);
+    assert_eq!(made, rustws_core::ACCEPTS_PER_POLL);
     let start = Instant::now();
     while made < waiting.len() {
         assert!(start.elapsed() < Duration::from_secs(5), "{made} accepted");
@@ -401,7 +401,7 @@ fn the_wildcard_address_takes_ipv4_and_ipv6_clients() {
     let mut server = TestHub::default();
     server.create_server(0, "*", None).unwrap();
     let port = server.local_port().unwrap();
-    let listener = rustws_core::multiplayer::listen_socket_of(&server).unwrap();
+    let listener = rustws_core::listen_socket_of(&server).unwrap();
     if listener.local_addr().unwrap().is_ipv6() {
         let sock = socket2::SockRef::from(listener);
         assert_eq!(sock.only_v6().ok(), Some(false), "IPV6_V6ONLY must be off");

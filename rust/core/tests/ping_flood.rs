@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use rustws_core::peer::REPLY_BACKLOG;
+use rustws_core::REPLY_BACKLOG;
 use rustws_core::{Peer, PeerConfig, ReadyState, Stream};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -4,12 +4,12 @@
 //! terminator, and the engine prints a "Unicode parsing error" about it on
 //! every call; `save()` writes the same PEM without it, so the certificate
 //! goes through a file in a fresh private directory (see
-//! `rustws_core::private_dir`) that is removed at once.
+//! `rustws_core::PrivateDir`) that is removed at once.
 
 use godot::classes::X509Certificate;
 use godot::global::Error;
 use godot::prelude::*;
-use rustws_core::private_dir::PrivateDir;
+use rustws_core::PrivateDir;
 
 /// The certificate (chain) as PEM, or why Godot could not write it out.
 pub fn pem(cert: &mut Gd<X509Certificate>) -> Result<String, String> {

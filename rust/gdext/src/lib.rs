@@ -1,35 +1,44 @@
 //! The Godot extension: registers `RustWebSocketPeer` and
-//! `RustWebSocketMultiplayerPeer`, and routes the Rust
-//! `log` records of the WebSocket core to Godot's output.
+//! `RustWebSocketMultiplayerPeer`, and routes the Rust `log` records of the
+//! WebSocket core to Godot's output.
+//!
+//! Layout (see ARCHITECTURE.md at the repository's root):
+//! - one folder per class: [`peer`] and [`multiplayer`] (the class, its
+//!   directly bound per-message calls, its state behind a lock);
+//! - [`binding`]: the binding runtime, and the only module that uses
+//!   godot-rust's private API;
+//! - shared pieces: the link settings as properties ([`settings`]), the
+//!   stream `accept_stream` takes ([`stream`]), `TLSOptions` arguments
+//!   ([`tls_args`], [`certs`]), Godot error codes and reports ([`errors`]),
+//!   the raw packet buffers of `PacketPeer` ([`packets`]), and the logger
+//!   ([`logger`]).
 
 use godot::init::{gdextension, ExtensionLibrary, InitStage};
 
+mod binding;
 mod certs;
-mod direct;
 mod errors;
-mod flush;
-mod link;
 mod logger;
 mod multiplayer;
-mod multiplayer_calls;
 mod packets;
 mod peer;
-mod peer_calls;
-mod shared;
+mod settings;
 mod stream;
 mod tls_args;
 
 struct RustWebSocketExtension;
 
+// SAFETY: godot-rust's entry point; this is the library's only
+// `ExtensionLibrary`, and its init only registers classes and calls of ours.
 #[gdextension]
 unsafe impl ExtensionLibrary for RustWebSocketExtension {
     fn on_stage_init(stage: InitStage) {
         if stage == InitStage::Scene {
-            flush::init_main_thread();
+            peer::flush::init_main_thread();
             logger::install();
             peer::register_enums();
-            peer_calls::register_all();
-            multiplayer_calls::register_all();
+            peer::calls::register_all();
+            multiplayer::calls::register_all();
         }
     }
 }

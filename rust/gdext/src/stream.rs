@@ -7,12 +7,12 @@ use godot::classes::stream_peer_tls::Status as TlsStatus;
 use godot::classes::{StreamPeer, StreamPeerTcp, StreamPeerTls};
 use godot::global::Error;
 use godot::prelude::*;
-use rustws_core::{takeover, Socket, Stream};
+use rustws_core::{take_over, Socket, Stream};
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr};
 
 /// The stream `accept_stream` was given, as the core's [`Stream`]: the OS
-/// socket itself when it can be found (see `rustws_core::takeover`), else a
+/// socket itself when it can be found (see `rustws_core::take_over`), else a
 /// [`GodotStream`]. `RUST_WEBSOCKET_NO_TAKEOVER=1` always keeps the engine's
 /// stream. Returns the stream and whether it is TLS.
 pub fn server_stream(stream: Gd<StreamPeer>) -> Result<(Box<dyn Stream>, bool), String> {
@@ -22,7 +22,7 @@ pub fn server_stream(stream: Gd<StreamPeer>) -> Result<(Box<dyn Stream>, bool), 
         let mut set_nodelay = |on: bool| tcp.set_no_delay(on);
         if let Some(sock) = godot
             .peer_addr()
-            .and_then(|peer| takeover::take_over(peer, &mut set_nodelay))
+            .and_then(|peer| take_over(peer, &mut set_nodelay))
         {
             // The engine's stream stays as the caller has it (its address
             // still readable); our duplicate of the socket carries the link.

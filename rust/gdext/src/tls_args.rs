@@ -73,9 +73,7 @@ pub fn client_options(options: Option<Gd<TlsOptions>>) -> Result<TlsClientOption
 
 /// The rustls server configuration `TLSOptions.server(key, certificate)`
 /// asks for, or why it cannot be used.
-pub fn server_config(
-    options: &Gd<TlsOptions>,
-) -> Result<Arc<rustws_core::tls::ServerConfig>, String> {
+pub fn server_config(options: &Gd<TlsOptions>) -> Result<Arc<rustws_core::ServerConfig>, String> {
     if !options.is_server() {
         return Err(
             "create_server needs TLSOptions.server(key, certificate), not client options".into(),
@@ -90,5 +88,5 @@ pub fn server_config(
         .ok_or("the server TLSOptions has no certificate")?;
     let cert = crate::certs::pem(&mut cert)
         .map_err(|why| format!("the server certificate cannot be used: {why}"))?;
-    rustws_core::tls::server_config(cert.as_bytes(), key.as_bytes()).map_err(|e| e.to_string())
+    rustws_core::server_config(cert.as_bytes(), key.as_bytes()).map_err(|e| e.to_string())
 }

@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests: driving a [`Peer`] until a
-//! condition holds, and running the Python `websockets` peer.
+//! condition holds, and running the Python `websockets` and Node `ws` peers
+//! (tests/peers).
 
 #![allow(dead_code)]
 
@@ -153,15 +154,7 @@ pub struct ExtPeer {
     pub lines: Receiver<String>,
 }
 
-/// The Python peer, kept under its old name for the Python tests.
-pub type PyPeer = ExtPeer;
-
 impl ExtPeer {
-    /// Starts the Python peer.
-    pub fn spawn(args: &[&str]) -> ExtPeer {
-        ExtPeer::spawn_with(Impl::Python, args)
-    }
-
     /// Starts the given implementation's peer script.
     pub fn spawn_with(kind: Impl, args: &[&str]) -> ExtPeer {
         let mut child = kind
@@ -187,12 +180,7 @@ impl ExtPeer {
     pub fn line(&self) -> String {
         self.lines
             .recv_timeout(WAIT)
-            .expect("the Python peer printed nothing in time")
-    }
-
-    /// Starts a Python server and returns it with its port.
-    pub fn server(args: &[&str]) -> (ExtPeer, u16) {
-        ExtPeer::server_with(Impl::Python, args)
+            .expect("the external peer printed nothing in time")
     }
 
     /// Starts a server of the given implementation and returns it with its port.
@@ -229,6 +217,30 @@ pub fn certificate(names: &[&str], expired: bool) -> (String, String) {
     let key = rcgen::KeyPair::generate().expect("key");
     let cert = params.self_signed(&key).expect("cert");
     (cert.pem(), key.serialize_pem())
+}
+
+/// A `wss://` server of `imp` with this certificate and key, its port, and
+/// the folder holding the files it reads (removed when dropped).
+pub fn tls_server(imp: Impl, cert: &str, key: &str) -> (ExtPeer, u16, tempdir::Dir) {
+    let (dir, paths) = write_temp(&[("cert.pem", cert), ("key.pem", key)]);
+    let (server, port) = ExtPeer::server_with(
+        imp,
+        &[
+            "--cert",
+            paths[0].to_str().expect("a UTF-8 temp path"),
+            "--key",
+            paths[1].to_str().expect("a UTF-8 temp path"),
+        ],
+    );
+    (server, port, dir)
+}
+
+/// A client connecting to `url` (connecting, not open yet).
+pub fn client(config: PeerConfig, url: &str, tls: rustws_core::TlsClientOptions) -> Peer {
+    let mut peer = Peer::new(config);
+    peer.connect_to_url(url, tls).expect("connect_to_url");
+    assert_eq!(peer.ready_state(), ReadyState::Connecting);
+    peer
 }
 
 /// Writes the files into a fresh temp folder and returns their paths.

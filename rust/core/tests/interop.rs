@@ -1,22 +1,47 @@
-//! Our peer against Python `websockets`, a WebSocket implementation nobody
-//! here wrote: client side over ws:// and wss://, server side with its client.
+//! Our peer against WebSocket implementations nobody here wrote: Python
+//! `websockets` and Node `ws` (tests/peers), each test run against both.
+//! Client side over ws:// and wss:// (messages of every kind, limits,
+//! sub-protocols, closes and drops, certificates good and bad), and server
+//! side with their clients.
 
 mod common;
 
 use common::*;
-use rustws_core::{Peer, PeerConfig, ReadyState, TlsClientOptions, WsError};
+use rustws_core::{PeerConfig, ReadyState, TlsClientOptions, WsError};
 use std::net::TcpListener;
 
-fn client(config: PeerConfig, url: &str, tls: TlsClientOptions) -> Peer {
-    let mut peer = Peer::new(config);
-    peer.connect_to_url(url, tls).expect("connect_to_url");
-    assert_eq!(peer.ready_state(), ReadyState::Connecting);
-    peer
+/// Each named scenario as a test against Python and one against Node.
+macro_rules! against_both {
+    ($($scenario:ident),+ $(,)?) => {
+        mod python {
+            $(#[test]
+            fn $scenario() {
+                super::$scenario(super::Impl::Python)
+            })+
+        }
+        mod node {
+            $(#[test]
+            fn $scenario() {
+                super::$scenario(super::Impl::Node)
+            })+
+        }
+    };
 }
 
-#[test]
-fn echo_text_binary_unicode_big_and_ordered() {
-    let (server, port) = PyPeer::server(&[]);
+against_both!(
+    echo_text_binary_unicode_big_and_ordered,
+    server_close_code_reason_and_abrupt_drop,
+    oversized_inbound_message_closes_with_1009_and_says_which_limit,
+    outbound_limits_refuse_with_a_reason,
+    subprotocol_is_negotiated_and_mismatch_is_refused,
+    wss_negotiates_tls13_with_a_trusted_chain,
+    wss_refuses_bad_certificates_with_the_cause,
+    wss_accepts_with_override_or_unsafe,
+    their_client_against_our_server,
+);
+
+fn echo_text_binary_unicode_big_and_ordered(imp: Impl) {
+    let (server, port) = ExtPeer::server_with(imp, &[]);
     let config = PeerConfig {
         inbound_buffer_size: 2 << 20,
         outbound_buffer_size: 2 << 20,
@@ -75,9 +100,8 @@ fn echo_text_binary_unicode_big_and_ordered() {
     assert_eq!(server.line(), "CLOSED 4000 done here");
 }
 
-#[test]
-fn server_close_code_reason_and_abrupt_drop() {
-    let (_server, port) = PyPeer::server(&[]);
+fn server_close_code_reason_and_abrupt_drop(imp: Impl) {
+    let (_server, port) = ExtPeer::server_with(imp, &[]);
     let url = format!("ws://127.0.0.1:{port}/");
     let mut peer = client(PeerConfig::default(), &url, TlsClientOptions::Default);
     wait_open(&mut peer);
@@ -103,9 +127,8 @@ fn server_close_code_reason_and_abrupt_drop() {
     );
 }
 
-#[test]
-fn oversized_inbound_message_closes_with_1009_and_says_which_limit() {
-    let (server, port) = PyPeer::server(&[]);
+fn oversized_inbound_message_closes_with_1009_and_says_which_limit(imp: Impl) {
+    let (server, port) = ExtPeer::server_with(imp, &[]);
     let config = PeerConfig {
         outbound_buffer_size: 1 << 20,
         ..PeerConfig::default()
@@ -128,9 +151,8 @@ fn oversized_inbound_message_closes_with_1009_and_says_which_limit() {
     assert!(server.line().starts_with("CLOSED 1009"));
 }
 
-#[test]
-fn outbound_limits_refuse_with_a_reason() {
-    let (_server, port) = PyPeer::server(&[]);
+fn outbound_limits_refuse_with_a_reason(imp: Impl) {
+    let (_server, port) = ExtPeer::server_with(imp, &[]);
     let mut peer = client(
         PeerConfig::default(),
         &format!("ws://127.0.0.1:{port}/"),
@@ -151,9 +173,8 @@ fn outbound_limits_refuse_with_a_reason() {
     assert_eq!(peer.ready_state(), ReadyState::Open);
 }
 
-#[test]
-fn subprotocol_is_negotiated_and_mismatch_is_refused() {
-    let (_server, port) = PyPeer::server(&["--protocols", "chat,json"]);
+fn subprotocol_is_negotiated_and_mismatch_is_refused(imp: Impl) {
+    let (_server, port) = ExtPeer::server_with(imp, &["--protocols", "chat,json"]);
     let url = format!("ws://127.0.0.1:{port}/");
     let config = PeerConfig {
         supported_protocols: vec!["json".into()],
@@ -175,16 +196,9 @@ fn subprotocol_is_negotiated_and_mismatch_is_refused() {
     );
 }
 
-#[test]
-fn wss_negotiates_tls13_with_a_trusted_chain() {
+fn wss_negotiates_tls13_with_a_trusted_chain(imp: Impl) {
     let (cert, key) = certificate(&["localhost"], false);
-    let (_dir, paths) = write_temp(&[("cert.pem", &cert), ("key.pem", &key)]);
-    let (_server, port) = PyPeer::server(&[
-        "--cert",
-        paths[0].to_str().unwrap(),
-        "--key",
-        paths[1].to_str().unwrap(),
-    ]);
+    let (_server, port, _files) = tls_server(imp, &cert, &key);
     let url = format!("wss://localhost:{port}/secure");
     let opts = TlsClientOptions::Trusted {
         ca_pem: Some(cert.into_bytes()),
@@ -201,19 +215,14 @@ fn wss_negotiates_tls13_with_a_trusted_chain() {
 }
 
 fn tls_failure(
+    imp: Impl,
     cert_names: &[&str],
     expired: bool,
     host: &str,
     opts: impl FnOnce(&str) -> TlsClientOptions,
 ) -> Vec<WsError> {
     let (cert, key) = certificate(cert_names, expired);
-    let (_dir, paths) = write_temp(&[("cert.pem", &cert), ("key.pem", &key)]);
-    let (_server, port) = PyPeer::server(&[
-        "--cert",
-        paths[0].to_str().unwrap(),
-        "--key",
-        paths[1].to_str().unwrap(),
-    ]);
+    let (_server, port, _files) = tls_server(imp, &cert, &key);
     let mut peer = client(
         PeerConfig::default(),
         &format!("wss://{host}:{port}/"),
@@ -231,9 +240,8 @@ fn assert_tls_error(errors: &[WsError], needle: &str) {
     }
 }
 
-#[test]
-fn wss_refuses_bad_certificates_with_the_cause() {
-    let errors = tls_failure(&["localhost"], false, "localhost", |_| {
+fn wss_refuses_bad_certificates_with_the_cause(imp: Impl) {
+    let errors = tls_failure(imp, &["localhost"], false, "localhost", |_| {
         TlsClientOptions::Default
     });
     assert_tls_error(&errors, "not signed by a trusted authority");
@@ -241,22 +249,15 @@ fn wss_refuses_bad_certificates_with_the_cause() {
         ca_pem: Some(cert.as_bytes().to_vec()),
         common_name_override: String::new(),
     };
-    let errors = tls_failure(&["localhost"], true, "localhost", trusted);
+    let errors = tls_failure(imp, &["localhost"], true, "localhost", trusted);
     assert_tls_error(&errors, "expired");
-    let errors = tls_failure(&["game.example"], false, "localhost", trusted);
+    let errors = tls_failure(imp, &["game.example"], false, "localhost", trusted);
     assert_tls_error(&errors, "not valid for this host name");
 }
 
-#[test]
-fn wss_accepts_with_override_or_unsafe() {
+fn wss_accepts_with_override_or_unsafe(imp: Impl) {
     let (cert, key) = certificate(&["game.example"], false);
-    let (_dir, paths) = write_temp(&[("cert.pem", &cert), ("key.pem", &key)]);
-    let (_server, port) = PyPeer::server(&[
-        "--cert",
-        paths[0].to_str().unwrap(),
-        "--key",
-        paths[1].to_str().unwrap(),
-    ]);
+    let (_server, port, _files) = tls_server(imp, &cert, &key);
     let url = format!("wss://127.0.0.1:{port}/");
     let opts = TlsClientOptions::Trusted {
         ca_pem: Some(cert.clone().into_bytes()),
@@ -270,31 +271,32 @@ fn wss_accepts_with_override_or_unsafe() {
     assert_eq!(next_packet(&mut peer).data.as_ref(), b"x");
 }
 
-/// Our server side, Python's client: accept on a std listener and echo.
-#[test]
-fn python_client_against_our_server() {
+/// Our server side, their client: accept on a std listener and echo; the
+/// client reports what it got back, line by line.
+fn their_client_against_our_server(imp: Impl) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let client = PyPeer::spawn(&[
-        "client",
-        &format!("ws://127.0.0.1:{port}/lobby?room=1"),
-        "hi ✓",
-        "bin:00ff10",
-        "big:300000",
-        "--protocols",
-        "v2,v1",
-        "--close-code",
-        "4002",
-        "--close-reason",
-        "see you",
-    ]);
-    let mut server = accept_one(&listener, server_config("v1"));
-    assert_eq!(
-        server.requested_url(),
-        format!("ws://127.0.0.1:{port}/lobby?room=1")
+    let url = format!("ws://127.0.0.1:{port}/lobby?room=1");
+    let client = ExtPeer::spawn_with(
+        imp,
+        &[
+            "client",
+            &url,
+            "hi ✓",
+            "bin:00ff10",
+            "big:300000",
+            "--protocols",
+            "v2,v1",
+            "--close-code",
+            "4002",
+            "--close-reason",
+            "see you",
+        ],
     );
+    let mut server = accept_one(&listener, server_config("v1"));
+    assert_eq!(server.requested_url(), url);
     assert_eq!(server.selected_protocol(), "v1");
-    assert_eq!(client.line(), r#"{"protocol": "v1", "extensions": null}"#);
+    assert_eq!(client.line(), r#"{"protocol":"v1","extensions":""}"#);
     let (echoed, errors) = echo_until_closed(&mut server);
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(echoed, 3);
@@ -302,17 +304,11 @@ fn python_client_against_our_server() {
         (server.close_code(), server.close_reason()),
         (4002, "see you")
     );
+    assert_eq!(client.line(), r#"{"type":"text","len":6,"text":"hi ✓"}"#);
+    assert_eq!(client.line(), r#"{"type":"binary","len":3,"same":true}"#);
     assert_eq!(
         client.line(),
-        r#"{"type": "text", "len": 6, "text": "hi \u2713"}"#
-    );
-    assert_eq!(
-        client.line(),
-        r#"{"type": "binary", "len": 3, "same": true}"#
-    );
-    assert_eq!(
-        client.line(),
-        r#"{"type": "binary", "len": 300000, "same": true}"#
+        r#"{"type":"binary","len":300000,"same":true}"#
     );
     assert_eq!(client.line(), "CLOSED 4002 see you");
 }

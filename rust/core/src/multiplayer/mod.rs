@@ -10,32 +10,44 @@
 //!
 //! The hub is generic over its links ([`Link`]), so the Godot layer can keep
 //! each link as a `RustWebSocketPeer` object that `get_peer()` hands out,
-//! while the tests here use [`Peer`] itself.
+//! while the tests here use the core's `Peer` itself. The server side is in
+//! [`server`], the client side in [`client`].
 
+mod client;
+mod link;
+mod server;
+
+pub use link::{Link, LINK_HEARTBEAT_SECONDS};
+pub use server::{listen_socket_of, LISTEN_BACKLOG};
+
+use crate::config::PeerConfig;
 use crate::error::WsError;
-use crate::peer::{Peer, ReadyState};
-use crate::readiness::Socket;
-use crate::tls::TlsStream;
 use crate::transport::Stream;
 use rustls::ServerConfig;
 use std::collections::{BTreeMap, VecDeque};
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
+use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tungstenite::Bytes;
 
-/// Heartbeat of every multiplayer link, in seconds: a peer that stops
-/// answering pings (a half-open connection, a crashed client) is dropped
-/// after one to two intervals. The engine's class sends none, so its links
-/// to a vanished peer stay until TCP gives up; pings are answered by every
-/// WebSocket peer, the engine's included. Change it per link through
-/// `get_peer(id).heartbeat_interval`.
-pub const LINK_HEARTBEAT_SECONDS: f64 = 10.0;
-
 /// Connections accepted in one poll at most (a burst is taken over a few
 /// frames instead of stalling one).
 pub const ACCEPTS_PER_POLL: usize = 64;
+
+/// How long, in seconds, a new link has to open (and a client to get its
+/// id): the engine's `handshake_timeout` default.
+pub const MULTIPLAYER_HANDSHAKE_TIMEOUT: f64 = 3.0;
+
+/// The settings a multiplayer link starts with: the engine's defaults, its
+/// handshake timeout, and the [`LINK_HEARTBEAT_SECONDS`] heartbeat.
+pub fn link_config() -> PeerConfig {
+    PeerConfig {
+        handshake_timeout: MULTIPLAYER_HANDSHAKE_TIMEOUT,
+        heartbeat_interval: LINK_HEARTBEAT_SECONDS,
+        ..PeerConfig::default()
+    }
+}
 
 /// The server's id, as in the engine.
 pub const SERVER_ID: i32 = 1;
@@ -43,68 +55,28 @@ pub const SERVER_ID: i32 = 1;
 /// `MultiplayerPeer.ConnectionStatus`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
+    /// Neither a client nor a server (or the session ended).
     Disconnected = 0,
+    /// A client waiting for its link to open and for its id.
     Connecting = 1,
+    /// A server, or a client with its id.
     Connected = 2,
-}
-
-/// What the hub needs of one WebSocket link.
-pub trait Link {
-    /// Advances the link (handshake, reads, writes); reports its own errors.
-    fn poll(&mut self);
-    fn state(&self) -> ReadyState;
-    /// Sends one binary message.
-    fn send(&mut self, data: &[u8]) -> Result<(), WsError>;
-    /// The next received message, if any.
-    fn pop(&mut self) -> Option<Bytes>;
-    /// Starts a clean close.
-    fn close(&mut self);
-    fn peer_addr(&self) -> Option<SocketAddr>;
-    /// Polls, hands every received message to `out`, and returns the state
-    /// after: one step for the hub's per-frame sweep (a link may do it
-    /// cheaper than the three calls).
-    fn poll_drain(&mut self, out: &mut dyn FnMut(Bytes)) -> ReadyState {
-        self.poll();
-        while let Some(data) = self.pop() {
-            out(data);
-        }
-        self.state()
-    }
-}
-
-impl Link for Peer {
-    fn poll(&mut self) {
-        if let Some(e) = Peer::poll(self) {
-            log::warn!("multiplayer link: {e}");
-        }
-    }
-    fn state(&self) -> ReadyState {
-        self.ready_state()
-    }
-    fn send(&mut self, data: &[u8]) -> Result<(), WsError> {
-        Peer::send(self, data, false)
-    }
-    fn pop(&mut self) -> Option<Bytes> {
-        self.pop_packet().map(|p| p.data)
-    }
-    fn close(&mut self) {
-        let _ = Peer::close(self, 1000, "");
-    }
-    fn peer_addr(&self) -> Option<SocketAddr> {
-        Peer::peer_addr(self)
-    }
 }
 
 /// Something the Godot layer turns into a signal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Event {
+    /// `peer_connected(id)`.
     Connected(i32),
+    /// `peer_disconnected(id)`.
     Disconnected(i32),
 }
 
 /// One received packet and the peer it came from.
 pub struct Received {
+    /// The sender's peer id.
     pub from: i32,
+    /// The packet.
     pub data: Bytes,
 }
 
@@ -186,55 +158,13 @@ impl<L: Link> Default for Hub<L> {
             client_since: Instant::now(),
             target: 0,
             refuse_new: false,
-            handshake_timeout: Duration::from_secs(3),
+            handshake_timeout: crate::config::duration(MULTIPLAYER_HANDSHAKE_TIMEOUT),
         }
     }
 }
 
-/// The address `create_server` binds: `"*"` is every address, IPv6 and IPv4
-/// where the system allows both.
-fn bind_addresses(bind: &str, port: u16) -> Result<Vec<SocketAddr>, HubError> {
-    if bind == "*" || bind.is_empty() {
-        return Ok(vec![
-            SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port),
-            SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port),
-        ]);
-    }
-    let ip: IpAddr = bind.parse().map_err(|_| {
-        HubError::Listen(format!(
-            "bind_address \"{bind}\" is not an IP address (or \"*\" for all)"
-        ))
-    })?;
-    Ok(vec![SocketAddr::new(ip, port)])
-}
-
-/// The listening socket of a server hub (for inspecting its options).
-pub fn listen_socket_of<L: Link>(hub: &Hub<L>) -> Option<&TcpListener> {
-    hub.listener.as_ref()
-}
-
-/// Connections the kernel holds for us between polls (the engine's
-/// TCPServer uses 8, so a burst of clients overflows it).
-pub const LISTEN_BACKLOG: i32 = 1024;
-
-/// A listening socket on `addr`. The IPv6 wildcard also takes IPv4 clients
-/// (IPV6_V6ONLY off, as the engine's TCPServer does; the system default is
-/// on under Windows and some Linux setups, where IPv4 clients were refused).
-fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
-    use socket2::{Domain, Protocol, Socket, Type};
-    let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-    if addr.is_ipv6() && addr.ip().is_unspecified() {
-        let _ = sock.set_only_v6(false);
-    }
-    // As std and the engine do on Unix: a restarted server can bind at once.
-    #[cfg(unix)]
-    sock.set_reuse_address(true)?;
-    sock.bind(&addr.into())?;
-    sock.listen(LISTEN_BACKLOG)?;
-    Ok(sock.into())
-}
-
 impl<L: Link> Hub<L> {
+    /// Where the session is (`get_connection_status`).
     pub fn status(&self) -> Status {
         self.status
     }
@@ -245,6 +175,7 @@ impl<L: Link> Hub<L> {
         self.unique_id
     }
 
+    /// `true` for a server (it listens).
     pub fn is_server(&self) -> bool {
         self.listener.is_some()
     }
@@ -270,8 +201,8 @@ impl<L: Link> Hub<L> {
         self.clear();
         let mut last_err = HubError::Listen("no address to listen on".into());
         let mut listener = None;
-        for addr in bind_addresses(bind, port)? {
-            match listen(addr) {
+        for addr in server::bind_addresses(bind, port)? {
+            match server::listen(addr) {
                 Ok(l) => {
                     listener = Some(l);
                     break;
@@ -331,6 +262,7 @@ impl<L: Link> Hub<L> {
         self.links.get(&id)
     }
 
+    /// The link of a connected peer, to change it.
     pub fn link_mut(&mut self, id: i32) -> Option<&mut L> {
         self.links.get_mut(&id)
     }
@@ -340,6 +272,7 @@ impl<L: Link> Hub<L> {
         self.events.pop_front()
     }
 
+    /// Received packets waiting to be read.
     pub fn available_packets(&self) -> usize {
         self.incoming.len()
     }
@@ -349,6 +282,7 @@ impl<L: Link> Hub<L> {
         self.incoming.front().map_or(SERVER_ID, |p| p.from)
     }
 
+    /// Takes the oldest received packet.
     pub fn pop_packet(&mut self) -> Option<Received> {
         self.incoming.pop_front()
     }
@@ -409,15 +343,6 @@ impl<L: Link> Hub<L> {
         Ok(())
     }
 
-    fn new_id(&self) -> i32 {
-        loop {
-            let id = (rand::random::<u32>() & 0x7fff_ffff) as i32;
-            if id > SERVER_ID && !self.links.contains_key(&id) && !self.pending.contains_key(&id) {
-                return id;
-            }
-        }
-    }
-
     /// Accepts, advances handshakes, reads every link and queues events.
     /// `new_link` makes a server-side link for an accepted stream (the flag
     /// says whether it is TLS); `None` refuses it.
@@ -470,174 +395,6 @@ impl<L: Link> Hub<L> {
             let events = std::mem::take(&mut self.events);
             self.clear();
             self.events = events;
-        }
-    }
-
-    fn poll_client(&mut self) {
-        let Some(link) = self.links.get_mut(&SERVER_ID) else {
-            self.clear();
-            return;
-        };
-        link.poll();
-        match link.state() {
-            ReadyState::Open => {
-                if self.status == Status::Connecting {
-                    let Some(first) = link.pop() else {
-                        return self.check_client_timeout();
-                    };
-                    let id = <[u8; 4]>::try_from(&first[..]).map(i32::from_le_bytes);
-                    match id {
-                        Ok(id) if id > SERVER_ID => {
-                            self.unique_id = id;
-                            self.status = Status::Connected;
-                            self.events.push_back(Event::Connected(SERVER_ID));
-                        }
-                        _ => {
-                            log::error!(
-                                "multiplayer: the server's first message is not a peer id \
-                                 ({} bytes); is it a WebSocketMultiplayerPeer server?",
-                                first.len()
-                            );
-                            link.close();
-                            return;
-                        }
-                    }
-                }
-                Self::drain(&mut self.incoming, SERVER_ID, link);
-            }
-            ReadyState::Closed => {
-                let Some(link) = self.links.remove(&SERVER_ID) else {
-                    return;
-                };
-                if self.status == Status::Connected {
-                    self.depart(SERVER_ID, link);
-                } else {
-                    self.clear();
-                }
-            }
-            _ => {
-                // Closing: what came before the close is still delivered.
-                if self.status == Status::Connected {
-                    Self::drain(&mut self.incoming, SERVER_ID, link);
-                }
-                self.check_client_timeout();
-            }
-        }
-    }
-
-    fn check_client_timeout(&mut self) {
-        if self.status == Status::Connecting && self.client_since.elapsed() > self.handshake_timeout
-        {
-            log::warn!(
-                "multiplayer: no connection to the server after {:.1} s (handshake_timeout)",
-                self.handshake_timeout.as_secs_f64()
-            );
-            self.clear();
-        }
-    }
-
-    fn accept(&mut self, new_link: &mut dyn FnMut(Box<dyn Stream>, bool) -> Option<L>) {
-        let Some(listener) = &self.listener else {
-            return;
-        };
-        for _ in 0..ACCEPTS_PER_POLL {
-            let sock = match listener.accept() {
-                Ok((sock, _)) => {
-                    self.accept_failing = false;
-                    sock
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e) => {
-                    // Once per run of failures, not every frame: the
-                    // connection waits in the kernel's queue meanwhile.
-                    if !self.accept_failing {
-                        self.accept_failing = true;
-                        log::error!(
-                            "multiplayer: cannot accept new connections: {e} (out of file \
-                             descriptors? raise the process's limit, e.g. `ulimit -n`); \
-                             retrying every poll"
-                        );
-                    }
-                    return;
-                }
-            };
-            if self.refuse_new {
-                continue;
-            }
-            if sock.set_nonblocking(true).is_err() {
-                continue;
-            }
-            let stream: Box<dyn Stream> = match &self.tls {
-                Some(config) => match TlsStream::server(Arc::clone(config), sock) {
-                    Ok(s) => Box::new(s),
-                    Err(e) => {
-                        log::warn!("multiplayer: {e}");
-                        continue;
-                    }
-                },
-                None => Box::new(Socket::new(sock)),
-            };
-            if let Some(link) = new_link(stream, self.tls.is_some()) {
-                let id = self.new_id();
-                self.pending.insert(
-                    id,
-                    Pending {
-                        link,
-                        since: Instant::now(),
-                    },
-                );
-            }
-        }
-    }
-
-    fn poll_server(&mut self, new_link: &mut dyn FnMut(Box<dyn Stream>, bool) -> Option<L>) {
-        self.accept(new_link);
-        let timeout = self.handshake_timeout;
-        let mut opened = Vec::new();
-        self.pending.retain(|id, p| {
-            if p.since.elapsed() > timeout {
-                log::debug!("multiplayer: peer {id} not open after {timeout:?}; dropped");
-                return false;
-            }
-            p.link.poll();
-            match p.link.state() {
-                ReadyState::Connecting => true,
-                ReadyState::Open => {
-                    opened.push(*id);
-                    true
-                }
-                _ => false,
-            }
-        });
-        for id in opened {
-            let Some(mut p) = self.pending.remove(&id) else {
-                continue;
-            };
-            if self.refuse_new {
-                p.link.close();
-                continue;
-            }
-            match p.link.send(&id.to_le_bytes()) {
-                Ok(()) => {
-                    self.links.insert(id, p.link);
-                    self.events.push_back(Event::Connected(id));
-                }
-                Err(e) => log::error!("multiplayer: could not send peer {id} its id: {e}"),
-            }
-        }
-        let mut gone = Vec::new();
-        let incoming = &mut self.incoming;
-        for (id, link) in self.links.iter_mut() {
-            // Packets that came before a close are delivered.
-            let state = link.poll_drain(&mut |data| Self::receive(incoming, *id, data));
-            if state != ReadyState::Open {
-                gone.push(*id);
-            }
-        }
-        for id in gone {
-            if let Some(link) = self.links.remove(&id) {
-                self.depart(id, link);
-            }
         }
     }
 }

@@ -1,20 +1,23 @@
 //! The WebSocket peer state machine: connecting (client or server side),
 //! open, closing and closed, with the engine's rules for when state changes
-//! and packets become visible (only in [`Peer::poll`]), its limits, its
-//! close codes and the closing handshake.
+//! and packets become visible (only in [`Peer::poll`]), its limits and its
+//! close codes.
 //!
-//! Opening is [`opening`](crate::opening); an open link's frames go through
-//! a [`Connection`]; the peer never blocks.
+//! Opening is [`opening`](crate::opening); an open link's reading, answering
+//! and closing handshake are in [`open`]; its frames go through a
+//! [`Connection`]. The peer never blocks.
 
-use crate::connection::{Connection, Setup};
+mod open;
+
+use crate::close::{self, is_sendable_close_code};
+use crate::config::{PeerConfig, Refused};
+use crate::connection::Connection;
 use crate::dial::Connector;
 use crate::error::WsError;
-use crate::extension::{self, DeflateConfig};
+use crate::extension;
 use crate::handshake;
-use crate::inbound::{Inbound, ReadError};
-use crate::opening::{Opening, Step, Wants};
-pub use crate::queue::Packet;
-use crate::queue::PacketQueue;
+use crate::opening::{Opening, Wants};
+use crate::queue::{Packet, PacketQueue};
 use crate::tls::{TlsClientOptions, TlsFailure};
 use crate::transport::{is_disconnect, Io, Stream};
 use crate::url::WsUrl;
@@ -35,72 +38,6 @@ pub enum ReadyState {
     /// Closed, or could not be opened.
     Closed = 3,
 }
-
-/// The settings the engine exposes as properties; read when a connection
-/// starts (`connect_to_url`/`accept_stream`), like the engine does.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PeerConfig {
-    /// Extra `Name: value` lines for the upgrade request (client) or the
-    /// response (server).
-    pub handshake_headers: Vec<String>,
-    /// Sub-protocols offered (client) or accepted (server).
-    pub supported_protocols: Vec<String>,
-    /// Largest message accepted, and the budget of queued inbound bytes.
-    pub inbound_buffer_size: usize,
-    /// Budget of outbound bytes not yet written to the socket (0: no limit).
-    pub outbound_buffer_size: usize,
-    /// Most packets queued, inbound and outbound each.
-    pub max_queued_packets: usize,
-    /// Seconds between automatic pings (0: none).
-    pub heartbeat_interval: f64,
-    /// Longest time from `connect_to_url`/`accept_stream` to an open link
-    /// (name lookup, connect, TLS and the upgrade); a peer that takes longer
-    /// (for example a client that opens TCP and never sends its upgrade) is
-    /// dropped.
-    pub handshake_timeout: Duration,
-    /// Longest time in `STATE_CLOSING`: a peer that does not finish the
-    /// closing handshake by then is dropped.
-    pub close_timeout: Duration,
-    /// permessage-deflate to offer (client) or accept (server); `None`: the
-    /// wire stays as the engine's.
-    pub compression: Option<DeflateConfig>,
-    /// Messages shorter than this go out uncompressed.
-    pub compression_threshold: usize,
-}
-
-impl Default for PeerConfig {
-    fn default() -> Self {
-        PeerConfig {
-            handshake_headers: Vec::new(),
-            supported_protocols: Vec::new(),
-            inbound_buffer_size: 65535,
-            outbound_buffer_size: 65535,
-            max_queued_packets: 4096,
-            heartbeat_interval: 0.0,
-            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
-            close_timeout: DEFAULT_CLOSE_TIMEOUT,
-            compression: None,
-            compression_threshold: DEFAULT_COMPRESSION_THRESHOLD,
-        }
-    }
-}
-
-/// Close codes a close frame may carry (RFC 6455 section 7.4).
-pub fn is_sendable_close_code(code: i32) -> bool {
-    matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
-}
-
-/// Longest close reason, in bytes, that fits a control frame.
-pub const MAX_CLOSE_REASON: usize = 123;
-
-/// Default for [`PeerConfig::handshake_timeout`].
-pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
-
-/// Default for [`PeerConfig::close_timeout`].
-pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Default for [`PeerConfig::compression_threshold`] (as Node's `ws`).
-pub const DEFAULT_COMPRESSION_THRESHOLD: usize = 1024;
 
 /// A client that has exchanged close frames waits this long for the server
 /// to close TCP first (RFC 6455 section 7.1.1), then closes it itself.
@@ -243,25 +180,27 @@ impl Peer {
         &self.extensions
     }
 
-    fn io(&self) -> Option<&Io> {
+    /// The stream, once there is one.
+    fn stream(&self) -> Option<&dyn Stream> {
         match &self.phase {
-            Phase::Opening(o) => o.io(),
-            Phase::Open(c) => Some(&c.io),
+            Phase::Opening(o) => o.io().map(Io::stream),
+            Phase::Open(c) => Some(c.stream()),
             Phase::Idle => None,
         }
     }
 
-    fn io_mut(&mut self) -> Option<&mut Io> {
+    /// The stream, once there is one.
+    fn stream_mut(&mut self) -> Option<&mut dyn Stream> {
         match &mut self.phase {
-            Phase::Opening(o) => o.io_mut(),
-            Phase::Open(c) => Some(&mut c.io),
+            Phase::Opening(o) => o.io_mut().map(Io::stream_mut),
+            Phase::Open(c) => Some(c.stream_mut()),
             Phase::Idle => None,
         }
     }
 
     /// The TLS version of a `wss://` connection ("TLSv1_3"...), once known.
     pub fn tls_version(&self) -> Option<String> {
-        self.io().and_then(|io| io.stream().tls_version())
+        self.stream().and_then(|s| s.tls_version())
     }
 
     /// Packets waiting to be read.
@@ -277,7 +216,7 @@ impl Peer {
     /// Outbound bytes not yet handed to the socket.
     pub fn buffered_amount(&self) -> usize {
         match &self.phase {
-            Phase::Open(c) => c.io.buffered(),
+            Phase::Open(c) => c.buffered(),
             _ => 0,
         }
     }
@@ -285,16 +224,23 @@ impl Peer {
     /// Turns Nagle's algorithm off (`true`, the default) or on.
     pub fn set_nodelay(&mut self, enabled: bool) {
         self.nodelay = enabled;
-        if let Some(io) = self.io_mut() {
-            io.stream_mut().set_nodelay(enabled);
+        if let Some(stream) = self.stream_mut() {
+            stream.set_nodelay(enabled);
         }
     }
 
     /// Sets the heartbeat, in seconds, for this link now (the engine applies
-    /// it at once too) and for later ones. Zero, negative or NaN: none; too
-    /// large for a `Duration`: none will ever be due either.
-    pub fn set_heartbeat_interval(&mut self, seconds: f64) {
-        self.config.heartbeat_interval = seconds;
+    /// it at once too) and for later ones; 0 sends none. Too large for a
+    /// `Duration`: none will ever be due either.
+    pub fn set_heartbeat_interval(&mut self, seconds: f64) -> Result<(), Refused> {
+        self.config.set_heartbeat_interval(seconds)?;
+        self.apply_heartbeat();
+        Ok(())
+    }
+
+    /// Runs the heartbeat the settings ask for.
+    fn apply_heartbeat(&mut self) {
+        let seconds = self.config.heartbeat_interval;
         let heartbeat = (seconds > 0.0)
             .then(|| Duration::try_from_secs_f64(seconds).ok())
             .flatten();
@@ -314,7 +260,7 @@ impl Peer {
         self.inbound_limit = self.config.inbound_buffer_size.max(1);
         self.outbound_limit = self.config.outbound_buffer_size;
         self.queue_limit = self.config.max_queued_packets.max(1);
-        self.set_heartbeat_interval(self.config.heartbeat_interval);
+        self.apply_heartbeat();
         self.awaiting_pong = false;
         self.unread_frames = false;
         self.batching = false;
@@ -339,7 +285,7 @@ impl Peer {
         Wants {
             protocols: &self.config.supported_protocols,
             headers: &self.config.handshake_headers,
-            compression: self.config.compression,
+            compression: self.config.compression(),
             nodelay: self.nodelay,
         }
     }
@@ -352,7 +298,7 @@ impl Peer {
             tls.client_config(&parsed.host)?;
         }
         self.reset();
-        let deadline = self.started.checked_add(self.config.handshake_timeout);
+        let deadline = self.started.checked_add(self.config.handshake_limit());
         let connector = Connector::start(&parsed.host, parsed.port, deadline)?;
         self.requested_url = url.to_string();
         let tls = parsed.tls.then_some(tls);
@@ -401,7 +347,7 @@ impl Peer {
         let key = handshake::generate_key();
         let offer = self
             .config
-            .compression
+            .compression()
             .as_ref()
             .map(extension::client_offer);
         let request = handshake::client_request(
@@ -450,12 +396,12 @@ impl Peer {
         if self.state != ReadyState::Open {
             return Err(WsError::NotOpen);
         }
-        if conn.io.queued_messages() >= self.queue_limit {
+        if conn.queued_messages() >= self.queue_limit {
             return Err(WsError::OutboundQueueFull {
                 limit: self.queue_limit,
             });
         }
-        let buffered = conn.io.buffered();
+        let buffered = conn.buffered();
         if self.outbound_limit > 0 && buffered + data.len() > self.outbound_limit {
             return Err(WsError::OutboundBufferFull {
                 buffered,
@@ -471,8 +417,8 @@ impl Peer {
         let now = !self.batching;
         self.batching = true;
         let mut result = conn.send(data, text, now);
-        if result.is_ok() && !now && conn.io.buffered() >= FLUSH_AT {
-            result = conn.io.flush_out();
+        if result.is_ok() && !now && conn.buffered() >= FLUSH_AT {
+            result = conn.flush();
         }
         result.map_err(|e| self.io_failure(e))
     }
@@ -490,7 +436,7 @@ impl Peer {
         let Phase::Open(conn) = &mut self.phase else {
             return None;
         };
-        conn.io.flush_out().err().map(|e| self.io_failure(e))
+        conn.flush().err().map(|e| self.io_failure(e))
     }
 
     /// Takes the oldest received packet.
@@ -512,15 +458,11 @@ impl Peer {
             return None;
         }
         let mut complaint = None;
-        let mut reason = reason;
-        if reason.len() > MAX_CLOSE_REASON {
-            let mut end = MAX_CLOSE_REASON;
-            while !reason.is_char_boundary(end) {
-                end -= 1;
-            }
-            reason = &reason[..end];
+        let (reason, cut) = close::fit_reason(reason);
+        if cut {
             complaint = Some(WsError::InvalidParameter(format!(
-                "The close reason is longer than {MAX_CLOSE_REASON} bytes; it was cut to \"{reason}\"."
+                "The close reason is longer than {} bytes; it was cut to \"{reason}\".",
+                close::MAX_CLOSE_REASON
             )));
         }
         let frame = if is_sendable_close_code(code) {
@@ -535,7 +477,7 @@ impl Peer {
             return complaint;
         };
         conn.close(frame);
-        let written = conn.io.flush_out();
+        let written = conn.flush();
         self.start_closing();
         if let Err(e) = written {
             self.io_failure(e);
@@ -569,233 +511,12 @@ impl Peer {
         None
     }
 
-    fn advance_opening(&mut self) -> Result<(), WsError> {
-        if self.started.elapsed() > self.config.handshake_timeout {
-            return Err(WsError::Handshake(format!(
-                "the connection was not open after {:.1} s; dropped",
-                self.config.handshake_timeout.as_secs_f64()
-            )));
-        }
-        let Phase::Opening(opening) = std::mem::replace(&mut self.phase, Phase::Idle) else {
-            return Ok(());
-        };
-        let opened = match opening.advance(&self.wants())? {
-            Step::Waiting(opening) => {
-                if self.peer_addr.is_none() {
-                    self.peer_addr = opening.io().and_then(|io| io.stream().peer_addr());
-                }
-                self.phase = Phase::Opening(opening);
-                return Ok(());
-            }
-            Step::Open(opened) => opened,
-        };
-        if self.peer_addr.is_none() {
-            self.peer_addr = opened.io.stream().peer_addr();
-        }
-        if let Some(url) = opened.requested_url {
-            self.requested_url = url;
-        }
-        self.selected_protocol = opened.protocol;
-        self.extensions = opened
-            .compression
-            .map(|a| a.header_value())
-            .unwrap_or_default();
-        let setup = Setup {
-            client: opened.client,
-            limit: self.inbound_limit,
-            chunk: (self.inbound_limit / 4).clamp(READ_CHUNK.0, READ_CHUNK.1),
-            compression: opened.compression,
-            compress_from: self.config.compression_threshold,
-        };
-        // Frames that came with the upgrade wait in the read buffer.
-        self.unread_frames = !opened.leftover.is_empty();
-        let conn = Connection::new(opened.io, opened.leftover, setup);
-        let side = if opened.client { "client" } else { "server" };
-        let tls = conn
-            .io
-            .stream()
-            .tls_version()
-            .unwrap_or_else(|| "no TLS".into());
-        log::info!(
-            "{side} open: {} (sub-protocol \"{}\", {tls}, extensions \"{}\")",
-            self.requested_url,
-            self.selected_protocol,
-            self.extensions
-        );
-        self.phase = Phase::Open(Box::new(conn));
-        self.state = ReadyState::Open;
-        self.last_ping = Instant::now();
-        Ok(())
-    }
-
     /// Enters `Closing` (a close frame was sent or received).
     fn start_closing(&mut self) {
         if self.state != ReadyState::Closing {
             self.state = ReadyState::Closing;
             self.closing_since = Instant::now();
         }
-    }
-
-    /// Reads, answers and writes on an open or closing link.
-    fn pump(&mut self) -> Option<WsError> {
-        let Phase::Open(conn) = &mut self.phase else {
-            self.state = ReadyState::Closed;
-            return None;
-        };
-        // One clock reading serves every check of this poll.
-        let now = Instant::now();
-        if self.state == ReadyState::Closing
-            && now.saturating_duration_since(self.closing_since) > self.config.close_timeout
-        {
-            let seconds = self.config.close_timeout.as_secs_f64();
-            self.drop_connection();
-            return Some(WsError::Dropped(format!(
-                "the closing handshake did not finish within {seconds:.1} s; dropped"
-            )));
-        }
-        if let Some(interval) = self.heartbeat {
-            if self.state == ReadyState::Open
-                && now.saturating_duration_since(self.last_ping) >= interval
-            {
-                if self.awaiting_pong {
-                    let seconds = interval.as_secs_f64();
-                    self.drop_connection();
-                    return Some(WsError::HeartbeatTimeout { seconds });
-                }
-                self.awaiting_pong = true;
-                self.last_ping = now;
-                conn.ping(&[]);
-            }
-        }
-        // Read while there is room. An idle socket is not read at all
-        // (unless frames may wait in the read buffer).
-        let mut reading = self.unread_frames || conn.io.stream().may_have_input(now);
-        if !reading && conn.io.buffered() == 0 {
-            // Idle: nothing to read, nothing to write.
-            return None;
-        }
-        self.unread_frames = false;
-        let read_until = conn.io.read_total() + (self.inbound_limit as u64).max(READ_BUDGET);
-        while reading {
-            // Stop while the inbound queue is full, while replies to the
-            // peer's pings pile up unread (it floods and does not read: TCP
-            // then slows it down), or when this poll has read its share.
-            if !self.inbound.has_room(self.inbound_limit, self.queue_limit)
-                || conn.io.replies_pending() > REPLY_BACKLOG
-                || conn.io.read_total() > read_until
-            {
-                self.unread_frames = true;
-                break;
-            }
-            match conn.read() {
-                Ok(Some(Inbound::Message { data, text })) => {
-                    if !conn.close_received {
-                        self.inbound.push(Packet { data, text });
-                    }
-                }
-                Ok(Some(Inbound::Ping(payload))) => {
-                    if !conn.close_sent {
-                        conn.pong(&payload);
-                    }
-                }
-                Ok(Some(Inbound::Pong(_))) => self.awaiting_pong = false,
-                Ok(Some(Inbound::Close(frame))) => {
-                    if conn.close_received {
-                        continue;
-                    }
-                    conn.close_received = true;
-                    match &frame {
-                        Some((code, reason)) => {
-                            self.close_code = i32::from(*code);
-                            self.close_reason.clone_from(reason);
-                        }
-                        None => {
-                            self.close_code = 1005;
-                            self.close_reason.clear();
-                        }
-                    }
-                    // Answer with the same code and reason (RFC 6455 5.5.1).
-                    conn.close(
-                        frame
-                            .as_ref()
-                            .map(|(code, reason)| (*code, reason.as_str())),
-                    );
-                    if self.state != ReadyState::Closing {
-                        self.state = ReadyState::Closing;
-                        self.closing_since = Instant::now();
-                    }
-                }
-                Ok(None) => reading = false,
-                Err(ReadError::Eof) => {
-                    if conn.close_received {
-                        return self.finish_clean();
-                    }
-                    self.drop_connection();
-                    return Some(WsError::Dropped(
-                        "the peer closed the TCP connection without a close frame".into(),
-                    ));
-                }
-                Err(e) => return self.read_failure(e),
-            }
-        }
-        let Phase::Open(conn) = &mut self.phase else {
-            return None;
-        };
-        if let Err(e) = conn.io.flush_out() {
-            return Some(self.io_failure(e));
-        }
-        if conn.close_sent && conn.close_received && conn.io.buffered() == 0 {
-            // Both close frames have passed. The server closes TCP now; a
-            // client gives the server a moment to do it first.
-            let since = *self.closed_at.get_or_insert_with(Instant::now);
-            if !conn.is_client() || since.elapsed() >= CLIENT_CLOSE_WAIT {
-                return self.finish_clean();
-            }
-            self.unread_frames = true;
-        }
-        None
-    }
-
-    /// Turns a read failure into the right close.
-    fn read_failure(&mut self, e: ReadError) -> Option<WsError> {
-        match e {
-            ReadError::TooBig { size, .. } => self.fail_protocol(
-                1009,
-                "Message too big",
-                WsError::MessageTooBig {
-                    size,
-                    limit: self.inbound_limit,
-                },
-            ),
-            ReadError::InvalidUtf8 => self.fail_protocol(
-                1007,
-                "Invalid UTF-8 in text message",
-                WsError::InvalidUtf8Inbound,
-            ),
-            ReadError::Protocol(why) => self.fail_protocol(
-                1002,
-                "Protocol error",
-                WsError::Protocol { code: 1002, why },
-            ),
-            ReadError::Io(e) => Some(self.io_failure(e)),
-            ReadError::Eof => {
-                self.drop_connection();
-                Some(WsError::Dropped("the connection is closed".into()))
-            }
-        }
-    }
-
-    /// We close with `code` because the peer broke the rules: the close
-    /// frame goes out if the socket takes it, and the link ends now.
-    fn fail_protocol(&mut self, code: u16, reason: &str, err: WsError) -> Option<WsError> {
-        if let Phase::Open(conn) = &mut self.phase {
-            conn.close(Some((code, reason)));
-            let _ = conn.io.flush_out();
-        }
-        self.drop_connection();
-        self.close_code = i32::from(code);
-        self.close_reason = reason.to_string();
-        Some(err)
     }
 
     /// An I/O failure ends the link without a close frame.
@@ -814,23 +535,6 @@ impl Peer {
         err
     }
 
-    /// The closing handshake is done: the last frames go out if the socket
-    /// takes them, and the link ends.
-    fn finish_clean(&mut self) -> Option<WsError> {
-        log::debug!(
-            "closed cleanly: {} ({} \"{}\")",
-            self.requested_url,
-            self.close_code,
-            self.close_reason
-        );
-        if let Some(io) = self.io_mut() {
-            let _ = io.flush_out();
-        }
-        self.phase = Phase::Idle;
-        self.state = ReadyState::Closed;
-        None
-    }
-
     /// Ends the link at once; queued inbound packets stay readable.
     fn drop_connection(&mut self) {
         self.phase = Phase::Idle;
@@ -845,7 +549,7 @@ impl Drop for Peer {
     /// nothing the socket could carry.
     fn drop(&mut self) {
         if let Phase::Open(conn) = &mut self.phase {
-            let _ = conn.io.flush_out();
+            let _ = conn.flush();
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Reaching an object's state without binding it.
+//! Reaching an object's state without binding it: the registry behind
+//! [`super::Stateful`].
 //!
 //! With godot-rust's `experimental-threads` (so the classes work from any
 //! thread), every `bind()`/`bind_mut()`, including the implicit one of each
@@ -7,7 +8,7 @@
 //! several times the cost of a small message. So the state a class's hot
 //! methods use lives behind its own `Mutex` (uncontended: a couple of atomic
 //! operations), in an `Arc` the object holds, and those methods take
-//! `#[func(gd_self)]` (or are bound directly, see [`crate::direct`]) and
+//! `#[func(gd_self)]` (or are bound directly, see [`super::direct`]) and
 //! find the `Arc` in a [`Registry`] keyed by instance id. The first call on an object binds it once to fetch the `Arc`; the
 //! object's `Drop` removes it.
 

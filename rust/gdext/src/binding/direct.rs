@@ -6,21 +6,20 @@
 //! on every call: a reference-count increment and decrement through the
 //! engine, and a class check that builds the class name as a string and asks
 //! the engine. In a 32-byte echo that was 18% of all the time spent. Here the
-//! engine's instance pointer leads to the object's base (which godot-rust
-//! keeps beside the bound instance, not inside it), its instance id, and the
-//! state in the class's registry (see [`crate::shared`]): no binding, no
-//! `Gd`, no engine call but the id.
+//! engine's instance pointer leads to the object's base, its instance id,
+//! and the state in the class's registry (see [`super::state_of`]): no
+//! binding, no `Gd`, no engine call but the id.
 //!
 //! Each method is written once in [`direct_methods!`]: its `///` help text,
 //! its parameters and a body over the object's shared state. The macro makes
 //! its variant call (untyped GDScript, `call()`), its pointer call (typed
 //! GDScript), its registration and its entry in the editor's help.
 
-use crate::shared::{Registry, Shared};
+use super::{state_of, Shared, Stateful};
 use godot::builtin::{GString, PackedByteArray, Variant, VariantType};
 use godot::global::{godot_error, Error};
 use godot::meta::{FromGodot, ToGodot};
-use godot::obj::{EngineEnum, InstanceId};
+use godot::obj::EngineEnum;
 use godot::register::private::method::ClassMethodInfo;
 use godot::sys::{self, GodotFfi, PtrcallType};
 use std::ffi::c_void;
@@ -210,24 +209,9 @@ impl<A: Arg, B: Arg> Args for (A, B) {
     }
 }
 
-/// A class with direct methods: where their state is.
-pub(crate) trait DirectClass {
-    /// What the direct methods work on, behind [`Shared`]'s lock.
-    type State;
-    const NAME: &'static str;
-    /// The state of the object behind `instance`.
-    ///
-    /// # Safety
-    /// `instance` is a non-null instance pointer the engine passed for an
-    /// object of this class (godot-rust's storage of it), alive for the call.
-    unsafe fn state_of(
-        instance: sys::GDExtensionClassInstancePtr,
-    ) -> Option<Arc<Shared<Self::State>>>;
-}
-
 /// One direct method (made by [`direct_methods!`]).
 pub(crate) trait Direct {
-    type Class: DirectClass;
+    type Class: Stateful;
     const NAME: &'static str;
     const PARAMS: &'static [&'static str];
     type Params: Args;
@@ -235,43 +219,12 @@ pub(crate) trait Direct {
     /// The default values of the last parameters.
     fn defaults() -> Vec<Variant>;
     fn run(
-        state: &Arc<Shared<<Self::Class as DirectClass>::State>>,
+        state: &Arc<Shared<<Self::Class as Stateful>::State>>,
         params: Self::Params,
     ) -> Self::Ret;
 }
 
-/// The state of the object `object` (the base of an object of ours) in
-/// `registry`; `fetch` binds the object once to supply it when it is not
-/// registered yet.
-///
-/// # Safety
-/// `object` is a live engine object.
-pub(crate) unsafe fn registered<S>(
-    registry: &Registry<S>,
-    object: sys::GDExtensionObjectPtr,
-    fetch: impl FnOnce() -> Arc<Shared<S>>,
-) -> Option<Arc<Shared<S>>> {
-    // SAFETY: per the contract.
-    let raw = unsafe { sys::interface_fn!(object_get_instance_id)(object) };
-    let id = InstanceId::try_from_i64(raw as i64)?;
-    Some(registry.get(id, fetch))
-}
-
-/// The state of the object behind `instance`, `None` for a null one.
-///
-/// # Safety
-/// As [`DirectClass::state_of`], but `instance` may be null.
-unsafe fn state_of<C: DirectClass>(
-    instance: sys::GDExtensionClassInstancePtr,
-) -> Option<Arc<Shared<C::State>>> {
-    if instance.is_null() {
-        return None;
-    }
-    // SAFETY: per the contract.
-    unsafe { C::state_of(instance) }
-}
-
-fn panicked(class: &str, name: &str) {
+fn panicked(class: impl std::fmt::Display, name: &str) {
     godot_error!(
         "{class}.{name}: internal error (a bug in the extension, reported above); the call did nothing. Please report it."
     );
@@ -326,7 +279,7 @@ unsafe extern "C" fn varcall<M: Direct>(
             }
         }
         Ok(Err(_)) => {}
-        Err(_) => panicked(<M::Class as DirectClass>::NAME, M::NAME),
+        Err(_) => panicked(<M::Class as godot::obj::GodotClass>::class_id(), M::NAME),
     }
 }
 
@@ -351,10 +304,10 @@ unsafe extern "C" fn ptrcall<M: Direct>(
         Ok(Some(_)) => {}
         Ok(None) => godot_error!(
             "{}.{}: called without an object.",
-            <M::Class as DirectClass>::NAME,
+            <M::Class as godot::obj::GodotClass>::class_id(),
             M::NAME
         ),
-        Err(_) => panicked(<M::Class as DirectClass>::NAME, M::NAME),
+        Err(_) => panicked(<M::Class as godot::obj::GodotClass>::class_id(), M::NAME),
     }
 }
 
@@ -374,98 +327,10 @@ pub(crate) unsafe fn register<M: Direct>(
     register(Some(varcall::<M>), Some(ptrcall::<M>)).register_extension_class_method();
 }
 
-/// The editor-help entry of one direct method.
-pub(crate) struct Help {
-    pub name: &'static str,
-    pub ret: &'static str,
-    pub params: &'static [(&'static str, &'static str)],
-    pub doc: &'static [&'static str],
-}
-
-fn xml_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// The `<method>` entries of the editor's help for `methods`.
-pub(crate) fn help_xml(methods: &[Help]) -> String {
-    let mut xml = String::new();
-    for m in methods {
-        let ret = if m.ret == "()" { "void" } else { m.ret };
-        xml.push_str(&format!(
-            "<method name=\"{}\">\n  <return type=\"{}\" />\n",
-            m.name,
-            xml_escape(ret)
-        ));
-        for (index, (name, ty)) in m.params.iter().enumerate() {
-            xml.push_str(&format!(
-                "  <param index=\"{index}\" name=\"{}\" type=\"{}\" />\n",
-                xml_escape(name),
-                xml_escape(ty)
-            ));
-        }
-        let text: Vec<&str> = m.doc.iter().map(|line| line.trim()).collect();
-        xml.push_str(&format!(
-            "  <description>\n{}\n  </description>\n</method>\n",
-            xml_escape(&text.join("\n"))
-        ));
-    }
-    xml
-}
-
-/// An enum of a class: its name and constants (name, value, help text).
-pub(crate) struct Enum {
-    pub name: &'static str,
-    pub constants: &'static [(&'static str, i64, &'static str)],
-}
-
-/// Registers `enums` on class `C` (godot-rust has no public way to add an
-/// enum to a class), with each constant's text for the editor's help.
-pub(crate) fn register_enums<C: godot::obj::GodotClass>(enums: &[Enum]) {
-    use godot::register::private::constant::{ConstantKind, ExportConstant, IntegerConstant};
-    let mut help = String::new();
-    for e in enums {
-        let enumerators = e
-            .constants
-            .iter()
-            .map(|(name, value, _)| IntegerConstant::new(*name, *value))
-            .collect();
-        ExportConstant::new(
-            C::class_id(),
-            ConstantKind::Enum {
-                name: godot::builtin::StringName::from(e.name),
-                enumerators,
-            },
-        )
-        .register();
-        for (name, value, doc) in e.constants {
-            help.push_str(&format!(
-                "<constant name=\"{name}\" value=\"{value}\" enum=\"{}\">{}</constant>\n",
-                e.name,
-                xml_escape(doc)
-            ));
-        }
-    }
-    // The editor reads the help after this (at its own init level).
-    let shard = godot::private::DocsShard::new::<C>(godot::private::DocsItem::InherentImpl(
-        godot::private::InherentImplDocs {
-            methods_xml: "",
-            signals_xml: "",
-            constants_xml: Box::leak(help.into_boxed_str()),
-        },
-    ));
-    godot::private::__GODOT_DOCS_REGISTRY
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .push(shard);
-}
-
-/// Declares direct methods of a [`DirectClass`]: each with its `///` help,
-/// its parameters (a trailing one may have ` = default`) and a body over the
-/// object's state.
-/// Makes a `Direct` type per method, `register_all()`, `HELP` and its
+/// Declares direct methods of a [`Stateful`] class: each with its `///`
+/// help, its parameters (a trailing one may have ` = default`) and a body
+/// over the object's state. Makes a `Direct` type per method,
+/// `register_all()` (call it once the class is registered), `HELP`, and its
 /// entry in the editor's help.
 macro_rules! direct_methods {
     (class $class:ty; $(
@@ -477,7 +342,7 @@ macro_rules! direct_methods {
             $(#[doc = $doc])+
             pub(crate) struct $name;
 
-            impl $crate::direct::Direct for $name {
+            impl $crate::binding::macro_support::Direct for $name {
                 type Class = $class;
                 const NAME: &'static str = stringify!($name);
                 const PARAMS: &'static [&'static str] = &[$(stringify!($arg)),*];
@@ -489,7 +354,9 @@ macro_rules! direct_methods {
                     vec![$($($default.to_variant(),)?)*]
                 }
                 fn run(
-                    $state: &std::sync::Arc<$crate::shared::Shared<<$class as $crate::direct::DirectClass>::State>>,
+                    $state: &std::sync::Arc<$crate::binding::Shared<
+                        <$class as $crate::binding::Stateful>::State,
+                    >>,
                     ($($arg,)*): Self::Params,
                 ) -> $ret $body
             }
@@ -497,20 +364,16 @@ macro_rules! direct_methods {
 
         /// Registers every method above with the engine.
         pub(crate) fn register_all() {
-            use $crate::direct::Direct as _;
+            use $crate::binding::macro_support::{self as support, Direct as _};
             $(
                 // SAFETY: the signature is the one `Direct` declares.
                 unsafe {
-                    $crate::direct::register::<$name>(|call, ptrcall| {
-                        godot::register::private::method::ClassMethodInfo::from_signature::<
-                            $class,
-                            ($($ty,)*),
-                            $ret,
-                        >(
+                    support::register::<$name>(|call, ptrcall| {
+                        support::ClassMethodInfo::from_signature::<$class, ($($ty,)*), $ret>(
                             godot::builtin::StringName::from(stringify!($name)),
                             call,
                             ptrcall,
-                            godot::register::info::MethodFlags::DEFAULT,
+                            support::MethodFlags::DEFAULT,
                             $name::PARAMS,
                             $name::defaults(),
                         )
@@ -520,8 +383,8 @@ macro_rules! direct_methods {
         }
 
         /// The editor's help for every method above.
-        pub(crate) const HELP: &[$crate::direct::Help] = &[$(
-            $crate::direct::Help {
+        pub(crate) const HELP: &[$crate::binding::macro_support::Help] = &[$(
+            $crate::binding::macro_support::Help {
                 name: stringify!($name),
                 ret: stringify!($ret),
                 params: &[$((stringify!($arg), stringify!($ty))),*],
@@ -530,10 +393,13 @@ macro_rules! direct_methods {
         )+];
 
         // Handed to the editor with godot-rust's own help pages.
-        godot::sys::shard_add!(godot::private::__GODOT_DOCS_REGISTRY;
-            godot::private::DocsShard::new::<$class>(godot::private::DocsItem::ITraitImpl(
-                Box::leak($crate::direct::help_xml(HELP).into_boxed_str())
-            ))
+        $crate::binding::macro_support::shard_add!(
+            $crate::binding::macro_support::__GODOT_DOCS_REGISTRY;
+            $crate::binding::macro_support::DocsShard::new::<$class>(
+                $crate::binding::macro_support::DocsItem::ITraitImpl(Box::leak(
+                    $crate::binding::macro_support::help_xml(HELP).into_boxed_str(),
+                )),
+            )
         );
     };
 }

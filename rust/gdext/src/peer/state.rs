@@ -2,16 +2,20 @@
 //! packet handed to Godot), and the operations its methods and the links of
 //! `RustWebSocketMultiplayerPeer` share. Plain Rust over
 //! [`rustws_core::Peer`]; failures are returned, to be reported once the
-//! lock is released (a user's Logger may call back into the peer).
+//! lock is released (a user's logger may call back into the peer).
 
-use crate::flush;
-use crate::shared::{Registry, Shared};
-use godot::global::Error;
+use super::flush::{self, Batch};
+use crate::binding::{Registry, Shared};
+use crate::errors;
+use godot::global::{godot_error, godot_warn, Error};
 use rustws_core::{Bytes, Peer, WsError};
 use std::sync::Arc;
 
+/// The class's name, for what it prints.
+pub(crate) const CLASS: &str = "RustWebSocketPeer";
+
 /// The state of one peer.
-pub struct State {
+pub(crate) struct State {
     pub core: Peer,
     /// The packet handed out by the last raw `get_packet`, kept alive for
     /// Godot until the next one.
@@ -22,16 +26,16 @@ pub struct State {
 }
 
 /// A peer's state, shared by the object and its registry entry.
-pub type SharedState = Arc<Shared<State>>;
+pub(crate) type SharedState = Arc<Shared<State>>;
 
 /// Every `RustWebSocketPeer`'s state by instance id.
-pub static PEERS: Registry<State> = Registry::new();
+pub(crate) static PEERS: Registry<State> = Registry::new();
 
 /// A failure to report, with the URL it concerns.
-pub type Failure = (WsError, String);
+pub(crate) type Failure = (WsError, String);
 
 impl State {
-    pub fn new() -> SharedState {
+    pub(crate) fn new() -> SharedState {
         Shared::new(State {
             core: Peer::default(),
             held: None,
@@ -47,7 +51,12 @@ impl State {
     /// Sends one message. On the main thread, messages after the first since
     /// a poll wait for the end of the frame (`this` joins the flush list);
     /// elsewhere they are written at once.
-    pub fn send(&mut self, this: &SharedState, data: &[u8], text: bool) -> Result<(), Failure> {
+    pub(crate) fn send(
+        &mut self,
+        this: &SharedState,
+        data: &[u8],
+        text: bool,
+    ) -> Result<(), Failure> {
         self.core.send(data, text).map_err(|e| self.failure(e))?;
         if self.flush_scheduled || !self.core.has_unflushed() {
             return Ok(());
@@ -64,7 +73,7 @@ impl State {
     }
 
     /// The end-of-frame flush of a batch (if a poll has not written it yet).
-    pub fn flush_batch(&mut self) -> Option<Failure> {
+    fn flush_batch(&mut self) -> Option<Failure> {
         if !std::mem::take(&mut self.flush_scheduled) {
             return None;
         }
@@ -72,13 +81,13 @@ impl State {
     }
 
     /// Advances the connection; poll() also writes any batch waiting.
-    pub fn poll(&mut self) -> Option<Failure> {
+    pub(crate) fn poll(&mut self) -> Option<Failure> {
         self.flush_scheduled = false;
         self.core.poll().map(|e| self.failure(e))
     }
 
     /// The next received packet, noting `get_packet_error`'s answer.
-    pub fn pop(&mut self) -> Option<Bytes> {
+    pub(crate) fn pop(&mut self) -> Option<Bytes> {
         let packet = self.core.pop_packet().map(|p| p.data);
         self.last_get_error = if packet.is_some() {
             Error::OK
@@ -88,15 +97,66 @@ impl State {
         packet
     }
 
+    /// `get_available_packet_count`'s answer.
+    pub(crate) fn count(&self) -> i32 {
+        i32::try_from(self.core.available_packets()).unwrap_or(i32::MAX)
+    }
+
+    /// `get_ready_state`'s answer (`ReadyState` has the engine's values).
+    pub(crate) fn ready_state(&self) -> i32 {
+        self.core.ready_state() as i32
+    }
+
     /// Starts a close; a complaint about the arguments comes back.
-    pub fn close(&mut self, code: i32, reason: &str) -> Option<Failure> {
+    pub(crate) fn close(&mut self, code: i32, reason: &str) -> Option<Failure> {
         self.core.close(code, reason).map(|e| self.failure(e))
     }
 }
 
+impl Batch for Shared<State> {
+    fn write_batch(&self) {
+        let failure = self.lock().flush_batch();
+        report(failure);
+    }
+}
+
+/// Sends one message on `shared`, reporting a failure; the Godot `Error`
+/// the engine's class returns for it.
+pub(crate) fn send_message(shared: &SharedState, data: &[u8], text: bool) -> Error {
+    let result = shared.lock().send(shared, data, text);
+    to_godot(result)
+}
+
 /// Reports a failure returned by the operations above.
-pub fn report(failure: Option<Failure>) {
+pub(crate) fn report(failure: Option<Failure>) {
     if let Some((err, url)) = failure {
-        crate::errors::report(&err, &url);
+        say(&err, &url);
+    }
+}
+
+/// Reports `result`'s failure and returns the Godot code for it.
+pub(crate) fn to_godot(result: Result<(), Failure>) -> Error {
+    match result {
+        Ok(()) => Error::OK,
+        Err((err, url)) => {
+            say(&err, &url);
+            errors::code(&err)
+        }
+    }
+}
+
+/// Prints `err` as a Godot error (or warning, for a peer that went away),
+/// prefixed with the class and, when known, the URL.
+fn say(err: &WsError, url: &str) {
+    let class = CLASS;
+    let at = if url.is_empty() {
+        String::new()
+    } else {
+        format!(" ({url})")
+    };
+    if err.is_warning() {
+        godot_warn!("{class}{at}: {err}");
+    } else {
+        godot_error!("{class}{at}: {err}");
     }
 }

@@ -1,30 +1,13 @@
 //! The `RustWebSocketMultiplayerPeer` methods a game calls per packet when it
 //! drives the peer itself from GDScript, bound directly (see
-//! [`crate::direct`]). SceneMultiplayer reaches the same hub through the
-//! engine virtual methods in [`crate::multiplayer`].
+//! [`crate::binding`]). SceneMultiplayer reaches the same hub through the
+//! engine virtual methods in [`super`].
 
-use crate::direct::{self, direct_methods, DirectClass};
-use crate::multiplayer::{MpState, RustWebSocketMultiplayerPeer, MULTIS};
-use crate::shared::Shared;
+use super::state::MpState;
+use super::RustWebSocketMultiplayerPeer;
+use crate::binding::direct_methods;
 use godot::builtin::PackedByteArray;
 use godot::global::Error;
-use godot::private::{as_storage, Storage};
-use godot::sys;
-use std::sync::Arc;
-
-impl DirectClass for RustWebSocketMultiplayerPeer {
-    type State = MpState;
-    const NAME: &'static str = "RustWebSocketMultiplayerPeer";
-
-    unsafe fn state_of(instance: sys::GDExtensionClassInstancePtr) -> Option<Arc<Shared<MpState>>> {
-        // SAFETY: per the contract. Only the base is read, which godot-rust
-        // keeps outside the cell it binds the instance through.
-        let storage = unsafe { as_storage::<RustWebSocketMultiplayerPeer>(instance) };
-        let object = storage.base().obj_sys();
-        // SAFETY: the base of a live object.
-        unsafe { direct::registered(&MULTIS, object, || storage.get_gd().bind().shared().clone()) }
-    }
-}
 
 direct_methods! {
     class RustWebSocketMultiplayerPeer;

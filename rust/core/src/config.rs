@@ -1,0 +1,278 @@
+//! The settings of a link, one type for both Godot classes: the properties
+//! the engine's `WebSocketPeer` and `WebSocketMultiplayerPeer` have (and our
+//! compression settings beside them), their defaults, and the rules a new
+//! value must follow. A setter that refuses a value keeps the old one and
+//! says why ([`Refused`]); the Godot layer prints that and the class name.
+//!
+//! A connection reads the settings when it starts (`connect_to_url`,
+//! `accept_stream`), as the engine's class does; only the heartbeat also
+//! applies to an open link.
+
+use crate::extension::DeflateConfig;
+use std::fmt;
+use std::time::Duration;
+
+/// Default of [`PeerConfig::inbound_buffer_size`] and
+/// [`PeerConfig::outbound_buffer_size`], as in the engine.
+pub const DEFAULT_BUFFER_SIZE: usize = 65535;
+
+/// Default of [`PeerConfig::max_queued_packets`], as in the engine.
+pub const DEFAULT_MAX_QUEUED_PACKETS: usize = 4096;
+
+/// Default of [`PeerConfig::handshake_timeout`] for a `RustWebSocketPeer`,
+/// in seconds: the engine's class has no such setting and never gives up;
+/// ours drops a link that is not open after this long.
+pub const DEFAULT_HANDSHAKE_TIMEOUT: f64 = 15.0;
+
+/// Default of [`PeerConfig::close_timeout`].
+pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Default of [`PeerConfig::compression_threshold`] (as Node's `ws`).
+pub const DEFAULT_COMPRESSION_THRESHOLD: usize = 1024;
+
+/// The settings of one link; read when a connection starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeerConfig {
+    /// Extra `Name: value` lines for the upgrade request (client) or the
+    /// response (server).
+    pub handshake_headers: Vec<String>,
+    /// Sub-protocols offered (client) or accepted (server), trimmed.
+    pub supported_protocols: Vec<String>,
+    /// Largest message accepted, and the budget of queued inbound bytes.
+    pub inbound_buffer_size: usize,
+    /// Budget of outbound bytes not yet written to the socket (0: no limit).
+    pub outbound_buffer_size: usize,
+    /// Most packets queued, inbound and outbound each.
+    pub max_queued_packets: usize,
+    /// Seconds between automatic pings (0: none).
+    pub heartbeat_interval: f64,
+    /// Longest time, in seconds, from `connect_to_url`/`accept_stream` to an
+    /// open link (name lookup, connect, TLS and the upgrade); a peer that
+    /// takes longer (for example a client that opens TCP and never sends its
+    /// upgrade) is dropped. Kept as given (see
+    /// [`PeerConfig::handshake_limit`]).
+    pub handshake_timeout: f64,
+    /// Longest time in `STATE_CLOSING`: a peer that does not finish the
+    /// closing handshake by then is dropped.
+    pub close_timeout: Duration,
+    /// Offer (client) or accept (server) permessage-deflate; off, the wire
+    /// stays as the engine's.
+    pub compression_enabled: bool,
+    /// The compression asked for when [`PeerConfig::compression_enabled`].
+    pub deflate: DeflateConfig,
+    /// Messages shorter than this go out uncompressed.
+    pub compression_threshold: usize,
+}
+
+impl Default for PeerConfig {
+    fn default() -> Self {
+        PeerConfig {
+            handshake_headers: Vec::new(),
+            supported_protocols: Vec::new(),
+            inbound_buffer_size: DEFAULT_BUFFER_SIZE,
+            outbound_buffer_size: DEFAULT_BUFFER_SIZE,
+            max_queued_packets: DEFAULT_MAX_QUEUED_PACKETS,
+            heartbeat_interval: 0.0,
+            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            close_timeout: DEFAULT_CLOSE_TIMEOUT,
+            compression_enabled: false,
+            deflate: DeflateConfig::default(),
+            compression_threshold: DEFAULT_COMPRESSION_THRESHOLD,
+        }
+    }
+}
+
+/// A value a setter refused, and why (the setting kept its old value).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refused {
+    /// The property's name, as in GDScript.
+    pub setting: &'static str,
+    /// What it must be, e.g. "greater than 0".
+    pub rule: &'static str,
+    /// The value given, as text.
+    pub got: String,
+}
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} must be {} (got {}); the value was not changed.",
+            self.setting, self.rule, self.got
+        )
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// `value` as a count above 0, or why not.
+fn positive(setting: &'static str, value: i64) -> Result<usize, Refused> {
+    usize::try_from(value)
+        .ok()
+        .filter(|v| *v > 0)
+        .ok_or_else(|| Refused {
+            setting,
+            rule: "greater than 0",
+            got: value.to_string(),
+        })
+}
+
+/// `value` as a size where 0 means no limit, or why not.
+fn zero_or_more(setting: &'static str, value: i64) -> Result<usize, Refused> {
+    usize::try_from(value).map_err(|_| Refused {
+        setting,
+        rule: "0 (no limit) or more",
+        got: value.to_string(),
+    })
+}
+
+/// `seconds` as a duration; beyond what a `Duration` holds is as good as
+/// never.
+pub fn duration(seconds: f64) -> Duration {
+    Duration::try_from_secs_f64(seconds.max(0.0)).unwrap_or(Duration::MAX)
+}
+
+impl PeerConfig {
+    /// [`PeerConfig::handshake_timeout`] as a duration.
+    pub fn handshake_limit(&self) -> Duration {
+        duration(self.handshake_timeout)
+    }
+
+    /// The permessage-deflate to offer or accept, if enabled.
+    pub fn compression(&self) -> Option<DeflateConfig> {
+        self.compression_enabled.then_some(self.deflate)
+    }
+
+    /// Sets the sub-protocols, with the spaces around each removed.
+    pub fn set_supported_protocols(&mut self, protocols: impl IntoIterator<Item = String>) {
+        self.supported_protocols = protocols
+            .into_iter()
+            .map(|p| p.trim().to_string())
+            .collect();
+    }
+
+    /// Sets `inbound_buffer_size` (bytes, greater than 0).
+    pub fn set_inbound_buffer_size(&mut self, bytes: i64) -> Result<(), Refused> {
+        self.inbound_buffer_size = positive("inbound_buffer_size", bytes)?;
+        Ok(())
+    }
+
+    /// Sets `outbound_buffer_size` (bytes; 0 means no limit).
+    pub fn set_outbound_buffer_size(&mut self, bytes: i64) -> Result<(), Refused> {
+        self.outbound_buffer_size = zero_or_more("outbound_buffer_size", bytes)?;
+        Ok(())
+    }
+
+    /// Sets `max_queued_packets` (greater than 0).
+    pub fn set_max_queued_packets(&mut self, packets: i64) -> Result<(), Refused> {
+        self.max_queued_packets = positive("max_queued_packets", packets)?;
+        Ok(())
+    }
+
+    /// Sets `heartbeat_interval` (seconds, 0 or more; 0 sends no pings).
+    pub fn set_heartbeat_interval(&mut self, seconds: f64) -> Result<(), Refused> {
+        if !(seconds >= 0.0 && seconds.is_finite()) {
+            return Err(Refused {
+                setting: "heartbeat_interval",
+                rule: "0 or more seconds",
+                got: seconds.to_string(),
+            });
+        }
+        self.heartbeat_interval = seconds;
+        Ok(())
+    }
+
+    /// Sets `handshake_timeout` (seconds, greater than 0).
+    pub fn set_handshake_timeout(&mut self, seconds: f64) -> Result<(), Refused> {
+        if !(seconds > 0.0 && seconds.is_finite()) {
+            return Err(Refused {
+                setting: "handshake_timeout",
+                rule: "greater than 0",
+                got: seconds.to_string(),
+            });
+        }
+        self.handshake_timeout = seconds;
+        Ok(())
+    }
+
+    /// Sets `compression_threshold` (bytes, 0 or more; 0 compresses every
+    /// message).
+    pub fn set_compression_threshold(&mut self, bytes: i64) -> Result<(), Refused> {
+        self.compression_threshold = usize::try_from(bytes).map_err(|_| Refused {
+            setting: "compression_threshold",
+            rule: "0 or more",
+            got: bytes.to_string(),
+        })?;
+        Ok(())
+    }
+
+    /// Sets `compression_window_bits` (9-15).
+    pub fn set_compression_window_bits(&mut self, bits: i64) -> Result<(), Refused> {
+        match u8::try_from(bits) {
+            Ok(b @ 9..=15) => {
+                self.deflate.max_window_bits = b;
+                Ok(())
+            }
+            _ => Err(Refused {
+                setting: "compression_window_bits",
+                rule: "9-15",
+                got: bits.to_string(),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refused_values_keep_the_old_one_and_say_why() {
+        let mut c = PeerConfig::default();
+        let err = c.set_inbound_buffer_size(0).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "inbound_buffer_size must be greater than 0 (got 0); the value was not changed."
+        );
+        assert_eq!(c.inbound_buffer_size, DEFAULT_BUFFER_SIZE);
+        assert!(c.set_outbound_buffer_size(-1).is_err());
+        assert!(c.set_outbound_buffer_size(0).is_ok());
+        assert_eq!(c.outbound_buffer_size, 0);
+        assert!(c.set_max_queued_packets(0).is_err());
+        assert!(c.set_heartbeat_interval(-0.5).is_err());
+        assert!(c.set_heartbeat_interval(f64::NAN).is_err());
+        assert!(c.set_heartbeat_interval(0.0).is_ok());
+        assert!(c.set_handshake_timeout(0.0).is_err());
+        assert!(c.set_handshake_timeout(f64::INFINITY).is_err());
+        assert!(c.set_handshake_timeout(1e300).is_ok());
+        assert_eq!(c.handshake_timeout, 1e300, "kept as given");
+        assert_eq!(c.handshake_limit(), Duration::MAX, "as good as never");
+        assert!(c.set_compression_threshold(-1).is_err());
+        assert!(c.set_compression_window_bits(8).is_err());
+        assert!(c.set_compression_window_bits(16).is_err());
+        assert!(c.set_compression_window_bits(10).is_ok());
+        assert_eq!(c.deflate.max_window_bits, 10);
+    }
+
+    #[test]
+    fn compression_is_asked_for_only_when_enabled() {
+        let mut c = PeerConfig::default();
+        assert_eq!(c.compression(), None);
+        c.compression_enabled = true;
+        c.deflate.context_takeover = false;
+        assert_eq!(
+            c.compression(),
+            Some(DeflateConfig {
+                context_takeover: false,
+                max_window_bits: 15
+            })
+        );
+    }
+
+    #[test]
+    fn protocols_are_trimmed() {
+        let mut c = PeerConfig::default();
+        c.set_supported_protocols([" chat ".to_string(), "v2".to_string()]);
+        assert_eq!(c.supported_protocols, ["chat", "v2"]);
+    }
+}

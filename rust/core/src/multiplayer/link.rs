@@ -1,0 +1,65 @@
+//! What the hub needs of one WebSocket link ([`Link`]), as the core's own
+//! [`Peer`] provides it (the Godot layer provides it with its
+//! `RustWebSocketPeer` objects), and the heartbeat multiplayer links use.
+
+use crate::error::WsError;
+use crate::peer::{Peer, ReadyState};
+use std::net::SocketAddr;
+use tungstenite::Bytes;
+
+/// Heartbeat of every multiplayer link, in seconds: a peer that stops
+/// answering pings (a half-open connection, a crashed client) is dropped
+/// after one to two intervals. The engine's class sends none, so its links
+/// to a vanished peer stay until TCP gives up; pings are answered by every
+/// WebSocket peer, the engine's included. Change it per link through
+/// `get_peer(id).heartbeat_interval`.
+pub const LINK_HEARTBEAT_SECONDS: f64 = 10.0;
+
+/// What the hub needs of one WebSocket link.
+pub trait Link {
+    /// Advances the link (handshake, reads, writes); reports its own errors.
+    fn poll(&mut self);
+    /// The link's ready state.
+    fn state(&self) -> ReadyState;
+    /// Sends one binary message.
+    fn send(&mut self, data: &[u8]) -> Result<(), WsError>;
+    /// The next received message, if any.
+    fn pop(&mut self) -> Option<Bytes>;
+    /// Starts a clean close.
+    fn close(&mut self);
+    /// The remote address of the link.
+    fn peer_addr(&self) -> Option<SocketAddr>;
+    /// Polls, hands every received message to `out`, and returns the state
+    /// after: one step for the hub's per-frame sweep (a link may do it
+    /// cheaper than the three calls).
+    fn poll_drain(&mut self, out: &mut dyn FnMut(Bytes)) -> ReadyState {
+        self.poll();
+        while let Some(data) = self.pop() {
+            out(data);
+        }
+        self.state()
+    }
+}
+
+impl Link for Peer {
+    fn poll(&mut self) {
+        if let Some(e) = Peer::poll(self) {
+            log::warn!("multiplayer link: {e}");
+        }
+    }
+    fn state(&self) -> ReadyState {
+        self.ready_state()
+    }
+    fn send(&mut self, data: &[u8]) -> Result<(), WsError> {
+        Peer::send(self, data, false)
+    }
+    fn pop(&mut self) -> Option<Bytes> {
+        self.pop_packet().map(|p| p.data)
+    }
+    fn close(&mut self) {
+        let _ = Peer::close(self, 1000, "");
+    }
+    fn peer_addr(&self) -> Option<SocketAddr> {
+        Peer::peer_addr(self)
+    }
+}

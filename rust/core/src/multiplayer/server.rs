@@ -1,0 +1,176 @@
+//! The server side of the hub: listening (dual-stack for `"*"`, a deep
+//! backlog), accepting at most [`ACCEPTS_PER_POLL`] connections a poll,
+//! giving each new link a random id once it is open, and sweeping the open
+//! links for packets and ends.
+
+use super::{Event, Hub, HubError, Link, Pending, ACCEPTS_PER_POLL, SERVER_ID};
+use crate::peer::ReadyState;
+use crate::readiness::Socket;
+use crate::tls::TlsStream;
+use crate::transport::Stream;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The address `create_server` binds: `"*"` is every address, IPv6 and IPv4
+/// where the system allows both.
+pub(super) fn bind_addresses(bind: &str, port: u16) -> Result<Vec<SocketAddr>, HubError> {
+    if bind == "*" || bind.is_empty() {
+        return Ok(vec![
+            SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port),
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port),
+        ]);
+    }
+    let ip: IpAddr = bind.parse().map_err(|_| {
+        HubError::Listen(format!(
+            "bind_address \"{bind}\" is not an IP address (or \"*\" for all)"
+        ))
+    })?;
+    Ok(vec![SocketAddr::new(ip, port)])
+}
+
+/// The listening socket of a server hub (for inspecting its options).
+pub fn listen_socket_of<L: Link>(hub: &Hub<L>) -> Option<&TcpListener> {
+    hub.listener.as_ref()
+}
+
+/// Connections the kernel holds for us between polls (the engine's
+/// TCPServer uses 8, so a burst of clients overflows it).
+pub const LISTEN_BACKLOG: i32 = 1024;
+
+/// A listening socket on `addr`. The IPv6 wildcard also takes IPv4 clients
+/// (IPV6_V6ONLY off, as the engine's TCPServer does; the system default is
+/// on under Windows and some Linux setups, where IPv4 clients were refused).
+pub(super) fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    if addr.is_ipv6() && addr.ip().is_unspecified() {
+        let _ = sock.set_only_v6(false);
+    }
+    // As std and the engine do on Unix: a restarted server can bind at once.
+    #[cfg(unix)]
+    sock.set_reuse_address(true)?;
+    sock.bind(&addr.into())?;
+    sock.listen(LISTEN_BACKLOG)?;
+    Ok(sock.into())
+}
+
+impl<L: Link> Hub<L> {
+    fn new_id(&self) -> i32 {
+        loop {
+            let id = (rand::random::<u32>() & 0x7fff_ffff) as i32;
+            if id > SERVER_ID && !self.links.contains_key(&id) && !self.pending.contains_key(&id) {
+                return id;
+            }
+        }
+    }
+
+    fn accept(&mut self, new_link: &mut dyn FnMut(Box<dyn Stream>, bool) -> Option<L>) {
+        let Some(listener) = &self.listener else {
+            return;
+        };
+        for _ in 0..ACCEPTS_PER_POLL {
+            let sock = match listener.accept() {
+                Ok((sock, _)) => {
+                    self.accept_failing = false;
+                    sock
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) => {
+                    // Once per run of failures, not every frame: the
+                    // connection waits in the kernel's queue meanwhile.
+                    if !self.accept_failing {
+                        self.accept_failing = true;
+                        log::error!(
+                            "multiplayer: cannot accept new connections: {e} (out of file \
+                             descriptors? raise the process's limit, e.g. `ulimit -n`); \
+                             retrying every poll"
+                        );
+                    }
+                    return;
+                }
+            };
+            if self.refuse_new {
+                continue;
+            }
+            if sock.set_nonblocking(true).is_err() {
+                continue;
+            }
+            let stream: Box<dyn Stream> = match &self.tls {
+                Some(config) => match TlsStream::server(Arc::clone(config), sock) {
+                    Ok(s) => Box::new(s),
+                    Err(e) => {
+                        log::warn!("multiplayer: {e}");
+                        continue;
+                    }
+                },
+                None => Box::new(Socket::new(sock)),
+            };
+            if let Some(link) = new_link(stream, self.tls.is_some()) {
+                let id = self.new_id();
+                self.pending.insert(
+                    id,
+                    Pending {
+                        link,
+                        since: Instant::now(),
+                    },
+                );
+            }
+        }
+    }
+
+    pub(super) fn poll_server(
+        &mut self,
+        new_link: &mut dyn FnMut(Box<dyn Stream>, bool) -> Option<L>,
+    ) {
+        self.accept(new_link);
+        let timeout = self.handshake_timeout;
+        let mut opened = Vec::new();
+        self.pending.retain(|id, p| {
+            if p.since.elapsed() > timeout {
+                log::debug!("multiplayer: peer {id} not open after {timeout:?}; dropped");
+                return false;
+            }
+            p.link.poll();
+            match p.link.state() {
+                ReadyState::Connecting => true,
+                ReadyState::Open => {
+                    opened.push(*id);
+                    true
+                }
+                _ => false,
+            }
+        });
+        for id in opened {
+            let Some(mut p) = self.pending.remove(&id) else {
+                continue;
+            };
+            if self.refuse_new {
+                p.link.close();
+                continue;
+            }
+            match p.link.send(&id.to_le_bytes()) {
+                Ok(()) => {
+                    self.links.insert(id, p.link);
+                    self.events.push_back(Event::Connected(id));
+                }
+                Err(e) => log::error!("multiplayer: could not send peer {id} its id: {e}"),
+            }
+        }
+        let mut gone = Vec::new();
+        let incoming = &mut self.incoming;
+        for (id, link) in self.links.iter_mut() {
+            // Packets that came before a close are delivered.
+            let state = link.poll_drain(&mut |data| Self::receive(incoming, *id, data));
+            if state != ReadyState::Open {
+                gone.push(*id);
+            }
+        }
+        for id in gone {
+            if let Some(link) = self.links.remove(&id) {
+                self.depart(id, link);
+            }
+        }
+    }
+}

@@ -1,0 +1,497 @@
+//! `RustWebSocketMultiplayerPeer`: the engine's `WebSocketMultiplayerPeer`
+//! API for Godot's high-level multiplayer, on the core's `Hub` (see
+//! [`state`]). Each link is a `RustWebSocketPeer` (what `get_peer()`
+//! returns); this file only translates types and turns hub events into the
+//! `peer_connected`/`peer_disconnected` signals. The packet methods a game
+//! calls itself are bound directly, in [`calls`]; SceneMultiplayer reaches
+//! the same hub through the engine's virtual methods here.
+
+pub(crate) mod calls;
+pub(crate) mod state;
+
+use crate::binding::{self, Registry, Shared, Stateful};
+use crate::packets;
+use crate::settings::{self, HasLinkSettings};
+use crate::tls_args::TlsArg;
+use godot::classes::multiplayer_peer::{ConnectionStatus, TransferMode};
+use godot::classes::{IMultiplayerPeerExtension, MultiplayerPeerExtension};
+use godot::global::{godot_error, Error};
+use godot::meta::conv::RawPtr;
+use godot::prelude::*;
+use rustws_core::{Event, HubError, PeerConfig, Status, Stream};
+use state::{hub_error, Linked, MpState, MULTIS};
+use std::sync::Arc;
+
+/// The bytes the engine's class keeps back from `outbound_buffer_size` for
+/// its own framing; `get_max_packet_size` subtracts the same.
+const PROTO_SIZE: i32 = 9;
+
+/// A [MultiplayerPeer] over WebSockets written in Rust, a drop-in
+/// replacement for the engine's [WebSocketMultiplayerPeer]: same methods,
+/// properties and defaults, and the same wire rules, so a server of one class
+/// serves clients of the other. Assign it to [member MultiplayerAPI.multiplayer_peer]
+/// after [method create_server] or [method create_client].
+///
+/// The server (peer 1) listens itself and serves `wss://` through rustls
+/// when given [method TLSOptions.server]; each link is a
+/// [RustWebSocketPeer], returned by [method get_peer].
+#[derive(GodotClass)]
+#[class(base = MultiplayerPeerExtension, init, tool)]
+pub struct RustWebSocketMultiplayerPeer {
+    #[init(val = MpState::new())]
+    shared: Arc<Shared<MpState>>,
+    transfer_channel: i32,
+    #[init(val = TransferMode::RELIABLE)]
+    transfer_mode: TransferMode,
+    /// The WebSocket sub-protocols offered (client) or accepted (server).
+    #[var(get = get_supported_protocols, set = set_supported_protocols)]
+    supported_protocols: PhantomVar<PackedStringArray>,
+    /// Extra HTTP headers sent in the handshake, each `"Name: value"`.
+    #[var(get = get_handshake_headers, set = set_handshake_headers)]
+    handshake_headers: PhantomVar<PackedStringArray>,
+    /// The largest message accepted by each link, in bytes.
+    #[var(get = get_inbound_buffer_size, set = set_inbound_buffer_size)]
+    inbound_buffer_size: PhantomVar<i32>,
+    /// The most bytes waiting to be sent on each link; 0 means no limit.
+    #[var(get = get_outbound_buffer_size, set = set_outbound_buffer_size)]
+    outbound_buffer_size: PhantomVar<i32>,
+    /// Seconds a new link has to open (and, for a client, to get its id)
+    /// before it is dropped.
+    #[var(get = get_handshake_timeout, set = set_handshake_timeout)]
+    handshake_timeout: PhantomVar<f64>,
+    /// The most packets queued on each link, inbound and outbound each.
+    #[var(get = get_max_queued_packets, set = set_max_queued_packets)]
+    max_queued_packets: PhantomVar<i32>,
+    /// Compress messages with permessage-deflate (RFC 7692) on every link: a
+    /// client offers it, the server accepts offers. Off by default (the wire
+    /// is then as the engine's class makes it). Set before
+    /// [method create_client] or [method create_server].
+    #[var(get = get_compression_enabled, set = set_compression_enabled)]
+    compression_enabled: PhantomVar<bool>,
+    /// Packets shorter than this many bytes are sent uncompressed; 0
+    /// compresses every packet.
+    #[var(get = get_compression_threshold, set = set_compression_threshold)]
+    compression_threshold: PhantomVar<i32>,
+    /// Keep the compression context between packets (better compression, a
+    /// zlib state per direction per link). `false` asks both sides to start
+    /// each packet afresh, so idle links hold none: for servers with many
+    /// clients.
+    #[var(get = get_compression_context_takeover, set = set_compression_context_takeover)]
+    compression_context_takeover: PhantomVar<bool>,
+    /// The largest compression window both sides may use, as a power of two
+    /// (9-15): smaller saves memory per link.
+    #[var(get = get_compression_window_bits, set = set_compression_window_bits)]
+    compression_window_bits: PhantomVar<i32>,
+    base: Base<MultiplayerPeerExtension>,
+}
+
+impl Stateful for RustWebSocketMultiplayerPeer {
+    type State = MpState;
+    fn registry() -> &'static Registry<MpState> {
+        &MULTIS
+    }
+    fn shared(&self) -> &Arc<Shared<MpState>> {
+        &self.shared
+    }
+}
+
+impl HasLinkSettings for RustWebSocketMultiplayerPeer {
+    const CLASS: &'static str = state::CLASS;
+    fn with_config<R>(&self, f: impl FnOnce(&mut PeerConfig) -> R) -> R {
+        f(&mut self.shared.lock().config)
+    }
+}
+
+impl RustWebSocketMultiplayerPeer {
+    /// `f` of the link of peer `id`, or `None` with an error.
+    fn with_link<R>(&self, id: i32, f: impl FnOnce(&Linked) -> R) -> Option<R> {
+        let found = self.shared.lock().hub.link(id).map(f);
+        if found.is_none() {
+            godot_error!("{}: no connected peer with id {id}.", Self::CLASS);
+        }
+        found
+    }
+
+    /// Refuses a second `create_*` while a session runs.
+    fn check_disconnected(&self) -> Result<(), Error> {
+        if self.shared.lock().hub.status() != Status::Disconnected {
+            return Err(hub_error(HubError::AlreadyInUse));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for RustWebSocketMultiplayerPeer {
+    fn drop(&mut self) {
+        MULTIS.remove(&self.shared);
+    }
+}
+
+#[godot_api]
+impl IMultiplayerPeerExtension for RustWebSocketMultiplayerPeer {
+    // The raw packet methods are optional virtuals, so they can skip
+    // binding the object (see `crate::binding`).
+    #[func(gd_self)]
+    unsafe fn get_packet_rawptr(
+        this: Gd<Self>,
+        r_buffer: RawPtr<*mut RawPtr<*const u8>>,
+        r_buffer_size: RawPtr<*mut i32>,
+    ) -> Error {
+        let shared = binding::state(&this);
+        let mut state = shared.lock();
+        let packet = match state.pop() {
+            Ok(packet) => Some(packet),
+            Err(Error::ERR_UNAVAILABLE) => None,
+            Err(e) => return e,
+        };
+        // SAFETY: the pointers are the ones Godot passed.
+        unsafe { packets::hand_out(packet, &mut state.held, r_buffer, r_buffer_size) }
+    }
+
+    #[func(gd_self)]
+    unsafe fn put_packet_rawptr(
+        this: Gd<Self>,
+        p_buffer: RawPtr<*const u8>,
+        p_buffer_size: i32,
+    ) -> Error {
+        // SAFETY: Godot passes a buffer of `p_buffer_size` readable bytes.
+        let Some(data) = (unsafe { packets::taken_in(p_buffer, p_buffer_size) }) else {
+            return Error::ERR_INVALID_PARAMETER;
+        };
+        MpState::put(&binding::state(&this), data)
+    }
+
+    fn get_available_packet_count(&self) -> i32 {
+        self.shared.lock().count()
+    }
+
+    fn get_max_packet_size(&self) -> i32 {
+        self.get_outbound_buffer_size() - PROTO_SIZE
+    }
+
+    fn get_packet_channel(&self) -> i32 {
+        0
+    }
+
+    fn get_packet_mode(&self) -> TransferMode {
+        TransferMode::RELIABLE
+    }
+
+    fn set_transfer_channel(&mut self, channel: i32) {
+        self.transfer_channel = channel;
+    }
+
+    fn get_transfer_channel(&self) -> i32 {
+        self.transfer_channel
+    }
+
+    fn set_transfer_mode(&mut self, mode: TransferMode) {
+        self.transfer_mode = mode;
+    }
+
+    fn get_transfer_mode(&self) -> TransferMode {
+        self.transfer_mode
+    }
+
+    fn set_target_peer(&mut self, peer: i32) {
+        self.shared.lock().hub.target = peer;
+    }
+
+    fn get_packet_peer(&self) -> i32 {
+        self.shared.lock().hub.next_packet_peer()
+    }
+
+    fn is_server(&self) -> bool {
+        self.shared.lock().hub.is_server()
+    }
+
+    fn poll(&mut self) {
+        {
+            let mut state = self.shared.lock();
+            let MpState { hub, config, .. } = &mut *state;
+            hub.poll(&mut |stream: Box<dyn Stream>, tls: bool| {
+                let link = Linked::new(config);
+                let accepted = link.1.lock().core.accept_stream(stream, tls);
+                match accepted {
+                    Ok(()) => Some(link),
+                    Err(e) => {
+                        godot_error!("{}: cannot serve a new connection: {e}", Self::CLASS);
+                        None
+                    }
+                }
+            });
+        }
+        // Signals last, one at a time with the lock released: their handlers
+        // may call back into this object.
+        loop {
+            let Some(event) = self.shared.lock().hub.next_event() else {
+                break;
+            };
+            let (signal, id) = match event {
+                Event::Connected(id) => ("peer_connected", id),
+                Event::Disconnected(id) => ("peer_disconnected", id),
+            };
+            self.base_mut()
+                .emit_signal(signal, &[Variant::from(i64::from(id))]);
+        }
+    }
+
+    fn close(&mut self) {
+        let mut state = self.shared.lock();
+        state.hub.clear();
+        state.held = None;
+    }
+
+    fn disconnect_peer(&mut self, peer: i32, force: bool) {
+        let result = self.shared.lock().hub.disconnect_peer(peer, force);
+        if let Err(e) = result {
+            hub_error(e);
+        }
+    }
+
+    fn get_unique_id(&self) -> i32 {
+        self.shared.lock().hub.unique_id()
+    }
+
+    fn set_refuse_new_connections(&mut self, enable: bool) {
+        self.shared.lock().hub.refuse_new = enable;
+    }
+
+    fn is_refusing_new_connections(&self) -> bool {
+        self.shared.lock().hub.refuse_new
+    }
+
+    fn is_server_relay_supported(&self) -> bool {
+        // As the engine's class: the high-level API may relay through peer 1.
+        true
+    }
+
+    fn get_connection_status(&self) -> ConnectionStatus {
+        match self.shared.lock().hub.status() {
+            Status::Disconnected => ConnectionStatus::DISCONNECTED,
+            Status::Connecting => ConnectionStatus::CONNECTING,
+            Status::Connected => ConnectionStatus::CONNECTED,
+        }
+    }
+}
+
+#[godot_api]
+impl RustWebSocketMultiplayerPeer {
+    /// Starts a client connecting to [param url] (`ws://` or `wss://`). The
+    /// peer counts as connected once the server has sent its id; then
+    /// [signal MultiplayerPeer.peer_connected] is emitted for peer 1.
+    #[func]
+    fn create_client(
+        &mut self,
+        url: GString,
+        #[opt(default = TlsArg(None))] tls_client_options: TlsArg,
+    ) -> Error {
+        if let Err(e) = self.check_disconnected() {
+            return e;
+        }
+        let link = Linked::new(&self.shared.lock().config);
+        let err = link
+            .0
+            .clone()
+            .bind_mut()
+            .connect(&url.to_string(), tls_client_options.0);
+        if err != Error::OK {
+            return err;
+        }
+        let created = self.shared.lock().hub.create_client(link);
+        created.map_or_else(hub_error, |()| Error::OK)
+    }
+
+    /// Starts a server listening on [param port] at [param bind_address]
+    /// (`"*"`: every address). With [param tls_server_options]
+    /// ([method TLSOptions.server]) it serves `wss://` through rustls.
+    #[func]
+    fn create_server(
+        &mut self,
+        port: i32,
+        #[opt(default = "*")] bind_address: GString,
+        #[opt(default = TlsArg(None))] tls_server_options: TlsArg,
+    ) -> Error {
+        if let Err(e) = self.check_disconnected() {
+            return e;
+        }
+        let Ok(port) = u16::try_from(port) else {
+            godot_error!(
+                "{}: port must be between 0 and 65535 (got {port}).",
+                Self::CLASS
+            );
+            return Error::ERR_INVALID_PARAMETER;
+        };
+        let tls = match tls_server_options
+            .0
+            .as_ref()
+            .map(crate::tls_args::server_config)
+        {
+            None => None,
+            Some(Ok(config)) => Some(config),
+            Some(Err(why)) => {
+                godot_error!("{}: {why}", Self::CLASS);
+                return Error::ERR_INVALID_PARAMETER;
+            }
+        };
+        let created = self
+            .shared
+            .lock()
+            .hub
+            .create_server(port, &bind_address.to_string(), tls);
+        created.map_or_else(hub_error, |()| Error::OK)
+    }
+
+    /// Returns the [RustWebSocketPeer] of the connected peer [param peer_id]
+    /// (on a client, 1 is the server), or `null` with an error.
+    #[func]
+    fn get_peer(&self, peer_id: i32) -> Option<Gd<crate::peer::RustWebSocketPeer>> {
+        self.with_link(peer_id, |l| l.0.clone())
+    }
+
+    /// Returns the IP address of the peer [param id].
+    #[func]
+    fn get_peer_address(&self, id: i32) -> GString {
+        self.with_link(id, |l| l.1.lock().core.peer_addr())
+            .flatten()
+            .map(|a| GString::from(&a.ip().to_canonical().to_string()))
+            .unwrap_or_default()
+    }
+
+    /// Returns the remote port of the peer [param id].
+    #[func]
+    fn get_peer_port(&self, id: i32) -> i32 {
+        self.with_link(id, |l| l.1.lock().core.peer_addr())
+            .flatten()
+            .map_or(0, |a| i32::from(a.port()))
+    }
+
+    /// Returns [member supported_protocols].
+    #[func]
+    fn get_supported_protocols(&self) -> PackedStringArray {
+        self.setting(|c| settings::packed(&c.supported_protocols))
+    }
+
+    /// Sets [member supported_protocols]; spaces around each are removed.
+    #[func]
+    fn set_supported_protocols(&mut self, protocols: PackedStringArray) {
+        let list = settings::strings(&protocols);
+        self.with_config(|c| c.set_supported_protocols(list));
+    }
+
+    /// Returns [member handshake_headers].
+    #[func]
+    fn get_handshake_headers(&self) -> PackedStringArray {
+        self.setting(|c| settings::packed(&c.handshake_headers))
+    }
+
+    /// Sets [member handshake_headers], each `"Name: value"` (the argument
+    /// is named `protocols`, as in the engine's class).
+    #[func]
+    fn set_handshake_headers(&mut self, protocols: PackedStringArray) {
+        let list = settings::strings(&protocols);
+        self.with_config(|c| c.handshake_headers = list);
+    }
+
+    /// Returns [member inbound_buffer_size].
+    #[func]
+    fn get_inbound_buffer_size(&self) -> i32 {
+        self.setting(|c| settings::as_int(c.inbound_buffer_size))
+    }
+
+    /// Sets [member inbound_buffer_size] (bytes, greater than 0).
+    #[func]
+    fn set_inbound_buffer_size(&mut self, buffer_size: i32) {
+        self.change(|c| c.set_inbound_buffer_size(buffer_size.into()));
+    }
+
+    /// Returns [member outbound_buffer_size].
+    #[func]
+    fn get_outbound_buffer_size(&self) -> i32 {
+        self.setting(|c| settings::as_int(c.outbound_buffer_size))
+    }
+
+    /// Sets [member outbound_buffer_size] (bytes; 0 means no limit).
+    #[func]
+    fn set_outbound_buffer_size(&mut self, buffer_size: i32) {
+        self.change(|c| c.set_outbound_buffer_size(buffer_size.into()));
+    }
+
+    /// Returns [member max_queued_packets].
+    #[func]
+    fn get_max_queued_packets(&self) -> i32 {
+        self.setting(|c| settings::as_int(c.max_queued_packets))
+    }
+
+    /// Sets [member max_queued_packets] (greater than 0).
+    #[func]
+    fn set_max_queued_packets(&mut self, max_queued_packets: i32) {
+        self.change(|c| c.set_max_queued_packets(max_queued_packets.into()));
+    }
+
+    /// Returns [member compression_enabled].
+    #[func]
+    fn get_compression_enabled(&self) -> bool {
+        self.setting(|c| c.compression_enabled)
+    }
+
+    /// Sets [member compression_enabled].
+    #[func]
+    fn set_compression_enabled(&mut self, enabled: bool) {
+        self.with_config(|c| c.compression_enabled = enabled);
+    }
+
+    /// Returns [member compression_threshold].
+    #[func]
+    fn get_compression_threshold(&self) -> i32 {
+        self.setting(|c| settings::as_int(c.compression_threshold))
+    }
+
+    /// Sets [member compression_threshold] (bytes, 0 or more).
+    #[func]
+    fn set_compression_threshold(&mut self, bytes: i32) {
+        self.change(|c| c.set_compression_threshold(bytes.into()));
+    }
+
+    /// Returns [member compression_context_takeover].
+    #[func]
+    fn get_compression_context_takeover(&self) -> bool {
+        self.setting(|c| c.deflate.context_takeover)
+    }
+
+    /// Sets [member compression_context_takeover].
+    #[func]
+    fn set_compression_context_takeover(&mut self, enabled: bool) {
+        self.with_config(|c| c.deflate.context_takeover = enabled);
+    }
+
+    /// Returns [member compression_window_bits].
+    #[func]
+    fn get_compression_window_bits(&self) -> i32 {
+        self.setting(|c| i32::from(c.deflate.max_window_bits))
+    }
+
+    /// Sets [member compression_window_bits] (9-15).
+    #[func]
+    fn set_compression_window_bits(&mut self, bits: i32) {
+        self.change(|c| c.set_compression_window_bits(bits.into()));
+    }
+
+    /// Returns the handshake timeout in seconds.
+    #[func]
+    fn get_handshake_timeout(&self) -> f64 {
+        self.setting(|c| c.handshake_timeout)
+    }
+
+    /// Sets the handshake timeout in seconds (greater than 0).
+    #[func]
+    fn set_handshake_timeout(&mut self, timeout: f64) {
+        let result = {
+            let mut state = self.shared.lock();
+            let result = state.config.set_handshake_timeout(timeout);
+            state.hub.handshake_timeout = state.config.handshake_limit();
+            result
+        };
+        settings::report(Self::CLASS, result);
+    }
+}

@@ -1,0 +1,139 @@
+//! What one `RustWebSocketMultiplayerPeer` keeps behind its lock: the core's
+//! [`Hub`] over links that are `RustWebSocketPeer` objects ([`Linked`]), the
+//! settings new links get, and the packet handed to Godot.
+
+use crate::binding::{Registry, Shared};
+use crate::peer::state::{report, SharedState};
+use crate::peer::RustWebSocketPeer;
+use godot::global::{godot_error, Error};
+use godot::obj::Gd;
+use rustws_core::{
+    link_config, Bytes, Hub, HubError, Link, PeerConfig, ReadyState, Status, WsError,
+};
+use std::net::SocketAddr;
+
+/// The class's name, for what it prints.
+pub(crate) const CLASS: &str = "RustWebSocketMultiplayerPeer";
+
+/// A link of the hub: a `RustWebSocketPeer` object (what `get_peer()` hands
+/// out) and its state, which the hub uses directly.
+pub(crate) struct Linked(pub Gd<RustWebSocketPeer>, pub SharedState);
+
+// SAFETY: a Linked belongs to the hub of one RustWebSocketMultiplayerPeer,
+// used from one thread at a time (as the engine's objects are); its Gd keeps
+// a ref-counted object alive (atomic counts) and is only cloned out for
+// `get_peer`. The link's state is behind its own lock.
+unsafe impl Send for Linked {}
+
+impl Linked {
+    /// A new link object with `config`.
+    pub(crate) fn new(config: &PeerConfig) -> Linked {
+        let peer = RustWebSocketPeer::configured(config);
+        let shared = crate::binding::state(&peer);
+        Linked(peer, shared)
+    }
+}
+
+impl Link for Linked {
+    fn poll(&mut self) {
+        // As the class's own poll: reports its errors like any peer.
+        let failure = self.1.lock().poll();
+        report(failure);
+    }
+    fn state(&self) -> ReadyState {
+        self.1.lock().core.ready_state()
+    }
+    fn send(&mut self, data: &[u8]) -> Result<(), WsError> {
+        self.1.lock().send(&self.1, data, false).map_err(|(e, _)| e)
+    }
+    fn pop(&mut self) -> Option<Bytes> {
+        self.1.lock().core.pop_packet().map(|p| p.data)
+    }
+    fn close(&mut self) {
+        let failure = self.1.lock().close(1000, "");
+        report(failure);
+    }
+    fn peer_addr(&self) -> Option<SocketAddr> {
+        self.1.lock().core.peer_addr()
+    }
+    fn poll_drain(&mut self, out: &mut dyn FnMut(Bytes)) -> ReadyState {
+        let (failure, state) = {
+            let mut link = self.1.lock();
+            let failure = link.poll();
+            while let Some(p) = link.core.pop_packet() {
+                out(p.data);
+            }
+            (failure, link.core.ready_state())
+        };
+        report(failure);
+        state
+    }
+}
+
+/// The state of one `RustWebSocketMultiplayerPeer`.
+pub(crate) struct MpState {
+    pub hub: Hub<Linked>,
+    /// The settings each new link gets (the class's properties).
+    pub config: PeerConfig,
+    /// The packet handed out by the last raw `get_packet`, kept alive for
+    /// Godot until the next one.
+    pub held: Option<Bytes>,
+    /// What `get_packet_error` answers.
+    pub last_get_error: Error,
+}
+
+/// Every `RustWebSocketMultiplayerPeer`'s state by instance id.
+pub(crate) static MULTIS: Registry<MpState> = Registry::new();
+
+impl MpState {
+    pub(crate) fn new() -> std::sync::Arc<Shared<MpState>> {
+        Shared::new(MpState {
+            hub: Hub::default(),
+            config: link_config(),
+            held: None,
+            last_get_error: Error::OK,
+        })
+    }
+
+    /// The next received packet, noting `get_packet_error`'s answer:
+    /// `ERR_UNCONFIGURED` when not connected, `ERR_UNAVAILABLE` when none.
+    pub(crate) fn pop(&mut self) -> Result<Bytes, Error> {
+        let packet = if self.hub.status() != Status::Connected {
+            Err(Error::ERR_UNCONFIGURED)
+        } else {
+            self.hub
+                .pop_packet()
+                .map(|p| p.data)
+                .ok_or(Error::ERR_UNAVAILABLE)
+        };
+        self.last_get_error = packet.as_ref().err().copied().unwrap_or(Error::OK);
+        packet
+    }
+
+    /// `get_available_packet_count`'s answer.
+    pub(crate) fn count(&self) -> i32 {
+        i32::try_from(self.hub.available_packets()).unwrap_or(i32::MAX)
+    }
+
+    /// Sends to the target peer, reporting a failure.
+    pub(crate) fn put(shared: &Shared<MpState>, data: &[u8]) -> Error {
+        let result = shared.lock().hub.put_packet(data);
+        match result {
+            Ok(()) => Error::OK,
+            Err(e) => hub_error(e),
+        }
+    }
+}
+
+/// Reports a hub failure; the Godot `Error` the engine's class returns for it.
+pub(crate) fn hub_error(err: HubError) -> Error {
+    let code = match &err {
+        HubError::AlreadyInUse | HubError::AddressInUse(_) => Error::ERR_ALREADY_IN_USE,
+        HubError::NotConnected => Error::ERR_UNCONFIGURED,
+        HubError::NoSuchPeer(_) => Error::ERR_INVALID_PARAMETER,
+        HubError::Listen(_) => Error::ERR_CANT_CREATE,
+        HubError::Send(e) => crate::errors::code(e),
+    };
+    godot_error!("{CLASS}: {err}");
+    code
+}
