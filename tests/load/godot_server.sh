@@ -1,12 +1,14 @@
 # Sourced by the load, browser and client tests.
 # start_server_script PROJECT GODOT SCRIPT ARGS... copies tests/load/SCRIPT
-# into PROJECT, runs it headless with ARGS after "--" and sets `server` (its
+# (and server_base.gd, which it extends) into PROJECT, runs it headless with ARGS after "--" and sets `server` (its
 # pid), `out` (its output file) and `port` (from its "PORT <n>" line); it
 # returns non-zero (after printing the output) if no port was announced.
 start_server_script() {
   local project=$1 godot=$2 script=$3
   shift 3
-  cp "$(dirname "${BASH_SOURCE[0]}")/$script" "$project/$script"
+  local here
+  here=$(dirname "${BASH_SOURCE[0]}")
+  cp "$here/$script" "$here/server_base.gd" "$project/"
   out=$(mktemp)
   "$godot" --headless --path "$project" --script "res://$script" -- "$@" > "$out" 2>&1 &
   server=$!

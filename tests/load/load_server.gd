@@ -5,13 +5,10 @@
 ## Arguments after "--": [expected links] [time limit in seconds] [compress]
 ## ("compress" turns permessage-deflate on; the JSON line then counts the
 ## links that agreed it).
-extends SceneTree
+extends "server_base.gd"
 
 var tcp := TCPServer.new()
 var peers: Array = []
-var expected := 1000
-var limit_ms := 120000
-var started := 0
 var rss_idle := 0
 var rss_peak := 0
 var rss_base := 0
@@ -29,19 +26,14 @@ func _rss_kib() -> int:
 
 
 func _initialize() -> void:
-	var args := OS.get_cmdline_user_args()
-	if args.size() > 0:
-		expected = int(args[0])
-	if args.size() > 1:
-		limit_ms = int(float(args[1]) * 1000)
-	compress = args.size() > 2 and args[2] == "compress"
+	read_args(120.0)
+	compress = more.has("compress")
 	if tcp.listen(0, "127.0.0.1") != OK:
 		printerr("cannot listen")
 		quit(1)
 		return
 	rss_base = _rss_kib()
-	started = Time.get_ticks_msec()
-	print("PORT ", tcp.get_local_port())
+	announce(tcp.get_local_port())
 
 
 func _process(_delta: float) -> bool:
@@ -76,10 +68,7 @@ func _process(_delta: float) -> bool:
 		if open == expected:
 			rss_idle = _rss_kib()
 	rss_peak = max(rss_peak, _rss_kib())
-	var done := accepted >= expected and peers.is_empty()
-	if done or Time.get_ticks_msec() - started > limit_ms:
-		var per_link := (rss_idle - rss_base) / float(max(max_open, 1)) if rss_idle > 0 else -1.0
-		print(JSON.stringify({"accepted": accepted, "max_open": max_open, "messages": messages, "closes": closes, "compressed_links": compressed_links,
-			"rss_base_kib": rss_base, "rss_peak_kib": rss_peak, "kib_per_link": per_link, "timed_out": not done}))
-		quit(0 if done else 1)
-	return false
+	var per_link := (rss_idle - rss_base) / float(max(max_open, 1)) if rss_idle > 0 else -1.0
+	return finish_when(accepted >= expected and peers.is_empty(), {"accepted": accepted, "max_open": max_open,
+		"messages": messages, "closes": closes, "compressed_links": compressed_links,
+		"rss_base_kib": rss_base, "rss_peak_kib": rss_peak, "kib_per_link": per_link})

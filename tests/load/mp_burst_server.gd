@@ -3,23 +3,16 @@
 ## clients got their id and left again (or after the time limit), one JSON
 ## line with what it saw.
 ## Arguments after "--": [expected clients] [time limit in seconds]
-extends SceneTree
+extends "server_base.gd"
 
 var peer := RustWebSocketMultiplayerPeer.new()
-var expected := 1000
-var limit_ms := 60000
-var started := 0
 var connected := 0
 var disconnected := 0
 var most_at_once := 0
 
 
 func _initialize() -> void:
-	var args := OS.get_cmdline_user_args()
-	if args.size() > 0:
-		expected = int(args[0])
-	if args.size() > 1:
-		limit_ms = int(float(args[1]) * 1000)
+	read_args(60.0)
 	peer.peer_connected.connect(func(_id): connected += 1)
 	peer.peer_disconnected.connect(func(_id): disconnected += 1)
 	# Port 0: the system picks one; read it back from a probe listener.
@@ -31,16 +24,11 @@ func _initialize() -> void:
 		printerr("cannot listen")
 		quit(1)
 		return
-	started = Time.get_ticks_msec()
-	print("PORT ", port)
+	announce(port)
 
 
 func _process(_delta: float) -> bool:
 	peer.poll()
 	most_at_once = max(most_at_once, connected - disconnected)
-	var done := disconnected >= expected
-	if done or Time.get_ticks_msec() - started > limit_ms:
-		print(JSON.stringify({"connected": connected, "disconnected": disconnected,
-			"most_at_once": most_at_once, "timed_out": not done}))
-		quit(0 if done else 1)
-	return false
+	return finish_when(disconnected >= expected, {"connected": connected, "disconnected": disconnected,
+		"most_at_once": most_at_once})
