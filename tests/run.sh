@@ -2,8 +2,8 @@
 # Runs every test, printing a line for each part it had to skip, and at the
 # end one result line per Godot version (and for the Rust side).
 #
-# Always: the Rust tests, the core's tests built for Windows and run under
-# Wine, the release zip (built for every platform and checked).
+# Always: the Rust tests and lints, the core's tests built for Windows and
+# run under Wine, the release zip (built for every platform and checked).
 # With Godot, named by these variables (.ci/run sets them all):
 #   GODOT          the Godot every test runs on (else `godot` on PATH). When
 #                  it is an editor build, projects are opened in it first as
@@ -44,6 +44,10 @@ missing() {
 part "Rust tests"
 cargo test --workspace
 done_part Rust "cargo test" $?
+
+part "Rust lints: rustfmt and clippy (warnings are errors)"
+cargo fmt --all --check && cargo clippy --workspace --all-targets -- -D warnings
+done_part Rust "fmt and clippy" $?
 
 part "Windows: the core's tests under Wine"
 bash tests/windows/run_wine.sh
