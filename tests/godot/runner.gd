@@ -53,7 +53,7 @@ func _run() -> void:
 	files.sort()
 	for f in files:
 		var script: GDScript = load(dir + "/" + f)
-		if script == null:
+		if script == null or not script.can_instantiate():
 			_fail_file(f, "could not be loaded (parse error?)")
 			continue
 		for m in script.get_script_method_list():
