@@ -90,6 +90,10 @@ new_test_project "$project" "$addon" "$godot"
 done_part "$version" "project opened in the editor" $?
 run_suite "$version" "GDScript tests" "$project" "$godot" 900
 
+part "Godot $version: which certificates wss:// clients trust by default"
+bash tests/trust/run_trust.sh "$project" "$godot"
+done_part "$version" "default trust (system bundle, bundle override, none)" $?
+
 part "Godot $version: the demo project (godot-project/), opened as a user would"
 demo=$tmp/demo
 new_demo_project "$demo" "$addon" "$godot"
@@ -149,6 +153,9 @@ for extra in ${GODOT_EXTRA:-}; do
   v=$(godot_version "$extra")
   part "Godot $v: GDScript tests"
   run_suite "$v" "GDScript tests" "$project" "$extra" 900
+  part "Godot $v: which certificates wss:// clients trust by default"
+  bash tests/trust/run_trust.sh "$project" "$extra"
+  done_part "$v" "default trust (system bundle, bundle override, none)" $?
   part "Godot $v: demo scenes, with and without the extension"
   DEMO_EXPECT_NATIVE=1 run_suite "$v" "demo scenes" "$demo" "$extra" 600
   DEMO_EXPECT_NATIVE=0 run_suite "$v" "demo scenes without the extension" "$bare" "$extra" 600
@@ -163,6 +170,9 @@ else
   wv="$(godot_version "$GODOT_WINDOWS") Windows (Wine)"
   windows_project "$project" "$tmp/project-windows" "$zip_file"
   run_suite "$wv" "GDScript tests, Windows library" "$tmp/project-windows" "$GODOT_WINDOWS" 1200
+  part "Windows Godot under Wine: which certificates wss:// clients trust by default"
+  bash tests/trust/run_trust.sh "$project" "$godot" "$GODOT_WINDOWS" "$tmp/project-windows"
+  done_part "$wv" "default trust (the Windows store, through Wine)" $?
 fi
 
 echo

@@ -12,20 +12,32 @@ const KNOWN_DIFFERENCES := {
 }
 
 
-## Members beyond the engine's class, on purpose: permessage-deflate, which
-## no Godot WebSocket has (off by default). Anything else extra fails.
-const COMPRESSION := ["compression_enabled", "compression_threshold", "compression_context_takeover", "compression_window_bits"]
+## Members beyond the engine's class, on purpose, each off or at the
+## engine's behaviour by default: permessage-deflate, which no Godot
+## WebSocket has; timeouts and the heartbeat's tolerance; why a connection
+## failed. Anything else extra fails.
+const EXTRA_PROPERTIES := {
+	"": ["compression_enabled", "compression_threshold", "compression_context_takeover", "compression_window_bits", "connect_timeout", "handshake_timeout", "heartbeat_misses"],
+	"multiplayer": ["compression_enabled", "compression_threshold", "compression_context_takeover", "compression_window_bits", "connect_timeout", "heartbeat_interval", "heartbeat_misses"],
+}
+const EXTRA_METHODS := {
+	"": ["get_negotiated_extensions", "get_failure", "get_failure_reason", "get_failure_http_status"],
+	"multiplayer": [],
+}
 
 
 func _is_extra(what: String, name: String) -> bool:
+	var side := "multiplayer" if what.begins_with("multiplayer") else ""
 	if what.ends_with("property"):
-		return name in COMPRESSION
+		return name in EXTRA_PROPERTIES[side]
 	if what.ends_with("method"):
-		if name == "get_negotiated_extensions" and not what.begins_with("multiplayer"):
+		if name in EXTRA_METHODS[side]:
 			return true
-		for p in COMPRESSION:
+		for p in EXTRA_PROPERTIES[side]:
 			if name == "get_" + p or name == "set_" + p:
 				return true
+	if what.ends_with("constant"):
+		return side == "" and name.begins_with("FAILURE_")
 	return false
 
 
@@ -115,7 +127,7 @@ func test_constants_and_enums_match(t) -> void:
 	t.eq(RustWebSocketPeer.WRITE_MODE_TEXT, 0, "WRITE_MODE_TEXT from GDScript")
 	var enums := Array(ClassDB.class_get_enum_list(OURS, true))
 	enums.sort()
-	t.eq(enums, ["State", "WriteMode"], "enum list")
+	t.eq(enums, ["Failure", "State", "WriteMode"], "enum list (Failure is ours)")
 
 
 func test_multiplayer_peer_matches_the_engines(t) -> void:

@@ -68,6 +68,7 @@ func test_heartbeat_set_on_an_open_link_and_multiplayer_links_have_one(t) -> voi
 	var link: RustWebSocketPeer = client.get_peer(1)
 	if t.check(link != null, "the client's link"):
 		t.eq(link.heartbeat_interval, 10.0, "multiplayer links ping every 10 s")
+		t.eq(link.heartbeat_misses, 7, "and keep a peer that misses up to 7 pings in a row")
 	server.close()
 	client.close()
 

@@ -24,6 +24,13 @@ pub const DEFAULT_MAX_QUEUED_PACKETS: usize = 4096;
 /// ours drops a link that is not open after this long.
 pub const DEFAULT_HANDSHAKE_TIMEOUT: f64 = 15.0;
 
+/// Default of [`PeerConfig::connect_timeout`], in seconds.
+pub const DEFAULT_CONNECT_TIMEOUT: f64 = 10.0;
+
+/// Default of [`PeerConfig::heartbeat_misses`]: as the engine's class, a link
+/// whose ping is still unanswered when the next one is due is dropped.
+pub const DEFAULT_HEARTBEAT_MISSES: u32 = 1;
+
 /// Default of [`PeerConfig::close_timeout`].
 pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -46,6 +53,12 @@ pub struct PeerConfig {
     pub max_queued_packets: usize,
     /// Seconds between automatic pings (0: none).
     pub heartbeat_interval: f64,
+    /// Pings in a row that may go unanswered: when the next one is due and
+    /// this many are, the link is dropped (at least 1).
+    pub heartbeat_misses: u32,
+    /// Longest time, in seconds, one TCP connect attempt may take before the
+    /// next address of the host is tried (or the connection fails).
+    pub connect_timeout: f64,
     /// Longest time, in seconds, from `connect_to_url`/`accept_stream` to an
     /// open link (name lookup, connect, TLS and the upgrade); a peer that
     /// takes longer (for example a client that opens TCP and never sends its
@@ -73,6 +86,8 @@ impl Default for PeerConfig {
             outbound_buffer_size: DEFAULT_BUFFER_SIZE,
             max_queued_packets: DEFAULT_MAX_QUEUED_PACKETS,
             heartbeat_interval: 0.0,
+            heartbeat_misses: DEFAULT_HEARTBEAT_MISSES,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
             close_timeout: DEFAULT_CLOSE_TIMEOUT,
             compression_enabled: false,
@@ -126,6 +141,19 @@ fn zero_or_more(setting: &'static str, value: i64) -> Result<usize, Refused> {
     })
 }
 
+/// `seconds` if above 0 (and finite), or why not.
+fn positive_seconds(setting: &'static str, seconds: f64) -> Result<f64, Refused> {
+    if seconds > 0.0 && seconds.is_finite() {
+        Ok(seconds)
+    } else {
+        Err(Refused {
+            setting,
+            rule: "greater than 0",
+            got: seconds.to_string(),
+        })
+    }
+}
+
 /// `seconds` as a duration; beyond what a `Duration` holds is as good as
 /// never.
 pub fn duration(seconds: f64) -> Duration {
@@ -133,6 +161,11 @@ pub fn duration(seconds: f64) -> Duration {
 }
 
 impl PeerConfig {
+    /// [`PeerConfig::connect_timeout`] as a duration.
+    pub fn connect_limit(&self) -> Duration {
+        duration(self.connect_timeout)
+    }
+
     /// [`PeerConfig::handshake_timeout`] as a duration.
     pub fn handshake_limit(&self) -> Duration {
         duration(self.handshake_timeout)
@@ -182,16 +215,28 @@ impl PeerConfig {
         Ok(())
     }
 
+    /// Sets `heartbeat_misses` (1 or more).
+    pub fn set_heartbeat_misses(&mut self, pings: i64) -> Result<(), Refused> {
+        self.heartbeat_misses = u32::try_from(pings)
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| Refused {
+                setting: "heartbeat_misses",
+                rule: "1 or more",
+                got: pings.to_string(),
+            })?;
+        Ok(())
+    }
+
     /// Sets `handshake_timeout` (seconds, greater than 0).
     pub fn set_handshake_timeout(&mut self, seconds: f64) -> Result<(), Refused> {
-        if !(seconds > 0.0 && seconds.is_finite()) {
-            return Err(Refused {
-                setting: "handshake_timeout",
-                rule: "greater than 0",
-                got: seconds.to_string(),
-            });
-        }
-        self.handshake_timeout = seconds;
+        self.handshake_timeout = positive_seconds("handshake_timeout", seconds)?;
+        Ok(())
+    }
+
+    /// Sets `connect_timeout` (seconds, greater than 0).
+    pub fn set_connect_timeout(&mut self, seconds: f64) -> Result<(), Refused> {
+        self.connect_timeout = positive_seconds("connect_timeout", seconds)?;
         Ok(())
     }
 
@@ -247,6 +292,12 @@ mod tests {
         assert!(c.set_handshake_timeout(1e300).is_ok());
         assert_eq!(c.handshake_timeout, 1e300, "kept as given");
         assert_eq!(c.handshake_limit(), Duration::MAX, "as good as never");
+        assert!(c.set_connect_timeout(0.0).is_err());
+        assert!(c.set_connect_timeout(2.5).is_ok());
+        assert_eq!(c.connect_limit(), Duration::from_millis(2500));
+        assert!(c.set_heartbeat_misses(0).is_err());
+        assert!(c.set_heartbeat_misses(7).is_ok());
+        assert_eq!(c.heartbeat_misses, 7);
         assert!(c.set_compression_threshold(-1).is_err());
         assert!(c.set_compression_window_bits(8).is_err());
         assert!(c.set_compression_window_bits(16).is_err());

@@ -10,7 +10,7 @@
 //! threads: at most [`MAX_WORKERS`] exist, and idle ones end after
 //! [`WORKER_IDLE`].
 
-use crate::error::WsError;
+use crate::error::{ConnectCause, WsError};
 use std::collections::VecDeque;
 use std::io;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
@@ -18,8 +18,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
-/// Longest one TCP connect attempt may take before the next address is tried.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Most connect threads alive at once in the process.
 pub const MAX_WORKERS: usize = 16;
 /// A worker with nothing to do for this long ends.
@@ -31,6 +29,8 @@ struct Job {
     host: String,
     port: u16,
     deadline: Option<Instant>,
+    /// Longest one attempt may take before the next address is tried.
+    attempt_limit: Duration,
     cancelled: AtomicBool,
     result: Mutex<Option<Outcome>>,
 }
@@ -78,13 +78,20 @@ pub struct Connector {
 }
 
 impl Connector {
-    /// Queues resolving `host` and connecting to `port`; no attempt starts or
-    /// runs after `deadline`.
-    pub fn start(host: &str, port: u16, deadline: Option<Instant>) -> Result<Connector, WsError> {
+    /// Queues resolving `host` and connecting to `port`: each address tried
+    /// for at most `attempt_limit`, and no attempt starts or runs after
+    /// `deadline`.
+    pub fn start(
+        host: &str,
+        port: u16,
+        deadline: Option<Instant>,
+        attempt_limit: Duration,
+    ) -> Result<Connector, WsError> {
         let job = Arc::new(Job {
             host: host.to_string(),
             port,
             deadline,
+            attempt_limit,
             cancelled: AtomicBool::new(false),
             result: Mutex::new(None),
         });
@@ -102,6 +109,7 @@ impl Connector {
                         host: host.to_string(),
                         port,
                         why: format!("cannot start a connect thread: {e}"),
+                        cause: ConnectCause::Other,
                     });
                 }
                 // The workers alive will get to it.
@@ -158,6 +166,7 @@ fn timed_out(job: &Job) -> WsError {
         host: job.host.clone(),
         port: job.port,
         why: "no connection before the handshake timeout".into(),
+        cause: ConnectCause::TimedOut,
     }
 }
 
@@ -178,18 +187,17 @@ fn connect(job: &Job) -> Outcome {
             why: "no address found".into(),
         });
     }
-    let mut last = String::new();
+    let mut last: Option<(String, ConnectCause)> = None;
     for addr in addrs {
         if job.given_up() {
-            return Err(if last.is_empty() {
-                timed_out(job)
-            } else {
-                connect_error(job, last)
+            return Err(match last {
+                None => timed_out(job),
+                Some((why, cause)) => connect_error(job, why, cause),
             });
         }
         let limit = job
             .remaining()
-            .map_or(CONNECT_TIMEOUT, |r| r.min(CONNECT_TIMEOUT));
+            .map_or(job.attempt_limit, |r| r.min(job.attempt_limit));
         match attempt(job, addr, limit) {
             Ok(sock) => {
                 sock.set_nonblocking(true)
@@ -197,10 +205,18 @@ fn connect(job: &Job) -> Outcome {
                 let _ = sock.set_nodelay(true);
                 return Ok(sock);
             }
-            Err(e) => last = format!("{addr}: {e}"),
+            Err(e) => {
+                let cause = match e.kind() {
+                    io::ErrorKind::ConnectionRefused => ConnectCause::Refused,
+                    io::ErrorKind::TimedOut => ConnectCause::TimedOut,
+                    _ => ConnectCause::Other,
+                };
+                last = Some((format!("{addr}: {e}"), cause));
+            }
         }
     }
-    Err(connect_error(job, last))
+    let (why, cause) = last.unwrap_or_else(|| ("no address to try".into(), ConnectCause::Other));
+    Err(connect_error(job, why, cause))
 }
 
 /// One connect attempt of at most `limit`. On Unix it is non-blocking and
@@ -254,11 +270,12 @@ fn attempt(_job: &Job, addr: SocketAddr, limit: Duration) -> io::Result<TcpStrea
     TcpStream::connect_timeout(&addr, limit)
 }
 
-fn connect_error(job: &Job, why: String) -> WsError {
+fn connect_error(job: &Job, why: String, cause: ConnectCause) -> WsError {
     WsError::Connect {
         host: job.host.clone(),
         port: job.port,
         why,
+        cause,
     }
 }
 
@@ -285,9 +302,22 @@ mod tests {
             .local_addr()
             .unwrap()
             .port();
-        let result = wait(&mut Connector::start("127.0.0.1", port, None).unwrap());
-        assert!(matches!(result, Err(WsError::Connect { .. })), "{result:?}");
-        let result = wait(&mut Connector::start("no-such-host.invalid", 80, None).unwrap());
+        let result =
+            wait(&mut Connector::start("127.0.0.1", port, None, Duration::from_secs(10)).unwrap());
+        assert!(
+            matches!(
+                result,
+                Err(WsError::Connect {
+                    cause: ConnectCause::Refused,
+                    ..
+                })
+            ),
+            "{result:?}"
+        );
+        let result = wait(
+            &mut Connector::start("no-such-host.invalid", 80, None, Duration::from_secs(10))
+                .unwrap(),
+        );
         assert!(matches!(result, Err(WsError::Resolve { .. })), "{result:?}");
     }
 
@@ -296,7 +326,11 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let deadline = Instant::now() + Duration::from_secs(5);
-        let sock = wait(&mut Connector::start("127.0.0.1", port, Some(deadline)).unwrap()).unwrap();
+        let sock = wait(
+            &mut Connector::start("127.0.0.1", port, Some(deadline), Duration::from_secs(10))
+                .unwrap(),
+        )
+        .unwrap();
         let mut buf = [0u8; 1];
         let err = std::io::Read::read(&mut &sock, &mut buf).unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
@@ -307,7 +341,9 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let past = Instant::now() - Duration::from_millis(1);
-        let result = wait(&mut Connector::start("127.0.0.1", port, Some(past)).unwrap());
+        let result = wait(
+            &mut Connector::start("127.0.0.1", port, Some(past), Duration::from_secs(10)).unwrap(),
+        );
         assert!(
             matches!(&result, Err(WsError::Connect { why, .. }) if why.contains("handshake timeout")),
             "{result:?}"

@@ -23,6 +23,70 @@ pub enum ErrorKind {
     ConnectionError,
 }
 
+/// Why a connection could not be made or ended, in the categories a game can
+/// act on (say "check your network" or "the server is down", retry later,
+/// update a certificate...). `get_failure()` returns it (the engine's
+/// `State`-like integers, [`Failure::None`] while nothing failed); the text
+/// comes with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(i32)]
+pub enum Failure {
+    /// Nothing failed (yet).
+    None = 0,
+    /// The host name could not be looked up.
+    NameLookup = 1,
+    /// The host refused the connection (nothing listens on that port).
+    Refused = 2,
+    /// No answer in time: the TCP connect (`connect_timeout`) or the whole
+    /// opening (`handshake_timeout`).
+    Timeout = 3,
+    /// The host could not be reached otherwise (network unreachable...).
+    Unreachable = 4,
+    /// The server's certificate is not signed by a trusted authority.
+    TlsUnknownIssuer = 5,
+    /// The server's certificate has expired (or is not valid yet).
+    TlsExpired = 6,
+    /// The server's certificate is not for the host name connected to.
+    TlsWrongHost = 7,
+    /// Another TLS failure.
+    Tls = 8,
+    /// The server answered the upgrade with an HTTP status other than 101
+    /// (its number: `get_failure_http_status()`).
+    HttpStatus = 9,
+    /// Another failure of the HTTP upgrade (a bad answer, a mismatch).
+    Handshake = 10,
+    /// The peer broke the WebSocket protocol (closed with 1002, 1007, 1009).
+    Protocol = 11,
+    /// The peer stopped answering pings (heartbeat).
+    Heartbeat = 12,
+    /// The connection was lost without a close frame.
+    Dropped = 13,
+}
+
+/// Why a TCP connect failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectCause {
+    /// Actively refused.
+    Refused,
+    /// No answer before the connect timeout (or the handshake timeout).
+    TimedOut,
+    /// Anything else (unreachable...).
+    Other,
+}
+
+/// Why a certificate was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertificateCause {
+    /// Not signed by a trusted authority.
+    UnknownIssuer,
+    /// Expired, or not valid yet.
+    Expired,
+    /// Not valid for the host name.
+    WrongHost,
+    /// Anything else (revoked, bad usage...).
+    Other,
+}
+
 /// Everything that can go wrong in a WebSocket peer, each with a message that
 /// says what to do about it.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,9 +140,30 @@ pub enum WsError {
         port: u16,
         /// The last address's failure.
         why: String,
+        /// Its kind.
+        cause: ConnectCause,
     },
-    /// TLS could not be set up or failed (certificate, protocol, alert).
+    /// TLS could not be set up or failed (protocol, alert, settings).
     Tls(String),
+    /// The server's certificate was refused.
+    Certificate {
+        /// Why, as a kind.
+        cause: CertificateCause,
+        /// Why, with what to do about it.
+        why: String,
+    },
+    /// The server answered the upgrade with this HTTP status, not 101.
+    UpgradeRefused {
+        /// The status code.
+        status: u16,
+        /// The server's status line.
+        line: String,
+    },
+    /// The connection was not open within the handshake timeout.
+    Timeout {
+        /// The timeout, in seconds.
+        seconds: f64,
+    },
     /// The HTTP upgrade failed (bad request, bad response, wrong accept key,
     /// sub-protocol mismatch, headers too large).
     Handshake(String),
@@ -102,6 +187,8 @@ pub enum WsError {
     HeartbeatTimeout {
         /// The heartbeat interval.
         seconds: f64,
+        /// How many pings in a row went unanswered.
+        misses: u32,
     },
     /// The connection was lost by an I/O error.
     Io(String),
@@ -124,12 +211,61 @@ impl WsError {
                 ErrorKind::OutOfMemory
             }
             WsError::Resolve { .. } | WsError::Connect { .. } => ErrorKind::CantConnect,
-            WsError::Tls(_) | WsError::Handshake(_) => ErrorKind::ConnectionError,
+            WsError::Tls(_)
+            | WsError::Certificate { .. }
+            | WsError::UpgradeRefused { .. }
+            | WsError::Timeout { .. }
+            | WsError::Handshake(_) => ErrorKind::ConnectionError,
             WsError::Protocol { .. } | WsError::InvalidUtf8Inbound => ErrorKind::InvalidData,
             WsError::MessageTooBig { .. } => ErrorKind::OutOfMemory,
             WsError::HeartbeatTimeout { .. } | WsError::Io(_) | WsError::Dropped(_) => {
                 ErrorKind::ConnectionError
             }
+        }
+    }
+
+    /// The category a game can act on (see [`Failure`]).
+    pub fn failure(&self) -> Failure {
+        match self {
+            WsError::Resolve { .. } => Failure::NameLookup,
+            WsError::Connect { cause, .. } => match cause {
+                ConnectCause::Refused => Failure::Refused,
+                ConnectCause::TimedOut => Failure::Timeout,
+                ConnectCause::Other => Failure::Unreachable,
+            },
+            WsError::Timeout { .. } => Failure::Timeout,
+            WsError::Certificate { cause, .. } => match cause {
+                CertificateCause::UnknownIssuer => Failure::TlsUnknownIssuer,
+                CertificateCause::Expired => Failure::TlsExpired,
+                CertificateCause::WrongHost => Failure::TlsWrongHost,
+                CertificateCause::Other => Failure::Tls,
+            },
+            WsError::Tls(_) => Failure::Tls,
+            WsError::UpgradeRefused { .. } => Failure::HttpStatus,
+            WsError::Handshake(_) => Failure::Handshake,
+            WsError::Protocol { .. }
+            | WsError::MessageTooBig { .. }
+            | WsError::InvalidUtf8Inbound => Failure::Protocol,
+            WsError::HeartbeatTimeout { .. } => Failure::Heartbeat,
+            WsError::Io(_) | WsError::Dropped(_) => Failure::Dropped,
+            // Refused calls, not failures of the connection.
+            WsError::InvalidUrl { .. }
+            | WsError::UnsupportedScheme { .. }
+            | WsError::AlreadyInUse
+            | WsError::InvalidParameter(_)
+            | WsError::NotOpen
+            | WsError::InvalidUtf8Outbound
+            | WsError::OutboundBufferFull { .. }
+            | WsError::OutboundQueueFull { .. } => Failure::None,
+        }
+    }
+
+    /// The HTTP status the server answered the upgrade with, if that is why
+    /// the connection failed.
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            WsError::UpgradeRefused { status, .. } => Some(*status),
+            _ => None,
         }
     }
 
@@ -175,10 +311,18 @@ impl fmt::Display for WsError {
             WsError::Resolve { host, why } => {
                 write!(f, "Could not resolve host \"{host}\": {why}.")
             }
-            WsError::Connect { host, port, why } => {
+            WsError::Connect { host, port, why, .. } => {
                 write!(f, "Could not connect to {host}:{port}: {why}.")
             }
-            WsError::Tls(why) => write!(f, "TLS error: {why}"),
+            WsError::Tls(why) | WsError::Certificate { why, .. } => write!(f, "TLS error: {why}"),
+            WsError::UpgradeRefused { line, .. } => write!(
+                f,
+                "WebSocket handshake failed: the server answered \"{line}\" instead of 101 Switching Protocols; check the URL path and that the server speaks WebSocket"
+            ),
+            WsError::Timeout { seconds } => write!(
+                f,
+                "WebSocket handshake failed: the connection was not open after {seconds:.1} s (handshake_timeout); dropped"
+            ),
             WsError::Handshake(why) => write!(f, "WebSocket handshake failed: {why}"),
             WsError::Protocol { code, why } => {
                 write!(f, "WebSocket protocol error from the peer, closed with {code}: {why}")
@@ -191,9 +335,9 @@ impl fmt::Display for WsError {
                 f,
                 "The peer sent a text message that is not valid UTF-8; the connection was closed with code 1007."
             ),
-            WsError::HeartbeatTimeout { seconds } => write!(
+            WsError::HeartbeatTimeout { seconds, misses } => write!(
                 f,
-                "No pong came back within heartbeat_interval ({seconds} s); the connection was dropped."
+                "{misses} ping(s) in a row, {seconds} s apart (heartbeat_interval), went unanswered; the connection was dropped."
             ),
             WsError::Io(why) => write!(f, "Connection lost: {why}"),
             WsError::Dropped(why) => write!(f, "Connection closed without a close frame (close code -1): {why}"),

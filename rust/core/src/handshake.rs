@@ -144,10 +144,16 @@ pub fn verify_response(
         )));
     }
     if status != "101" {
-        return Err(fail(format!(
-            "the server answered \"{}\" instead of 101 Switching Protocols; check the URL path and that the server speaks WebSocket",
-            head.first.escape_debug()
-        )));
+        return Err(match status.parse::<u16>() {
+            Ok(status) => WsError::UpgradeRefused {
+                status,
+                line: head.first.escape_debug().to_string(),
+            },
+            Err(_) => fail(format!(
+                "the server answered \"{}\" instead of 101 Switching Protocols; check the URL path and that the server speaks WebSocket",
+                head.first.escape_debug()
+            )),
+        });
     }
     if !head.has_token("upgrade", "websocket") {
         return Err(fail(
@@ -389,7 +395,6 @@ mod tests {
     fn response_errors_are_specific() {
         let key = generate_key();
         let cases: Vec<(String, &[&str], &str)> = vec![
-            ("HTTP/1.1 404 Not Found\r\n\r\n".into(), &[], "instead of 101"),
             ("SSH-2.0-OpenSSH\r\n\r\n".into(), &[], "did not answer with HTTP"),
             ("HTTP/1.1 101 OK\r\nConnection: Upgrade\r\n\r\n".into(), &[], "Upgrade"),
             ("HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: nope\r\n\r\n".into(), &[], "wrong Sec-WebSocket-Accept"),
@@ -398,6 +403,12 @@ mod tests {
             (format!("HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\nSec-WebSocket-Protocol: c\r\n\r\n", derive_accept_key(key.as_bytes())), &["a", "b"], "not requested"),
             ("HTTP/1.1 101 OK\r\nno colon here\r\n\r\n".into(), &[], "invalid header"),
         ];
+        match verify_response(b"HTTP/1.1 404 Not Found\r\n\r\n", &key, &[]) {
+            Err(e @ WsError::UpgradeRefused { status: 404, .. }) => {
+                assert!(e.to_string().contains("instead of 101"), "{e}")
+            }
+            other => panic!("404: {other:?}"),
+        }
         for (head, p, needle) in cases {
             match verify_response(head.as_bytes(), &key, &protos(p)) {
                 Err(WsError::Handshake(why)) => assert!(why.contains(needle), "{head:?}: {why}"),

@@ -5,7 +5,7 @@
 //! the tests) may use. From the bottom up:
 //!
 //! - URLs (`url`), connecting on a bounded thread pool (`dial`), TLS with
-//!   rustls (`tls`), the socket and its readiness (`readiness`,
+//!   rustls (`tls`) and the roots a client trusts by default (`trust`), the socket and its readiness (`readiness`,
 //!   `takeover`), the byte transport with its outbound buffer (`transport`);
 //! - the HTTP upgrade on both sides (`handshake`, `opening`) with
 //!   permessage-deflate negotiation (`extension`) and its data side
@@ -36,6 +36,7 @@ mod readiness;
 mod takeover;
 mod tls;
 mod transport;
+mod trust;
 mod url;
 
 #[doc(hidden)]
@@ -44,15 +45,16 @@ pub mod fuzz_support;
 pub use close::{is_sendable_close_code, MAX_CLOSE_REASON};
 pub use config::{
     PeerConfig, Refused, DEFAULT_BUFFER_SIZE, DEFAULT_CLOSE_TIMEOUT, DEFAULT_COMPRESSION_THRESHOLD,
-    DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_QUEUED_PACKETS,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_HEARTBEAT_MISSES,
+    DEFAULT_MAX_QUEUED_PACKETS,
 };
 pub use dial::{live_workers, Connector, MAX_WORKERS};
-pub use error::{ErrorKind, WsError};
+pub use error::{CertificateCause, ConnectCause, ErrorKind, Failure, WsError};
 pub use extension::DeflateConfig;
 pub use handshake::{find_head_end, MAX_HEAD_SIZE};
 pub use multiplayer::{
     link_config, listen_socket_of, Event, Hub, HubError, Link, Received, Status, ACCEPTS_PER_POLL,
-    LINK_HEARTBEAT_SECONDS, LISTEN_BACKLOG, SERVER_ID,
+    LINK_HEARTBEAT_MISSES, LINK_HEARTBEAT_SECONDS, LISTEN_BACKLOG, SERVER_ID,
 };
 pub use peer::{Peer, ReadyState, CLIENT_CLOSE_WAIT, FLUSH_AT, READ_BUDGET, REPLY_BACKLOG};
 pub use private_dir::PrivateDir;
@@ -61,4 +63,5 @@ pub use readiness::Socket;
 pub use takeover::take_over;
 pub use tls::{server_config, ServerConfig, TlsClientOptions};
 pub use transport::Stream;
+pub use trust::{default_roots, set_default_trust, TrustOrigin, TrustSources};
 pub use tungstenite::Bytes;

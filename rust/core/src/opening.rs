@@ -206,7 +206,7 @@ pub fn handshake_io_error(e: io::Error, what: &str) -> WsError {
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<TlsFailure>())
     {
-        return WsError::Tls(tls.to_string());
+        return crate::tls::error(&tls.0);
     }
     WsError::Handshake(format!("connection lost while {what}: {e}"))
 }

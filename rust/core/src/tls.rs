@@ -1,9 +1,10 @@
 //! Client-side TLS with rustls: building the configuration that `TLSOptions`
-//! asks for (webpki roots, a trusted chain given as PEM, or no verification),
-//! a non-blocking TLS stream over a `TcpStream`, and error texts that name the
-//! cause of a refused certificate.
+//! asks for (the default roots of [`crate::trust`], a trusted chain given as
+//! PEM, or no verification), a non-blocking TLS stream over a `TcpStream`,
+//! and errors that name the cause of a refused certificate.
 
-use crate::error::WsError;
+use crate::error::{CertificateCause, WsError};
+use crate::trust;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
 use rustls::pki_types::pem::PemObject;
@@ -20,11 +21,12 @@ use std::sync::{Arc, OnceLock};
 /// What the user's `TLSOptions` (or its absence) asks of a `wss://` client.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum TlsClientOptions {
-    /// Verify against the webpki (Mozilla) roots and the URL's host name.
+    /// Verify against the default roots (see [`crate::trust`]) and the
+    /// URL's host name.
     #[default]
     Default,
     /// `TLSOptions.client(trusted_chain, common_name_override)`: verify against
-    /// the given PEM certificates (webpki roots when `None`; a chain that
+    /// the given PEM certificates (the default roots when `None`; a chain that
     /// holds no certificate is an error, never the default roots) and the
     /// override name (the URL's host when empty).
     Trusted {
@@ -64,12 +66,6 @@ fn builder() -> Result<rustls::ConfigBuilder<ClientConfig, rustls::WantsVerifier
         .map_err(|e| WsError::Tls(format!("cannot set up TLS: {e}")))
 }
 
-fn webpki_roots() -> RootCertStore {
-    RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    }
-}
-
 impl TlsClientOptions {
     /// The rustls configuration and the name to verify the server against.
     pub fn client_config(
@@ -84,7 +80,7 @@ impl TlsClientOptions {
                     None => {
                         let c = Arc::new(
                             builder()?
-                                .with_root_certificates(webpki_roots())
+                                .with_root_certificates(trust::default_roots().0)
                                 .with_no_client_auth(),
                         );
                         DEFAULT.get_or_init(|| c).clone()
@@ -96,7 +92,7 @@ impl TlsClientOptions {
                 ca_pem,
                 common_name_override,
             } => {
-                let roots = if let Some(ca_pem) = ca_pem {
+                let roots: Arc<RootCertStore> = if let Some(ca_pem) = ca_pem {
                     let mut roots = RootCertStore::empty();
                     for cert in CertificateDer::pem_slice_iter(ca_pem) {
                         let cert = cert.map_err(|e| {
@@ -115,9 +111,9 @@ impl TlsClientOptions {
                             "the trusted_chain holds no certificate".into(),
                         ));
                     }
-                    roots
+                    Arc::new(roots)
                 } else {
-                    webpki_roots()
+                    trust::default_roots().0
                 };
                 let config = Arc::new(
                     builder()?
@@ -207,6 +203,27 @@ impl std::fmt::Display for TlsFailure {
 
 impl std::error::Error for TlsFailure {}
 
+/// A failed TLS handshake as the error to report: a refused certificate
+/// with its cause, or another TLS failure.
+pub fn error(err: &rustls::Error) -> WsError {
+    let why = describe(err);
+    let cause = match err {
+        rustls::Error::InvalidCertificate(cert) => match cert {
+            CertificateError::UnknownIssuer => CertificateCause::UnknownIssuer,
+            CertificateError::Expired
+            | CertificateError::ExpiredContext { .. }
+            | CertificateError::NotValidYet
+            | CertificateError::NotValidYetContext { .. } => CertificateCause::Expired,
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+                CertificateCause::WrongHost
+            }
+            _ => CertificateCause::Other,
+        },
+        _ => return WsError::Tls(why),
+    };
+    WsError::Certificate { cause, why }
+}
+
 /// A user-facing description of a TLS failure that says what to do.
 pub fn describe(err: &rustls::Error) -> String {
     match err {
@@ -217,7 +234,10 @@ pub fn describe(err: &rustls::Error) -> String {
             CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
                 "the server's certificate is not valid yet (check the clock)".into()
             }
-            CertificateError::UnknownIssuer => "the server's certificate is not signed by a trusted authority (self-signed?); pass TLSOptions.client(trusted_chain) with its CA, or TLSOptions.client_unsafe() for testing only".into(),
+            CertificateError::UnknownIssuer => format!(
+                "the server's certificate is not signed by a trusted authority (self-signed, or a private CA?); without a trusted_chain, the trusted authorities are {}: add the CA there, name a bundle in the project setting network/tls/certificate_bundle_override, or pass TLSOptions.client(trusted_chain) with the CA (TLSOptions.client_unsafe() for testing only)",
+                trust::default_roots().1
+            ),
             CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => "the server's certificate is not valid for this host name; connect with the name in the certificate, or set common_name_override in TLSOptions.client()".into(),
             CertificateError::Revoked => "the server's certificate has been revoked".into(),
             // webpki's error type is not ours to name; its variant shows in Debug.

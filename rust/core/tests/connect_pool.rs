@@ -65,7 +65,9 @@ fn connects_to_a_silent_host_end_at_the_deadline_with_few_threads() {
     let (_listener, _filler, port) = tar_pit();
     let deadline = Instant::now() + Duration::from_millis(800);
     let mut connectors: Vec<Connector> = (0..100)
-        .map(|_| Connector::start("127.0.0.1", port, Some(deadline)).unwrap())
+        .map(|_| {
+            Connector::start("127.0.0.1", port, Some(deadline), Duration::from_secs(10)).unwrap()
+        })
         .collect();
     let results = wait_all(&mut connectors, Duration::from_secs(4));
     assert!(
@@ -75,7 +77,8 @@ fn connects_to_a_silent_host_end_at_the_deadline_with_few_threads() {
     // A good address still connects at once afterwards.
     let good = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let good_port = good.local_addr().unwrap().port();
-    let mut c = vec![Connector::start("127.0.0.1", good_port, None).unwrap()];
+    let mut c =
+        vec![Connector::start("127.0.0.1", good_port, None, Duration::from_secs(10)).unwrap()];
     assert_eq!(wait_all(&mut c, Duration::from_secs(2)), vec!["connected"]);
 }
 
@@ -98,7 +101,8 @@ fn a_reconnect_loop_on_a_silent_host_frees_its_threads() {
     // worker promptly even though every attempt above was to a silent host.
     let good = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let good_port = good.local_addr().unwrap().port();
-    let mut c = vec![Connector::start("127.0.0.1", good_port, None).unwrap()];
+    let mut c =
+        vec![Connector::start("127.0.0.1", good_port, None, Duration::from_secs(10)).unwrap()];
     assert_eq!(wait_all(&mut c, Duration::from_secs(1)), vec!["connected"]);
 }
 

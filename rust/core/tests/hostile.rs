@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use rustws_core::MAX_HEAD_SIZE;
-use rustws_core::{Peer, PeerConfig, ReadyState, Stream, TlsClientOptions, WsError};
+use rustws_core::{Failure, Peer, PeerConfig, ReadyState, Stream, TlsClientOptions, WsError};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
@@ -260,7 +260,16 @@ fn client_refuses_bad_upgrade_answers() {
     for (response, needle) in cases {
         let errors = client_against(response);
         match errors.as_slice() {
-            [WsError::Handshake(why)] => assert!(why.contains(needle), "{why} (wanted {needle})"),
+            [e @ (WsError::Handshake(_) | WsError::UpgradeRefused { .. })] => {
+                assert!(e.to_string().contains(needle), "{e} (wanted {needle})");
+                // A status other than 101 is readable as such.
+                if let WsError::UpgradeRefused { .. } = e {
+                    assert_eq!(
+                        (e.failure(), e.http_status()),
+                        (Failure::HttpStatus, Some(403))
+                    );
+                }
+            }
             other => panic!("wanted a handshake error with {needle:?}, got {other:?}"),
         }
     }
@@ -310,9 +319,10 @@ fn client_that_never_sends_the_upgrade_is_dropped_after_the_handshake_timeout() 
     peer.accept_stream(stream, false).unwrap();
     let errors = wait_closed(&mut peer);
     assert!(
-        matches!(errors.as_slice(), [WsError::Handshake(why)] if why.contains("not open after 0.2 s")),
+        matches!(errors.as_slice(), [e @ WsError::Timeout { .. }] if e.to_string().contains("not open after 0.2 s")),
         "{errors:?}"
     );
+    assert_eq!(peer.failure().map(WsError::failure), Some(Failure::Timeout));
     assert_eq!(peer.close_code(), -1);
     drop(silent);
 }
@@ -382,4 +392,29 @@ fn a_heartbeat_set_on_an_open_link_starts_at_once() {
     let mut ping = [0u8; 2];
     raw.read_exact(&mut ping).unwrap();
     assert_eq!(ping, [0x89, 0x00], "an empty ping came first");
+}
+
+#[test]
+fn heartbeat_misses_set_how_many_unanswered_pings_end_a_link() {
+    for misses in [1u32, 4] {
+        let (mut peer, mut raw) = open_server_with(PeerConfig {
+            heartbeat_misses: misses,
+            ..PeerConfig::default()
+        });
+        peer.set_heartbeat_interval(0.05).expect("a valid interval");
+        let errors = poll_until(&mut peer, "the heartbeat to drop the link", |p| {
+            p.ready_state() == ReadyState::Closed
+        });
+        match &errors[..] {
+            [e @ WsError::HeartbeatTimeout { misses: seen, .. }] => {
+                assert_eq!(*seen, misses);
+                assert_eq!(e.failure(), Failure::Heartbeat);
+            }
+            other => panic!("{other:?}"),
+        }
+        // The silent client got exactly that many pings before the drop.
+        let mut pings = vec![0u8; 2 * misses as usize];
+        raw.read_exact(&mut pings).unwrap();
+        assert!(pings.chunks(2).all(|p| p == [0x89, 0x00]), "{pings:?}");
+    }
 }

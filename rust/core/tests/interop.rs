@@ -7,7 +7,7 @@
 mod common;
 
 use common::*;
-use rustws_core::{PeerConfig, ReadyState, TlsClientOptions, WsError};
+use rustws_core::{Failure, PeerConfig, ReadyState, TlsClientOptions, WsError};
 use std::net::TcpListener;
 
 /// Each named scenario as a test against Python and one against Node.
@@ -189,9 +189,14 @@ fn subprotocol_is_negotiated_and_mismatch_is_refused(imp: Impl) {
         ..PeerConfig::default()
     };
     let mut peer = client(config, &url, TlsClientOptions::Default);
+    // Python's server refuses the upgrade (400); Node's opens without a
+    // sub-protocol, which we refuse.
     let errors = wait_closed(&mut peer);
     assert!(
-        matches!(errors.as_slice(), [WsError::Handshake(_)]),
+        matches!(
+            errors.as_slice(),
+            [WsError::Handshake(_) | WsError::UpgradeRefused { status: 400, .. }]
+        ),
         "{errors:?}"
     );
 }
@@ -233,10 +238,14 @@ fn tls_failure(
     errors
 }
 
-fn assert_tls_error(errors: &[WsError], needle: &str) {
+/// One refused certificate, of the `failure` a game reads, saying `needle`.
+fn assert_certificate_refused(errors: &[WsError], failure: Failure, needle: &str) {
     match errors {
-        [WsError::Tls(why)] => assert!(why.contains(needle), "{why}"),
-        other => panic!("expected one TLS error with {needle:?}, got {other:?}"),
+        [e @ WsError::Certificate { why, .. }] => {
+            assert!(why.contains(needle), "{why}");
+            assert_eq!(e.failure(), failure);
+        }
+        other => panic!("expected a refused certificate ({needle:?}), got {other:?}"),
     }
 }
 
@@ -244,15 +253,23 @@ fn wss_refuses_bad_certificates_with_the_cause(imp: Impl) {
     let errors = tls_failure(imp, &["localhost"], false, "localhost", |_| {
         TlsClientOptions::Default
     });
-    assert_tls_error(&errors, "not signed by a trusted authority");
+    assert_certificate_refused(
+        &errors,
+        Failure::TlsUnknownIssuer,
+        "not signed by a trusted authority",
+    );
     let trusted = |cert: &str| TlsClientOptions::Trusted {
         ca_pem: Some(cert.as_bytes().to_vec()),
         common_name_override: String::new(),
     };
     let errors = tls_failure(imp, &["localhost"], true, "localhost", trusted);
-    assert_tls_error(&errors, "expired");
+    assert_certificate_refused(&errors, Failure::TlsExpired, "expired");
     let errors = tls_failure(imp, &["game.example"], false, "localhost", trusted);
-    assert_tls_error(&errors, "not valid for this host name");
+    assert_certificate_refused(
+        &errors,
+        Failure::TlsWrongHost,
+        "not valid for this host name",
+    );
 }
 
 fn wss_accepts_with_override_or_unsafe(imp: Impl) {

@@ -9,7 +9,7 @@
 //!   godot-rust's private API;
 //! - shared pieces: the link settings as properties ([`settings`]), the
 //!   stream `accept_stream` takes ([`stream`]), `TLSOptions` arguments
-//!   ([`tls_args`], [`certs`]), Godot error codes and reports ([`errors`]),
+//!   ([`tls_args`], [`certs`]), the default trust of clients ([`trust`]), Godot error codes and reports ([`errors`]),
 //!   the raw packet buffers of `PacketPeer` ([`packets`]), and the logger
 //!   ([`logger`]).
 
@@ -25,6 +25,7 @@ mod peer;
 mod settings;
 mod stream;
 mod tls_args;
+mod trust;
 
 struct RustWebSocketExtension;
 
@@ -36,6 +37,7 @@ unsafe impl ExtensionLibrary for RustWebSocketExtension {
         if stage == InitStage::Scene {
             peer::flush::init_main_thread();
             logger::install();
+            trust::install();
             peer::register_enums();
             peer::calls::register_all();
             multiplayer::calls::register_all();

@@ -7,13 +7,19 @@ use crate::peer::{Peer, ReadyState};
 use std::net::SocketAddr;
 use tungstenite::Bytes;
 
-/// Heartbeat of every multiplayer link, in seconds: a peer that stops
-/// answering pings (a half-open connection, a crashed client) is dropped
-/// after one to two intervals. The engine's class sends none, so its links
-/// to a vanished peer stay until TCP gives up; pings are answered by every
-/// WebSocket peer, the engine's included. Change it per link through
-/// `get_peer(id).heartbeat_interval`.
+/// Default heartbeat of a multiplayer link, in seconds (the class's
+/// `heartbeat_interval`). The engine's class sends none, so its links to a
+/// vanished peer (a half-open connection, a crashed client) stay until TCP
+/// gives up; pings are answered by every WebSocket peer, the engine's
+/// included.
 pub const LINK_HEARTBEAT_SECONDS: f64 = 10.0;
+
+/// Default of the pings a multiplayer link may leave unanswered in a row
+/// (the class's `heartbeat_misses`): with [`LINK_HEARTBEAT_SECONDS`], a peer
+/// that stops polling for up to 70 s (a level load, a shader compile, a phone
+/// in the background) keeps its link, and one that vanished is dropped
+/// within 80 s.
+pub const LINK_HEARTBEAT_MISSES: u32 = 7;
 
 /// What the hub needs of one WebSocket link.
 pub trait Link {

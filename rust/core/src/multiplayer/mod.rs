@@ -17,7 +17,7 @@ mod client;
 mod link;
 mod server;
 
-pub use link::{Link, LINK_HEARTBEAT_SECONDS};
+pub use link::{Link, LINK_HEARTBEAT_MISSES, LINK_HEARTBEAT_SECONDS};
 pub use server::{listen_socket_of, LISTEN_BACKLOG};
 
 use crate::config::PeerConfig;
@@ -40,11 +40,13 @@ pub const ACCEPTS_PER_POLL: usize = 64;
 pub const MULTIPLAYER_HANDSHAKE_TIMEOUT: f64 = 3.0;
 
 /// The settings a multiplayer link starts with: the engine's defaults, its
-/// handshake timeout, and the [`LINK_HEARTBEAT_SECONDS`] heartbeat.
+/// handshake timeout, and a heartbeat that keeps stalled clients (see
+/// [`LINK_HEARTBEAT_MISSES`]).
 pub fn link_config() -> PeerConfig {
     PeerConfig {
         handshake_timeout: MULTIPLAYER_HANDSHAKE_TIMEOUT,
         heartbeat_interval: LINK_HEARTBEAT_SECONDS,
+        heartbeat_misses: LINK_HEARTBEAT_MISSES,
         ..PeerConfig::default()
     }
 }

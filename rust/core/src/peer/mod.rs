@@ -13,7 +13,7 @@ use crate::close::{self, is_sendable_close_code};
 use crate::config::{PeerConfig, Refused};
 use crate::connection::Connection;
 use crate::dial::Connector;
-use crate::error::WsError;
+use crate::error::{Failure, WsError};
 use crate::extension;
 use crate::handshake;
 use crate::opening::{Opening, Wants};
@@ -90,7 +90,10 @@ pub struct Peer {
     /// When both close frames had passed (a client then waits for the
     /// server to close TCP).
     closed_at: Option<Instant>,
-    awaiting_pong: bool,
+    /// Pings sent since the last pong.
+    unanswered: u32,
+    /// Why the connection failed, if it did.
+    failure: Option<WsError>,
     close_code: i32,
     close_reason: String,
     requested_url: String,
@@ -129,7 +132,8 @@ impl Peer {
             started: Instant::now(),
             closing_since: Instant::now(),
             closed_at: None,
-            awaiting_pong: false,
+            unanswered: 0,
+            failure: None,
             close_code: -1,
             close_reason: String::new(),
             requested_url: String::new(),
@@ -247,7 +251,7 @@ impl Peer {
         if heartbeat != self.heartbeat {
             self.heartbeat = heartbeat;
             self.last_ping = Instant::now();
-            self.awaiting_pong = false;
+            self.unanswered = 0;
         }
     }
 
@@ -261,10 +265,11 @@ impl Peer {
         self.outbound_limit = self.config.outbound_buffer_size;
         self.queue_limit = self.config.max_queued_packets.max(1);
         self.apply_heartbeat();
-        self.awaiting_pong = false;
+        self.unanswered = 0;
         self.unread_frames = false;
         self.batching = false;
         self.closed_at = None;
+        self.failure = None;
         self.close_code = -1;
         self.close_reason.clear();
         self.requested_url.clear();
@@ -299,7 +304,12 @@ impl Peer {
         }
         self.reset();
         let deadline = self.started.checked_add(self.config.handshake_limit());
-        let connector = Connector::start(&parsed.host, parsed.port, deadline)?;
+        let connector = Connector::start(
+            &parsed.host,
+            parsed.port,
+            deadline,
+            self.config.connect_limit(),
+        )?;
         self.requested_url = url.to_string();
         let tls = parsed.tls.then_some(tls);
         self.phase = Phase::Opening(Opening::Dialing {
@@ -420,7 +430,11 @@ impl Peer {
         if result.is_ok() && !now && conn.buffered() >= FLUSH_AT {
             result = conn.flush();
         }
-        result.map_err(|e| self.io_failure(e))
+        result.map_err(|e| {
+            let failure = self.io_failure(e);
+            self.note(Some(&failure));
+            failure
+        })
     }
 
     /// `true` when sent data waits in the outbound buffer for [`Peer::flush`]
@@ -436,7 +450,9 @@ impl Peer {
         let Phase::Open(conn) = &mut self.phase else {
             return None;
         };
-        conn.flush().err().map(|e| self.io_failure(e))
+        let failure = conn.flush().err().map(|e| self.io_failure(e));
+        self.note(failure.as_ref());
+        failure
     }
 
     /// Takes the oldest received packet.
@@ -487,8 +503,27 @@ impl Peer {
 
     /// Advances the connection: handshake, reading, writing, heartbeats and
     /// the closing handshake. Returns the failure that ended the connection
-    /// during this call, if one did.
+    /// during this call, if one did (also kept: [`Peer::failure`]).
     pub fn poll(&mut self) -> Option<WsError> {
+        let failure = self.advance();
+        self.note(failure.as_ref());
+        failure
+    }
+
+    /// Why the last connection failed or ended without a clean close, if it
+    /// did; cleared by the next connect or accept.
+    pub fn failure(&self) -> Option<&WsError> {
+        self.failure.as_ref()
+    }
+
+    /// Keeps `err` as the connection's failure, if it is one.
+    fn note(&mut self, err: Option<&WsError>) {
+        if let Some(err) = err.filter(|e| e.failure() != Failure::None) {
+            self.failure = Some(err.clone());
+        }
+    }
+
+    fn advance(&mut self) -> Option<WsError> {
         let sent = std::mem::take(&mut self.batching);
         if self.state == ReadyState::Connecting {
             if let Err(e) = self.advance_opening() {
@@ -525,7 +560,7 @@ impl Peer {
             .get_ref()
             .and_then(|inner| inner.downcast_ref::<TlsFailure>())
         {
-            WsError::Tls(tls.to_string())
+            crate::tls::error(&tls.0)
         } else if is_disconnect(&e) {
             WsError::Dropped(e.to_string())
         } else {
@@ -539,7 +574,7 @@ impl Peer {
     fn drop_connection(&mut self) {
         self.phase = Phase::Idle;
         self.state = ReadyState::Closed;
-        self.awaiting_pong = false;
+        self.unanswered = 0;
     }
 }
 

@@ -17,10 +17,9 @@ impl Peer {
     /// Advances the opening; once upgraded, the link is open.
     pub(super) fn advance_opening(&mut self) -> Result<(), WsError> {
         if self.started.elapsed() > self.config.handshake_limit() {
-            return Err(WsError::Handshake(format!(
-                "the connection was not open after {:.1} s; dropped",
-                self.config.handshake_timeout
-            )));
+            return Err(WsError::Timeout {
+                seconds: self.config.handshake_timeout,
+            });
         }
         let Phase::Opening(opening) = std::mem::replace(&mut self.phase, Phase::Idle) else {
             return Ok(());
@@ -120,13 +119,15 @@ impl Peer {
         {
             return None;
         }
-        if self.awaiting_pong {
+        if self.unanswered >= self.config.heartbeat_misses.max(1) {
+            let misses = self.unanswered;
             self.drop_connection();
             return Some(WsError::HeartbeatTimeout {
                 seconds: interval.as_secs_f64(),
+                misses,
             });
         }
-        self.awaiting_pong = true;
+        self.unanswered += 1;
         self.last_ping = now;
         if let Phase::Open(conn) = &mut self.phase {
             conn.ping(&[]);
@@ -180,7 +181,7 @@ impl Peer {
                     conn.pong(&payload);
                 }
             }
-            Inbound::Pong(_) => self.awaiting_pong = false,
+            Inbound::Pong(_) => self.unanswered = 0,
             Inbound::Close(frame) => {
                 if !conn.receive_close(&frame) {
                     return;

@@ -59,6 +59,25 @@ pub struct RustWebSocketMultiplayerPeer {
     /// before it is dropped.
     #[var(get = get_handshake_timeout, set = set_handshake_timeout)]
     handshake_timeout: PhantomVar<f64>,
+    /// Seconds between the pings each link sends, so a peer that vanished
+    /// (a half-open connection, a crashed client) is found and dropped
+    /// instead of staying until TCP gives up; 0 sends none, as the engine's
+    /// class. Costs a 2-byte ping and its pong per link per interval. New
+    /// links take it (an open one: [method get_peer] and its
+    /// [member RustWebSocketPeer.heartbeat_interval]).
+    #[var(get = get_heartbeat_interval, set = set_heartbeat_interval)]
+    heartbeat_interval: PhantomVar<f64>,
+    /// How many pings in a row a link may leave unanswered before it is
+    /// dropped. With the defaults (10 s, 7 pings) a client that stops polling
+    /// for up to 70 s (a level load, a shader compile, a phone in the
+    /// background) keeps its link, and one that vanished is dropped within
+    /// 80 s. New links take it.
+    #[var(get = get_heartbeat_misses, set = set_heartbeat_misses)]
+    heartbeat_misses: PhantomVar<i32>,
+    /// Seconds one TCP connect attempt of a client may take (see
+    /// [member RustWebSocketPeer.connect_timeout]).
+    #[var(get = get_connect_timeout, set = set_connect_timeout)]
+    connect_timeout: PhantomVar<f64>,
     /// The most packets queued on each link, inbound and outbound each.
     #[var(get = get_max_queued_packets, set = set_max_queued_packets)]
     max_queued_packets: PhantomVar<i32>,
@@ -475,6 +494,42 @@ impl RustWebSocketMultiplayerPeer {
     #[func]
     fn set_compression_window_bits(&mut self, bits: i32) {
         self.change(|c| c.set_compression_window_bits(bits.into()));
+    }
+
+    /// Returns [member heartbeat_interval].
+    #[func]
+    fn get_heartbeat_interval(&self) -> f64 {
+        self.setting(|c| c.heartbeat_interval)
+    }
+
+    /// Sets [member heartbeat_interval] in seconds (0 or more).
+    #[func]
+    fn set_heartbeat_interval(&mut self, interval: f64) {
+        self.change(|c| c.set_heartbeat_interval(interval));
+    }
+
+    /// Returns [member heartbeat_misses].
+    #[func]
+    fn get_heartbeat_misses(&self) -> i32 {
+        self.setting(|c| settings::as_int(c.heartbeat_misses as usize))
+    }
+
+    /// Sets [member heartbeat_misses] (1 or more).
+    #[func]
+    fn set_heartbeat_misses(&mut self, pings: i32) {
+        self.change(|c| c.set_heartbeat_misses(pings.into()));
+    }
+
+    /// Returns [member connect_timeout].
+    #[func]
+    fn get_connect_timeout(&self) -> f64 {
+        self.setting(|c| c.connect_timeout)
+    }
+
+    /// Sets [member connect_timeout] in seconds (greater than 0).
+    #[func]
+    fn set_connect_timeout(&mut self, seconds: f64) {
+        self.change(|c| c.set_connect_timeout(seconds));
     }
 
     /// Returns the handshake timeout in seconds.

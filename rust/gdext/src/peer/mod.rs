@@ -55,6 +55,24 @@ pub struct RustWebSocketPeer {
     /// Takes effect at once, also on an open link.
     #[var(get = get_heartbeat_interval, set = set_heartbeat_interval)]
     heartbeat_interval: PhantomVar<f64>,
+    /// How many pings in a row may go unanswered: when the next one is due
+    /// and this many are, the link is dropped (see [member heartbeat_interval];
+    /// 1, the default, is the engine's rule). Takes effect at once.
+    #[var(get = get_heartbeat_misses, set = set_heartbeat_misses)]
+    heartbeat_misses: PhantomVar<i32>,
+    /// Seconds one TCP connect attempt may take before the next address of
+    /// the host is tried or the connection fails with [constant FAILURE_TIMEOUT]
+    /// (10 by default; the engine's class has no such setting). Takes effect
+    /// at the next connect.
+    #[var(get = get_connect_timeout, set = set_connect_timeout)]
+    connect_timeout: PhantomVar<f64>,
+    /// Seconds a connection has to open, from [method connect_to_url] or
+    /// [method accept_stream] to [constant STATE_OPEN] (name lookup, connect,
+    /// TLS and the HTTP upgrade); a slower one is dropped with
+    /// [constant FAILURE_TIMEOUT] (15 by default; the engine's class waits for
+    /// ever). Takes effect at the next connect or accept.
+    #[var(get = get_handshake_timeout, set = set_handshake_timeout)]
+    handshake_timeout: PhantomVar<f64>,
     /// The largest message accepted, in bytes, and the budget of received
     /// bytes waiting to be read. A larger message closes the link with 1009.
     /// Takes effect at the next connect or accept.
@@ -116,6 +134,44 @@ class_enums! {
         /// [method send] sends the message as a binary frame.
         WRITE_MODE_BINARY = 1,
     }
+
+    enum Failure {
+        /// Nothing failed: the connection is open, closed cleanly, or was
+        /// never started.
+        FAILURE_NONE = 0,
+        /// The host name could not be looked up (no network, or a wrong name).
+        FAILURE_NAME_LOOKUP = 1,
+        /// The host refused the connection: nothing listens on that port.
+        FAILURE_REFUSED = 2,
+        /// No answer in time: the TCP connect ([member connect_timeout]) or the
+        /// whole opening ([member handshake_timeout]).
+        FAILURE_TIMEOUT = 3,
+        /// The host could not be reached otherwise (network unreachable).
+        FAILURE_UNREACHABLE = 4,
+        /// TLS: the server's certificate is not signed by an authority this
+        /// game trusts.
+        FAILURE_TLS_UNKNOWN_ISSUER = 5,
+        /// TLS: the server's certificate has expired, or is not valid yet
+        /// (check the clock).
+        FAILURE_TLS_EXPIRED = 6,
+        /// TLS: the server's certificate is not for the host name connected to.
+        FAILURE_TLS_WRONG_HOST = 7,
+        /// Another TLS failure.
+        FAILURE_TLS = 8,
+        /// The server answered the upgrade with an HTTP status other than 101
+        /// (401, 403, 404...): see [method get_failure_http_status].
+        FAILURE_HTTP_STATUS = 9,
+        /// Another failure of the HTTP upgrade (the server does not speak
+        /// WebSocket, or no sub-protocol matched).
+        FAILURE_HANDSHAKE = 10,
+        /// The peer broke the WebSocket protocol; the link was closed with
+        /// 1002, 1007 or 1009 (see [method get_close_code]).
+        FAILURE_PROTOCOL = 11,
+        /// The peer stopped answering pings ([member heartbeat_interval]).
+        FAILURE_HEARTBEAT = 12,
+        /// The connection was lost without a close frame.
+        FAILURE_DROPPED = 13,
+    }
 }
 
 impl Stateful for RustWebSocketPeer {
@@ -152,6 +208,11 @@ impl RustWebSocketPeer {
 
 impl Drop for RustWebSocketPeer {
     fn drop(&mut self) {
+        // Messages batched on the main thread go out now, as far as the
+        // socket takes them, rather than at the end of the frame (a game may
+        // block after the free).
+        let failure = self.shared.lock().flush_batch();
+        state::report(failure);
         PEERS.remove(&self.shared);
     }
 }
@@ -426,6 +487,77 @@ impl RustWebSocketPeer {
     #[func]
     fn get_heartbeat_interval(&self) -> f64 {
         self.setting(|c| c.heartbeat_interval)
+    }
+
+    /// Returns [member heartbeat_misses].
+    #[func]
+    fn get_heartbeat_misses(&self) -> i32 {
+        self.setting(|c| settings::as_int(c.heartbeat_misses as usize))
+    }
+
+    /// Sets [member heartbeat_misses] (1 or more).
+    #[func]
+    fn set_heartbeat_misses(&mut self, pings: i32) {
+        self.change(|c| c.set_heartbeat_misses(pings.into()));
+    }
+
+    /// Returns [member connect_timeout].
+    #[func]
+    fn get_connect_timeout(&self) -> f64 {
+        self.setting(|c| c.connect_timeout)
+    }
+
+    /// Sets [member connect_timeout] in seconds (greater than 0).
+    #[func]
+    fn set_connect_timeout(&mut self, seconds: f64) {
+        self.change(|c| c.set_connect_timeout(seconds));
+    }
+
+    /// Returns [member handshake_timeout].
+    #[func]
+    fn get_handshake_timeout(&self) -> f64 {
+        self.setting(|c| c.handshake_timeout)
+    }
+
+    /// Sets [member handshake_timeout] in seconds (greater than 0).
+    #[func]
+    fn set_handshake_timeout(&mut self, seconds: f64) {
+        self.change(|c| c.set_handshake_timeout(seconds));
+    }
+
+    /// Returns why the last connection failed or ended without a clean
+    /// close: one of the `FAILURE_*` constants, [constant FAILURE_NONE] when
+    /// nothing failed. Cleared by the next [method connect_to_url] or
+    /// [method accept_stream]. The engine-compatible calls are unchanged
+    /// ([method get_close_code] stays -1 after a failure).
+    #[func]
+    fn get_failure(&self) -> i32 {
+        self.shared
+            .lock()
+            .core
+            .failure()
+            .map_or(FAILURE_NONE as i32, |e| e.failure() as i32)
+    }
+
+    /// Returns the failure of [method get_failure] as a sentence a game can
+    /// show (what happened and what to do), or an empty string.
+    #[func]
+    fn get_failure_reason(&self) -> GString {
+        let reason = self.shared.lock().core.failure().map(|e| e.to_string());
+        GString::from(reason.unwrap_or_default().as_str())
+    }
+
+    /// Returns the HTTP status the server answered the upgrade with when that
+    /// is why the connection failed ([constant FAILURE_HTTP_STATUS]), else 0.
+    #[func]
+    fn get_failure_http_status(&self) -> i32 {
+        let status = self
+            .shared
+            .lock()
+            .core
+            .failure()
+            .and_then(|e| e.http_status());
+        status.map_or(0, i32::from)
     }
 
     /// Returns the extensions agreed in the handshake, as the server's

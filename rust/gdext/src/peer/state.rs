@@ -73,7 +73,7 @@ impl State {
     }
 
     /// The end-of-frame flush of a batch (if a poll has not written it yet).
-    fn flush_batch(&mut self) -> Option<Failure> {
+    pub(crate) fn flush_batch(&mut self) -> Option<Failure> {
         if !std::mem::take(&mut self.flush_scheduled) {
             return None;
         }
