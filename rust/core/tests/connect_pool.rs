@@ -3,7 +3,7 @@
 //! worker, and a reconnect loop never piles up threads.
 
 use rustws_core::{live_workers, Connector, MAX_WORKERS};
-use rustws_core::{Peer, PeerConfig, ReadyState, TlsClientOptions};
+use rustws_core::{ConnectCause, Failure, Peer, PeerConfig, ReadyState, TlsClientOptions, WsError};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
@@ -124,4 +124,38 @@ fn the_handshake_timeout_bounds_a_peer_connect() {
         assert!(start.elapsed() < Duration::from_secs(3), "still connecting");
         std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+#[test]
+fn the_connect_timeout_bounds_one_attempt_and_says_so() {
+    let (_listener, _filler, port) = tar_pit();
+    let mut peer = Peer::new(PeerConfig {
+        connect_timeout: 0.3,
+        ..PeerConfig::default()
+    });
+    let start = Instant::now();
+    peer.connect_to_url(
+        &format!("ws://127.0.0.1:{port}/"),
+        TlsClientOptions::Default,
+    )
+    .unwrap();
+    let mut errors = Vec::new();
+    while peer.ready_state() != ReadyState::Closed {
+        errors.extend(peer.poll());
+        assert!(start.elapsed() < Duration::from_secs(5), "still connecting");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let took = start.elapsed();
+    assert!(took >= Duration::from_millis(300), "{took:?}");
+    assert!(
+        matches!(
+            errors.as_slice(),
+            [WsError::Connect {
+                cause: ConnectCause::TimedOut,
+                ..
+            }]
+        ),
+        "{errors:?}"
+    );
+    assert_eq!(peer.failure().map(WsError::failure), Some(Failure::Timeout));
 }
