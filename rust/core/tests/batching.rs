@@ -9,9 +9,14 @@ use rustws_core::{Peer, PeerConfig, ReadyState, Stream, TlsClientOptions};
 use std::net::TcpListener;
 
 fn pair() -> (Peer, Peer) {
+    pair_with(PeerConfig::default())
+}
+
+/// An open client (with `config`) and server pair.
+fn pair_with(config: PeerConfig) -> (Peer, Peer) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let mut client = Peer::new(PeerConfig::default());
+    let mut client = Peer::new(config);
     client
         .connect_to_url(
             &format!("ws://127.0.0.1:{port}/"),
@@ -131,4 +136,28 @@ fn frames_left_behind_a_full_queue_are_read_on_later_polls() {
         client_with_frames_after_101(config, &[0x82, 0x01, 1, 0x82, 0x01, 2, 0x82, 0x01, 3]);
     let got: Vec<u8> = (0..3).map(|_| next_packet(&mut client).data[0]).collect();
     assert_eq!(got, vec![1, 2, 3]);
+}
+
+#[test]
+fn a_batch_never_makes_the_limits_refuse_what_the_socket_takes() {
+    // The engine's class writes each message at once, so its limits count
+    // only what the socket did not take. A batch of 1,000 messages of 100
+    // bytes (100 KB, past outbound_buffer_size and max_queued_packets here)
+    // must all be taken, as the socket takes them.
+    let (mut client, mut server) = pair_with(PeerConfig {
+        outbound_buffer_size: 4096,
+        max_queued_packets: 16,
+        ..PeerConfig::default()
+    });
+    for i in 0..1000u32 {
+        let mut msg = vec![0u8; 100];
+        msg[..4].copy_from_slice(&i.to_le_bytes());
+        client
+            .send(&msg, false)
+            .unwrap_or_else(|e| panic!("message {i}: {e}"));
+    }
+    for i in 0..1000u32 {
+        assert_eq!(&next_packet(&mut server).data[..4], &i.to_le_bytes());
+        let _ = client.poll();
+    }
 }

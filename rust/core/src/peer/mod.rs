@@ -400,12 +400,21 @@ impl Peer {
     /// together by the next `poll`/`flush`, or at once when [`FLUSH_AT`]
     /// bytes are waiting.
     pub fn send(&mut self, data: &[u8], text: bool) -> Result<(), WsError> {
-        let Phase::Open(conn) = &mut self.phase else {
-            return Err(WsError::NotOpen);
-        };
         if self.state != ReadyState::Open {
             return Err(WsError::NotOpen);
         }
+        // The limits are on what the socket has not taken yet. A batch that
+        // waits for the end of the frame is handed to the socket first, so
+        // a send the engine's class (which writes each message at once)
+        // would take is never refused here.
+        if self.over_limits(data.len()) {
+            if let Some(failure) = self.flush() {
+                return Err(failure);
+            }
+        }
+        let Phase::Open(conn) = &mut self.phase else {
+            return Err(WsError::NotOpen);
+        };
         if conn.queued_messages() >= self.queue_limit {
             return Err(WsError::OutboundQueueFull {
                 limit: self.queue_limit,
@@ -435,6 +444,15 @@ impl Peer {
             self.note(Some(&failure));
             failure
         })
+    }
+
+    /// `true` when a message of `len` bytes would pass the outbound limits.
+    fn over_limits(&self, len: usize) -> bool {
+        let Phase::Open(conn) = &self.phase else {
+            return false;
+        };
+        conn.queued_messages() >= self.queue_limit
+            || (self.outbound_limit > 0 && conn.buffered() + len > self.outbound_limit)
     }
 
     /// `true` when sent data waits in the outbound buffer for [`Peer::flush`]
