@@ -63,7 +63,9 @@ func _properties(cls: String) -> Dictionary:
 	for p in ClassDB.class_get_property_list(cls, true):
 		if p["usage"] & (PROPERTY_USAGE_CATEGORY | PROPERTY_USAGE_GROUP | PROPERTY_USAGE_SUBGROUP):
 			continue
-		out[p["name"]] = type_string(p["type"])
+		# Usage too: it decides what the inspector shows and saves, and
+		# which defaults the editor reads.
+		out[p["name"]] = "%s (usage %d)" % [type_string(p["type"]), p["usage"]]
 	return out
 
 
@@ -111,7 +113,7 @@ func test_properties_match_with_defaults(t) -> void:
 	t.eq(engine.size(), 6, "engine property count")
 	var ours := _properties(OURS)
 	_compare(t, "property", engine, ours)
-	t.eq(ours.get("heartbeat_interval"), "float", "heartbeat_interval is a float property")
+	t.eq(ours.get("heartbeat_interval"), "float (usage %d)" % PROPERTY_USAGE_DEFAULT, "heartbeat_interval is a float property")
 	var a = ClassDB.instantiate(ENGINE)
 	var b = ClassDB.instantiate(OURS)
 	for p in engine:
@@ -154,6 +156,21 @@ func test_multiplayer_peer_matches_the_engines(t) -> void:
 	_compare(t, "multiplayer constant", _constants(engine), _constants(ours))
 	t.eq(b.get_connection_status(), MultiplayerPeer.CONNECTION_DISCONNECTED, "starts disconnected")
 	t.eq(b.get_unique_id(), 0, "no id before create_*")
+
+
+## The editor reads a class's default values (for the inspector and the
+## help pages) from an object it makes and frees without ever holding a
+## reference to it; reading them there must neither free that object under
+## the engine (a crash when the project opens) nor differ from the engine's.
+func test_defaults_as_the_editor_reads_them(t) -> void:
+	for pair in [[ENGINE, OURS], ["WebSocketMultiplayerPeer", "RustWebSocketMultiplayerPeer"]]:
+		for p in ClassDB.class_get_property_list(pair[0], false):
+			if p["usage"] & PROPERTY_USAGE_CATEGORY:
+				continue
+			var name: String = p["name"]
+			t.eq(ClassDB.class_get_property_default_value(pair[1], name),
+				ClassDB.class_get_property_default_value(pair[0], name),
+				"%s.%s default as the editor reads it" % [pair[1], name])
 
 
 func test_compression_members_and_defaults(t) -> void:

@@ -44,20 +44,20 @@ pub struct RustWebSocketMultiplayerPeer {
     #[init(val = TransferMode::RELIABLE)]
     transfer_mode: TransferMode,
     /// The WebSocket sub-protocols offered (client) or accepted (server).
-    #[var(get = get_supported_protocols, set = set_supported_protocols)]
+    #[var(get = get_supported_protocols, set = set_supported_protocols, usage_flags = [DEFAULT])]
     supported_protocols: PhantomVar<PackedStringArray>,
     /// Extra HTTP headers sent in the handshake, each `"Name: value"`.
-    #[var(get = get_handshake_headers, set = set_handshake_headers)]
+    #[var(get = get_handshake_headers, set = set_handshake_headers, usage_flags = [DEFAULT])]
     handshake_headers: PhantomVar<PackedStringArray>,
     /// The largest message accepted by each link, in bytes.
-    #[var(get = get_inbound_buffer_size, set = set_inbound_buffer_size)]
+    #[var(get = get_inbound_buffer_size, set = set_inbound_buffer_size, usage_flags = [DEFAULT])]
     inbound_buffer_size: PhantomVar<i32>,
     /// The most bytes waiting to be sent on each link; 0 means no limit.
-    #[var(get = get_outbound_buffer_size, set = set_outbound_buffer_size)]
+    #[var(get = get_outbound_buffer_size, set = set_outbound_buffer_size, usage_flags = [DEFAULT])]
     outbound_buffer_size: PhantomVar<i32>,
     /// Seconds a new link has to open (and, for a client, to get its id)
     /// before it is dropped.
-    #[var(get = get_handshake_timeout, set = set_handshake_timeout)]
+    #[var(get = get_handshake_timeout, set = set_handshake_timeout, usage_flags = [DEFAULT])]
     handshake_timeout: PhantomVar<f64>,
     /// Seconds between the pings each link sends, so a peer that vanished
     /// (a half-open connection, a crashed client) is found and dropped
@@ -65,41 +65,41 @@ pub struct RustWebSocketMultiplayerPeer {
     /// class. Costs a 2-byte ping and its pong per link per interval. New
     /// links take it (an open one: [method get_peer] and its
     /// [member RustWebSocketPeer.heartbeat_interval]).
-    #[var(get = get_heartbeat_interval, set = set_heartbeat_interval)]
+    #[var(get = get_heartbeat_interval, set = set_heartbeat_interval, usage_flags = [DEFAULT])]
     heartbeat_interval: PhantomVar<f64>,
     /// How many pings in a row a link may leave unanswered before it is
     /// dropped. With the defaults (10 s, 7 pings) a client that stops polling
     /// for up to 70 s (a level load, a shader compile, a phone in the
     /// background) keeps its link, and one that vanished is dropped within
     /// 80 s. New links take it.
-    #[var(get = get_heartbeat_misses, set = set_heartbeat_misses)]
+    #[var(get = get_heartbeat_misses, set = set_heartbeat_misses, usage_flags = [DEFAULT])]
     heartbeat_misses: PhantomVar<i32>,
     /// Seconds one TCP connect attempt of a client may take (see
     /// [member RustWebSocketPeer.connect_timeout]).
-    #[var(get = get_connect_timeout, set = set_connect_timeout)]
+    #[var(get = get_connect_timeout, set = set_connect_timeout, usage_flags = [DEFAULT])]
     connect_timeout: PhantomVar<f64>,
     /// The most packets queued on each link, inbound and outbound each.
-    #[var(get = get_max_queued_packets, set = set_max_queued_packets)]
+    #[var(get = get_max_queued_packets, set = set_max_queued_packets, usage_flags = [DEFAULT])]
     max_queued_packets: PhantomVar<i32>,
     /// Compress messages with permessage-deflate (RFC 7692) on every link: a
     /// client offers it, the server accepts offers. Off by default (the wire
     /// is then as the engine's class makes it). Set before
     /// [method create_client] or [method create_server].
-    #[var(get = get_compression_enabled, set = set_compression_enabled)]
+    #[var(get = get_compression_enabled, set = set_compression_enabled, usage_flags = [DEFAULT])]
     compression_enabled: PhantomVar<bool>,
     /// Packets shorter than this many bytes are sent uncompressed; 0
     /// compresses every packet.
-    #[var(get = get_compression_threshold, set = set_compression_threshold)]
+    #[var(get = get_compression_threshold, set = set_compression_threshold, usage_flags = [DEFAULT])]
     compression_threshold: PhantomVar<i32>,
     /// Keep the compression context between packets (better compression, a
     /// zlib state per direction per link). `false` asks both sides to start
     /// each packet afresh, so idle links hold none: for servers with many
     /// clients.
-    #[var(get = get_compression_context_takeover, set = set_compression_context_takeover)]
+    #[var(get = get_compression_context_takeover, set = set_compression_context_takeover, usage_flags = [DEFAULT])]
     compression_context_takeover: PhantomVar<bool>,
     /// The largest compression window both sides may use, as a power of two
     /// (9-15): smaller saves memory per link.
-    #[var(get = get_compression_window_bits, set = set_compression_window_bits)]
+    #[var(get = get_compression_window_bits, set = set_compression_window_bits, usage_flags = [DEFAULT])]
     compression_window_bits: PhantomVar<i32>,
     base: Base<MultiplayerPeerExtension>,
 }

@@ -48,65 +48,65 @@ pub struct RustWebSocketPeer {
     shared: SharedState,
     /// The extra HTTP headers sent during the WebSocket handshake (client
     /// request, or server response), each `"Name: value"`.
-    #[var(get = get_handshake_headers, set = set_handshake_headers)]
+    #[var(get = get_handshake_headers, set = set_handshake_headers, usage_flags = [DEFAULT])]
     handshake_headers: PhantomVar<PackedStringArray>,
     /// The interval in seconds between automatic "ping" frames; a link whose
     /// pong has not come back by the next ping is dropped. 0 sends none.
     /// Takes effect at once, also on an open link.
-    #[var(get = get_heartbeat_interval, set = set_heartbeat_interval)]
+    #[var(get = get_heartbeat_interval, set = set_heartbeat_interval, usage_flags = [DEFAULT])]
     heartbeat_interval: PhantomVar<f64>,
     /// How many pings in a row may go unanswered: when the next one is due
     /// and this many are, the link is dropped (see [member heartbeat_interval];
     /// 1, the default, is the engine's rule). Takes effect at once.
-    #[var(get = get_heartbeat_misses, set = set_heartbeat_misses)]
+    #[var(get = get_heartbeat_misses, set = set_heartbeat_misses, usage_flags = [DEFAULT])]
     heartbeat_misses: PhantomVar<i32>,
     /// Seconds one TCP connect attempt may take before the next address of
     /// the host is tried or the connection fails with [constant FAILURE_TIMEOUT]
     /// (10 by default; the engine's class has no such setting). Takes effect
     /// at the next connect.
-    #[var(get = get_connect_timeout, set = set_connect_timeout)]
+    #[var(get = get_connect_timeout, set = set_connect_timeout, usage_flags = [DEFAULT])]
     connect_timeout: PhantomVar<f64>,
     /// Seconds a connection has to open, from [method connect_to_url] or
     /// [method accept_stream] to [constant STATE_OPEN] (name lookup, connect,
     /// TLS and the HTTP upgrade); a slower one is dropped with
     /// [constant FAILURE_TIMEOUT] (15 by default; the engine's class waits for
     /// ever). Takes effect at the next connect or accept.
-    #[var(get = get_handshake_timeout, set = set_handshake_timeout)]
+    #[var(get = get_handshake_timeout, set = set_handshake_timeout, usage_flags = [DEFAULT])]
     handshake_timeout: PhantomVar<f64>,
     /// The largest message accepted, in bytes, and the budget of received
     /// bytes waiting to be read. A larger message closes the link with 1009.
     /// Takes effect at the next connect or accept.
-    #[var(get = get_inbound_buffer_size, set = set_inbound_buffer_size)]
+    #[var(get = get_inbound_buffer_size, set = set_inbound_buffer_size, usage_flags = [DEFAULT])]
     inbound_buffer_size: PhantomVar<i32>,
     /// The most packets queued, inbound and outbound each.
-    #[var(get = get_max_queued_packets, set = set_max_queued_packets)]
+    #[var(get = get_max_queued_packets, set = set_max_queued_packets, usage_flags = [DEFAULT])]
     max_queued_packets: PhantomVar<i32>,
     /// The most bytes waiting to be sent; a send beyond it returns
     /// `ERR_OUT_OF_MEMORY`. 0 means no limit.
-    #[var(get = get_outbound_buffer_size, set = set_outbound_buffer_size)]
+    #[var(get = get_outbound_buffer_size, set = set_outbound_buffer_size, usage_flags = [DEFAULT])]
     outbound_buffer_size: PhantomVar<i32>,
     /// The WebSocket sub-protocols offered (client) or accepted (server).
-    #[var(get = get_supported_protocols, set = set_supported_protocols)]
+    #[var(get = get_supported_protocols, set = set_supported_protocols, usage_flags = [DEFAULT])]
     supported_protocols: PhantomVar<PackedStringArray>,
     /// Compress messages with permessage-deflate (RFC 7692): a client offers
     /// it, a server accepts a client's offer. Off by default, so the wire is
     /// as the engine's class makes it. See [method get_negotiated_extensions]
     /// for what was agreed. Takes effect at the next connect or accept.
-    #[var(get = get_compression_enabled, set = set_compression_enabled)]
+    #[var(get = get_compression_enabled, set = set_compression_enabled, usage_flags = [DEFAULT])]
     compression_enabled: PhantomVar<bool>,
     /// Messages shorter than this many bytes are sent uncompressed (not worth
     /// it); 0 compresses every message.
-    #[var(get = get_compression_threshold, set = set_compression_threshold)]
+    #[var(get = get_compression_threshold, set = set_compression_threshold, usage_flags = [DEFAULT])]
     compression_threshold: PhantomVar<i32>,
     /// Keep the compression context between messages: better compression,
     /// but each link holds a zlib state per direction for its whole life.
     /// `false` asks both sides to start each message afresh, so idle links
     /// hold none (for servers with many links).
-    #[var(get = get_compression_context_takeover, set = set_compression_context_takeover)]
+    #[var(get = get_compression_context_takeover, set = set_compression_context_takeover, usage_flags = [DEFAULT])]
     compression_context_takeover: PhantomVar<bool>,
     /// The largest compression window both sides may use, as a power of two
     /// (9-15, i.e. 512 bytes to 32 KiB): smaller saves memory per link.
-    #[var(get = get_compression_window_bits, set = set_compression_window_bits)]
+    #[var(get = get_compression_window_bits, set = set_compression_window_bits, usage_flags = [DEFAULT])]
     compression_window_bits: PhantomVar<i32>,
     base: Base<PacketPeerExtension>,
 }
