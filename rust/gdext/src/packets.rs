@@ -3,7 +3,6 @@
 //! and taking the buffer Godot passes to `put_packet`.
 
 use godot::global::Error;
-use godot::meta::conv::RawPtr;
 use rustws_core::Bytes;
 
 /// Gives `packet` to Godot through its out-pointers and keeps it alive in
@@ -15,11 +14,10 @@ use rustws_core::Bytes;
 pub unsafe fn hand_out(
     packet: Option<Bytes>,
     held: &mut Option<Bytes>,
-    r_buffer: RawPtr<*mut RawPtr<*const u8>>,
-    r_buffer_size: RawPtr<*mut i32>,
+    r_buffer: *mut *const u8,
+    r_buffer_size: *mut i32,
 ) -> Error {
-    let out_buffer = r_buffer.ptr();
-    let out_size = r_buffer_size.ptr();
+    let (out_buffer, out_size) = (r_buffer, r_buffer_size);
     if out_buffer.is_null() || out_size.is_null() {
         return Error::ERR_INVALID_PARAMETER;
     }
@@ -33,7 +31,7 @@ pub unsafe fn hand_out(
     // SAFETY: valid out-pointers; `held` keeps the bytes alive until the next
     // call, which is what Godot requires.
     unsafe {
-        *out_buffer = RawPtr::new(ptr);
+        *out_buffer = ptr;
         *out_size = size;
     }
     Error::OK
@@ -44,8 +42,8 @@ pub unsafe fn hand_out(
 /// # Safety
 /// `p_buffer` must point to `p_buffer_size` readable bytes (as Godot
 /// guarantees) that outlive the returned slice.
-pub unsafe fn taken_in<'a>(p_buffer: RawPtr<*const u8>, p_buffer_size: i32) -> Option<&'a [u8]> {
-    let ptr = p_buffer.ptr();
+pub unsafe fn taken_in<'a>(p_buffer: *const u8, p_buffer_size: i32) -> Option<&'a [u8]> {
+    let ptr = p_buffer;
     if p_buffer_size < 0 || (ptr.is_null() && p_buffer_size > 0) {
         return None;
     }

@@ -15,29 +15,39 @@
 //! - [`direct_methods!`]: the methods a game calls per message or per frame,
 //!   registered with the engine directly (no `Gd` made per call), with their
 //!   help in the editor;
+//! - [`direct_virtuals!`]: a class's engine virtual methods (what
+//!   SceneMultiplayer calls per packet) as plain functions over its state,
+//!   in place of godot-rust's `I*` trait, which binds the object per call;
 //! - [`class_enums!`]: a class's enums (godot-rust has no public way to add
 //!   one), with each constant's help.
 
 mod direct;
 mod help;
 mod registry;
+pub(crate) mod virtuals;
 
 pub(crate) use direct::direct_methods;
 pub(crate) use help::class_enums;
 pub(crate) use registry::{Registry, Shared};
+pub(crate) use virtuals::direct_virtuals;
 
 #[doc(hidden)]
 pub(crate) mod macro_support {
     //! What the macros of this module expand to; not for direct use.
     pub(crate) use super::direct::{register, Direct};
     pub(crate) use super::help::{enum_help_xml, help_xml, register_enums, EnumDecl, Help};
-    pub(crate) use godot::private::{DocsItem, DocsShard, InherentImplDocs, __GODOT_DOCS_REGISTRY};
+    pub(crate) use godot::obj::cap::ImplementsGodotVirtual;
+    pub(crate) use godot::private::{
+        ClassShard, DocsItem, DocsShard, ITraitImpl, InherentImplDocs, ShardItem,
+        __GODOT_DOCS_REGISTRY, __GODOT_SHARD_REGISTRY,
+    };
     pub(crate) use godot::register::info::MethodFlags;
     pub(crate) use godot::register::private::constant::{
         ConstantKind, ExportConstant, IntegerConstant,
     };
     pub(crate) use godot::register::private::method::ClassMethodInfo;
     pub(crate) use godot::sys::shard_add;
+    pub(crate) use godot::sys::GDExtensionClassCallVirtual as CallVirtual;
 }
 
 use godot::obj::{bounds, Bounds, Gd, GodotClass, Inherits};
@@ -68,6 +78,7 @@ pub(crate) fn state<C: Stateful>(this: &Gd<C>) -> Arc<Shared<C::State>> {
 /// null one.
 ///
 /// # Safety
+/// (For the direct calls and virtuals of this module.)
 /// `instance`, when not null, is the instance pointer the engine passed for
 /// an object of class `C` (godot-rust's storage of it), alive for the call.
 unsafe fn state_of<C: Stateful>(
@@ -76,13 +87,17 @@ unsafe fn state_of<C: Stateful>(
     if instance.is_null() {
         return None;
     }
-    // SAFETY: per the contract. Only the base is read, which godot-rust
-    // keeps outside the cell it binds the instance through.
+    // SAFETY: per the contract. The base is read outside the cell
+    // godot-rust binds the instance through.
     let storage = unsafe { as_storage::<C>(instance) };
     // SAFETY: the base of a live object.
     let raw = unsafe { sys::interface_fn!(object_get_instance_id)(storage.base().obj_sys()) };
     let id = godot::obj::InstanceId::try_from_i64(raw as i64)?;
-    Some(C::registry().get(id, || storage.get_gd().bind().shared().clone()))
+    // On a miss the instance is bound in place, never through a new `Gd`: the
+    // engine calls virtuals on objects no reference holds yet (the editor
+    // reads the default property values of a class it just made), and a
+    // `Gd` made and dropped there would free the object under the engine.
+    Some(C::registry().get(id, || storage.get().shared().clone()))
 }
 
 /// The help pages godot-rust will hand the editor, as XML (for tests).

@@ -9,17 +9,16 @@
 pub(crate) mod calls;
 pub(crate) mod state;
 
-use crate::binding::{self, Registry, Shared, Stateful};
+use crate::binding::{direct_virtuals, Registry, Shared, Stateful};
 use crate::packets;
 use crate::settings::{self, HasLinkSettings};
 use crate::tls_args::TlsArg;
 use godot::classes::multiplayer_peer::{ConnectionStatus, TransferMode};
-use godot::classes::{IMultiplayerPeerExtension, MultiplayerPeerExtension};
+use godot::classes::MultiplayerPeerExtension;
 use godot::global::{godot_error, Error};
-use godot::meta::conv::RawPtr;
 use godot::prelude::*;
 use rustws_core::{Event, HubError, PeerConfig, Status, Stream};
-use state::{hub_error, Linked, MpState, MULTIS};
+use state::{hub_error, Linked, MpState, CLASS, MULTIS};
 use std::sync::Arc;
 
 /// The bytes the engine's class keeps back from `outbound_buffer_size` for
@@ -40,9 +39,6 @@ const PROTO_SIZE: i32 = 9;
 pub struct RustWebSocketMultiplayerPeer {
     #[init(val = MpState::new())]
     shared: Arc<Shared<MpState>>,
-    transfer_channel: i32,
-    #[init(val = TransferMode::RELIABLE)]
-    transfer_mode: TransferMode,
     /// The WebSocket sub-protocols offered (client) or accepted (server).
     #[var(get = get_supported_protocols, set = set_supported_protocols, usage_flags = [DEFAULT])]
     supported_protocols: PhantomVar<PackedStringArray>,
@@ -146,18 +142,14 @@ impl Drop for RustWebSocketMultiplayerPeer {
     }
 }
 
-#[godot_api]
-impl IMultiplayerPeerExtension for RustWebSocketMultiplayerPeer {
-    // The raw packet methods are optional virtuals, so they can skip
-    // binding the object (see `crate::binding`).
-    #[func(gd_self)]
-    unsafe fn get_packet_rawptr(
-        this: Gd<Self>,
-        r_buffer: RawPtr<*mut RawPtr<*const u8>>,
-        r_buffer_size: RawPtr<*mut i32>,
-    ) -> Error {
-        let shared = binding::state(&this);
-        let mut state = shared.lock();
+// The engine virtual methods SceneMultiplayer calls, several per packet and
+// per RPC, bound directly over the state (see `crate::binding`): godot-rust's
+// `I*` trait would bind the object on every call.
+direct_virtuals! {
+    class RustWebSocketMultiplayerPeer;
+
+    fn _get_packet(state, _this, r_buffer: *mut *const u8, r_buffer_size: *mut i32) -> Error {
+        let mut state = state.lock();
         let packet = match state.pop() {
             Ok(packet) => Some(packet),
             Err(Error::ERR_UNAVAILABLE) => None,
@@ -167,74 +159,70 @@ impl IMultiplayerPeerExtension for RustWebSocketMultiplayerPeer {
         unsafe { packets::hand_out(packet, &mut state.held, r_buffer, r_buffer_size) }
     }
 
-    #[func(gd_self)]
-    unsafe fn put_packet_rawptr(
-        this: Gd<Self>,
-        p_buffer: RawPtr<*const u8>,
-        p_buffer_size: i32,
-    ) -> Error {
+    fn _put_packet(state, _this, p_buffer: *const u8, p_buffer_size: i32) -> Error {
         // SAFETY: Godot passes a buffer of `p_buffer_size` readable bytes.
-        let Some(data) = (unsafe { packets::taken_in(p_buffer, p_buffer_size) }) else {
-            return Error::ERR_INVALID_PARAMETER;
-        };
-        MpState::put(&binding::state(&this), data)
+        match unsafe { packets::taken_in(p_buffer, p_buffer_size) } {
+            Some(data) => MpState::put(state, data),
+            None => Error::ERR_INVALID_PARAMETER,
+        }
     }
 
-    fn get_available_packet_count(&self) -> i32 {
-        self.shared.lock().count()
+    fn _get_available_packet_count(state, _this) -> i32 {
+        state.lock().count()
     }
 
-    fn get_max_packet_size(&self) -> i32 {
-        self.get_outbound_buffer_size() - PROTO_SIZE
+    fn _get_max_packet_size(state, _this) -> i32 {
+        settings::as_int(state.lock().config.outbound_buffer_size) - PROTO_SIZE
     }
 
-    fn get_packet_channel(&self) -> i32 {
+    fn _get_packet_channel(_state, _this) -> i32 {
         0
     }
 
-    fn get_packet_mode(&self) -> TransferMode {
+    fn _get_packet_mode(_state, _this) -> TransferMode {
         TransferMode::RELIABLE
     }
 
-    fn set_transfer_channel(&mut self, channel: i32) {
-        self.transfer_channel = channel;
+    fn _set_transfer_channel(state, _this, channel: i32) -> () {
+        state.lock().transfer_channel = channel;
     }
 
-    fn get_transfer_channel(&self) -> i32 {
-        self.transfer_channel
+    fn _get_transfer_channel(state, _this) -> i32 {
+        state.lock().transfer_channel
     }
 
-    fn set_transfer_mode(&mut self, mode: TransferMode) {
-        self.transfer_mode = mode;
+    fn _set_transfer_mode(state, _this, mode: TransferMode) -> () {
+        state.lock().transfer_mode = mode;
     }
 
-    fn get_transfer_mode(&self) -> TransferMode {
-        self.transfer_mode
+    fn _get_transfer_mode(state, _this) -> TransferMode {
+        state.lock().transfer_mode
     }
 
-    fn set_target_peer(&mut self, peer: i32) {
-        self.shared.lock().hub.target = peer;
+    fn _set_target_peer(state, _this, peer: i32) -> () {
+        state.lock().hub.target = peer;
     }
 
-    fn get_packet_peer(&self) -> i32 {
-        self.shared.lock().hub.next_packet_peer()
+    fn _get_packet_peer(state, _this) -> i32 {
+        state.lock().hub.next_packet_peer()
     }
 
-    fn is_server(&self) -> bool {
-        self.shared.lock().hub.is_server()
+    fn _is_server(state, _this) -> bool {
+        state.lock().hub.is_server()
     }
 
-    fn poll(&mut self) {
+    fn _poll(state, this) -> () {
+        crate::peer::flush::write_waiting();
         {
-            let mut state = self.shared.lock();
-            let MpState { hub, config, .. } = &mut *state;
+            let mut locked = state.lock();
+            let MpState { hub, config, .. } = &mut *locked;
             hub.poll(&mut |stream: Box<dyn Stream>, tls: bool| {
                 let link = Linked::new(config);
                 let accepted = link.1.lock().core.accept_stream(stream, tls);
                 match accepted {
                     Ok(()) => Some(link),
                     Err(e) => {
-                        godot_error!("{}: cannot serve a new connection: {e}", Self::CLASS);
+                        godot_error!("{CLASS}: cannot serve a new connection: {e}");
                         None
                     }
                 }
@@ -242,51 +230,53 @@ impl IMultiplayerPeerExtension for RustWebSocketMultiplayerPeer {
         }
         // Signals last, one at a time with the lock released: their handlers
         // may call back into this object.
+        let mut object = None;
         loop {
-            let Some(event) = self.shared.lock().hub.next_event() else {
+            let Some(event) = state.lock().hub.next_event() else {
                 break;
             };
             let (signal, id) = match event {
                 Event::Connected(id) => ("peer_connected", id),
                 Event::Disconnected(id) => ("peer_disconnected", id),
             };
-            self.base_mut()
+            object
+                .get_or_insert_with(|| this.gd().upcast::<Object>())
                 .emit_signal(signal, &[Variant::from(i64::from(id))]);
         }
     }
 
-    fn close(&mut self) {
-        let mut state = self.shared.lock();
+    fn _close(state, _this) -> () {
+        let mut state = state.lock();
         state.hub.clear();
         state.held = None;
     }
 
-    fn disconnect_peer(&mut self, peer: i32, force: bool) {
-        let result = self.shared.lock().hub.disconnect_peer(peer, force);
+    fn _disconnect_peer(state, _this, peer: i32, force: bool) -> () {
+        let result = state.lock().hub.disconnect_peer(peer, force);
         if let Err(e) = result {
             hub_error(e);
         }
     }
 
-    fn get_unique_id(&self) -> i32 {
-        self.shared.lock().hub.unique_id()
+    fn _get_unique_id(state, _this) -> i32 {
+        state.lock().hub.unique_id()
     }
 
-    fn set_refuse_new_connections(&mut self, enable: bool) {
-        self.shared.lock().hub.refuse_new = enable;
+    fn _set_refuse_new_connections(state, _this, enable: bool) -> () {
+        state.lock().hub.refuse_new = enable;
     }
 
-    fn is_refusing_new_connections(&self) -> bool {
-        self.shared.lock().hub.refuse_new
+    fn _is_refusing_new_connections(state, _this) -> bool {
+        state.lock().hub.refuse_new
     }
 
-    fn is_server_relay_supported(&self) -> bool {
+    fn _is_server_relay_supported(_state, _this) -> bool {
         // As the engine's class: the high-level API may relay through peer 1.
         true
     }
 
-    fn get_connection_status(&self) -> ConnectionStatus {
-        match self.shared.lock().hub.status() {
+    fn _get_connection_status(state, _this) -> ConnectionStatus {
+        match state.lock().hub.status() {
             Status::Disconnected => ConnectionStatus::DISCONNECTED,
             Status::Connecting => ConnectionStatus::CONNECTING,
             Status::Connected => ConnectionStatus::CONNECTED,

@@ -5,6 +5,7 @@
 use crate::binding::{Registry, Shared};
 use crate::peer::state::{report, SharedState};
 use crate::peer::RustWebSocketPeer;
+use godot::classes::multiplayer_peer::TransferMode;
 use godot::global::{godot_error, Error};
 use godot::obj::Gd;
 use rustws_core::{
@@ -80,6 +81,11 @@ pub(crate) struct MpState {
     pub held: Option<Bytes>,
     /// What `get_packet_error` answers.
     pub last_get_error: Error,
+    /// `MultiplayerPeer.transfer_channel` (kept; the engine's class has one
+    /// channel too).
+    pub transfer_channel: i32,
+    /// `MultiplayerPeer.transfer_mode` (kept; WebSocket is always reliable).
+    pub transfer_mode: TransferMode,
 }
 
 /// Every `RustWebSocketMultiplayerPeer`'s state by instance id.
@@ -92,6 +98,8 @@ impl MpState {
             config: link_config(),
             held: None,
             last_get_error: Error::OK,
+            transfer_channel: 0,
+            transfer_mode: TransferMode::RELIABLE,
         })
     }
 

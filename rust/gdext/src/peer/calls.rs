@@ -2,6 +2,7 @@
 //! bound directly (see [`crate::binding`]). Each only translates types and
 //! calls into [`super::state`]; the other methods are in [`super`].
 
+use super::flush;
 use super::state::{report, send_message};
 use super::{RustWebSocketPeer, WRITE_MODE_TEXT};
 use crate::binding::direct_methods;
@@ -14,6 +15,7 @@ direct_methods! {
     /// Updates the connection: handshake, receiving packets, sending queued
     /// data, heartbeats and the closing handshake. Call it every frame.
     fn poll(state) -> () {
+        flush::write_waiting();
         let failure = state.lock().poll();
         report(failure);
     }

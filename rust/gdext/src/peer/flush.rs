@@ -1,8 +1,11 @@
 //! When batched sends leave: on the main thread, messages sent after the
-//! first one since a `poll()` wait for the end of the frame, where one
-//! deferred call writes every waiting batch; on any other thread there is no
-//! frame to wait for, so each send is written at once (as the engine's class
-//! does everywhere).
+//! first one since a `poll()` wait, together, until the end of the frame,
+//! where one deferred call writes every waiting batch, or until any peer or
+//! multiplayer peer of ours is polled on the main thread, which writes every
+//! waiting batch first (so a receiver in this process polled later in the
+//! same frame sees every message the engine's class would have shown it);
+//! on any other thread there is no frame to wait for, so each send is written
+//! at once (as the engine's class does everywhere).
 //!
 //! The list holds the batches themselves ([`Batch`]), so a peer freed before
 //! the frame ends still gets its batch written. If the deferred call is ever
@@ -44,6 +47,22 @@ struct Waiting {
 
 thread_local! {
     static WAITING: RefCell<Waiting> = RefCell::default();
+}
+
+/// Writes every batch waiting now (before a poll on the main thread reads
+/// what may have been sent to it).
+pub(crate) fn write_waiting() {
+    let batches = WAITING
+        .try_with(|w| {
+            w.try_borrow_mut()
+                .map(|mut w| std::mem::take(&mut w.batches))
+        })
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
+    for batch in batches {
+        batch.write_batch();
+    }
 }
 
 /// Writes `batch` at the end of this frame (main thread only).

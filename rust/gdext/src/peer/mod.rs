@@ -10,13 +10,12 @@ pub(crate) mod calls;
 pub(crate) mod flush;
 pub(crate) mod state;
 
-use crate::binding::{self, class_enums, Registry, Stateful};
+use crate::binding::{self, class_enums, direct_virtuals, Registry, Stateful};
 use crate::settings::{self, HasLinkSettings};
 use crate::tls_args::{self, TlsArg};
 use crate::{packets, stream};
-use godot::classes::{IPacketPeerExtension, PacketPeerExtension, StreamPeer, TlsOptions};
+use godot::classes::{PacketPeerExtension, StreamPeer, TlsOptions};
 use godot::global::Error;
-use godot::meta::conv::RawPtr;
 use godot::prelude::*;
 use godot::register::property::PhantomVar;
 use rustws_core::{PeerConfig, WsError};
@@ -217,43 +216,33 @@ impl Drop for RustWebSocketPeer {
     }
 }
 
-#[godot_api]
-impl IPacketPeerExtension for RustWebSocketPeer {
-    // The raw-pointer virtuals serve PacketPeer's own methods (put_var,
-    // get_var, calls through a variable typed PacketPeer). They are optional
-    // virtuals, so they too skip binding the object.
-    #[func(gd_self)]
-    unsafe fn get_packet_rawptr(
-        this: Gd<Self>,
-        r_buffer: RawPtr<*mut RawPtr<*const u8>>,
-        r_buffer_size: RawPtr<*mut i32>,
-    ) -> Error {
-        let shared = binding::state(&this);
-        let mut state = shared.lock();
+// The engine virtual methods behind PacketPeer's own methods (put_var,
+// get_var, calls through a variable typed PacketPeer), bound directly over
+// the state (see `crate::binding`).
+direct_virtuals! {
+    class RustWebSocketPeer;
+
+    fn _get_packet(state, _this, r_buffer: *mut *const u8, r_buffer_size: *mut i32) -> Error {
+        let mut state = state.lock();
         let packet = state.pop();
         // SAFETY: the pointers are the ones Godot passed.
         unsafe { packets::hand_out(packet, &mut state.held, r_buffer, r_buffer_size) }
     }
 
-    #[func(gd_self)]
-    unsafe fn put_packet_rawptr(
-        this: Gd<Self>,
-        p_buffer: RawPtr<*const u8>,
-        p_buffer_size: i32,
-    ) -> Error {
+    fn _put_packet(state, _this, p_buffer: *const u8, p_buffer_size: i32) -> Error {
         // SAFETY: Godot passes a buffer of `p_buffer_size` readable bytes.
         match unsafe { packets::taken_in(p_buffer, p_buffer_size) } {
-            Some(data) => state::send_message(&binding::state(&this), data, false),
+            Some(data) => state::send_message(state, data, false),
             None => Error::ERR_INVALID_PARAMETER,
         }
     }
 
-    fn get_available_packet_count(&self) -> i32 {
-        self.shared.lock().count()
+    fn _get_available_packet_count(state, _this) -> i32 {
+        state.lock().count()
     }
 
-    fn get_max_packet_size(&self) -> i32 {
-        self.get_inbound_buffer_size()
+    fn _get_max_packet_size(state, _this) -> i32 {
+        settings::as_int(state.lock().core.config.inbound_buffer_size)
     }
 }
 
