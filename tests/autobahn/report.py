@@ -75,7 +75,7 @@ def main():
         "before the bad frame and the link closes before the game's echo of it; "
         "in 6.4.3 and 6.4.4 invalid UTF-8 arrives in the middle of one frame, "
         "and is refused when that frame is complete rather than at the bad byte. "
-        "Each role ran in about 16 minutes here, nearly all of it in the Python "
+        "Both roles ran at once, in 18 to 19 minutes each on 2 cores, nearly all of it in the Python "
         "`wstest` compressing and checking cases 12 and 13.",
         "",
     ]

@@ -50,7 +50,7 @@ server_role() {
  "cases": ["*"], "exclude-cases": [], "exclude-agent-cases": {}}
 SPEC
   local started=$SECONDS
-  (cd "$out" && timeout 1200 "${wstest[@]}" -m fuzzingclient -s "client-spec-$agent.json" > "$out/wstest-client-$agent.log" 2>&1) || {
+  (cd "$out" && timeout 2400 "${wstest[@]}" -m fuzzingclient -s "client-spec-$agent.json" > "$out/wstest-client-$agent.log" 2>&1) || {
     echo "wstest fuzzingclient failed for $agent:"; tail -20 "$out/wstest-client-$agent.log"; failed=1; }
   echo "server role, $agent: $((SECONDS - started)) s"
   kill $pid 2>/dev/null; wait $pid 2>/dev/null
@@ -71,7 +71,7 @@ SPEC
     python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break; sleep 0.2
   done
   local started=$SECONDS
-  timeout 1200 "$godot" --headless --path "$project" --script res://fuzzing_client.gd -- "$port" "$agent" "$cls" $flag \
+  timeout 2400 "$godot" --headless --path "$project" --script res://fuzzing_client.gd -- "$port" "$agent" "$cls" $flag \
     > "$out/client-$agent.log" 2>&1 || { echo "the Godot client failed for $agent:"; tail -20 "$out/client-$agent.log"; failed=1; }
   echo "client role, $agent: $((SECONDS - started)) s"
   kill $ws 2>/dev/null; wait $ws 2>/dev/null
