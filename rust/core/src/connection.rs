@@ -133,6 +133,11 @@ impl Connection {
         self.close_sent && self.close_received && self.io.buffered() == 0
     }
 
+    /// Starts this poll's reading (see [`crate::inbound::Reader::start_round`]).
+    pub fn start_reading(&mut self) {
+        self.reader.start_round();
+    }
+
     /// The next thing the peer sent, if any has arrived.
     pub fn read(&mut self) -> Result<Option<Inbound>, ReadError> {
         self.reader.next(&mut self.io)

@@ -89,6 +89,10 @@ pub struct Reader {
     /// The header of a frame whose payload has not fully arrived.
     pending: Option<(FrameHeader, usize)>,
     inflater: Option<Inflater>,
+    /// The last read came back short from a source where that means it was
+    /// empty (a plain socket): reading again now would only find nothing, so
+    /// this round of reading ends once the buffer is used up.
+    drained: bool,
 }
 
 /// Most bytes one read asks for while a large frame arrives.
@@ -108,6 +112,7 @@ impl Reader {
             limit,
             partial: None,
             pending: None,
+            drained: false,
             inflater: None,
         }
     }
@@ -126,12 +131,22 @@ impl Reader {
         }
     }
 
+    /// Starts a round of reading (one poll): the source is read again even
+    /// if the last read found it drained.
+    pub fn start_round(&mut self) {
+        self.drained = false;
+    }
+
     /// The next thing the peer sent, reading from `src` as needed;
-    /// `Ok(None)` when `src` has nothing more for now.
+    /// `Ok(None)` when `src` has nothing more for now (it said so, or a
+    /// short read showed it empty: see [`ReadUninit::short_read_drains`]).
     pub fn next(&mut self, src: &mut impl ReadUninit) -> Result<Option<Inbound>, ReadError> {
         loop {
             if let Some(event) = self.next_buffered()? {
                 return Ok(Some(event));
+            }
+            if std::mem::take(&mut self.drained) {
+                return Ok(None);
             }
             match self.read_in(src) {
                 Ok(0) => return Err(ReadError::Eof),
@@ -158,6 +173,7 @@ impl Reader {
         let step = step.min(spare.len());
         let n = src.read_uninit(&mut spare[..step])?;
         let n = n.min(step);
+        self.drained = n > 0 && n < step && src.short_read_drains();
         // SAFETY: the source wrote `n` bytes at the start of the spare room.
         unsafe { self.buf.set_len(self.buf.len() + n) };
         Ok(n)
@@ -385,6 +401,93 @@ mod tests {
                 Err(e) => return (events, Some(e)),
             }
         }
+    }
+
+    /// A socket-like source: hands over everything it holds in one read,
+    /// counts reads, and says whether a short read means it is empty.
+    struct Socketish {
+        held: Vec<u8>,
+        reads: usize,
+        drains: bool,
+    }
+
+    impl ReadUninit for Socketish {
+        fn read_uninit(&mut self, buf: &mut [std::mem::MaybeUninit<u8>]) -> io::Result<usize> {
+            self.reads += 1;
+            if self.held.is_empty() {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            let n = buf.len().min(self.held.len());
+            for (slot, b) in buf.iter_mut().zip(self.held.drain(..n)) {
+                slot.write(b);
+            }
+            Ok(n)
+        }
+
+        fn short_read_drains(&self) -> bool {
+            self.drains
+        }
+    }
+
+    /// Reads until `Ok(None)`; the messages.
+    fn read_round(reader: &mut Reader, src: &mut Socketish) -> Vec<Inbound> {
+        reader.start_round();
+        let mut events = Vec::new();
+        while let Some(e) = reader.next(src).expect("valid frames") {
+            events.push(e);
+        }
+        events
+    }
+
+    #[test]
+    fn a_short_read_from_a_socket_ends_the_round_without_reading_again() {
+        let mut bytes = masked(0x82, &[1, 2, 3]);
+        bytes.extend(masked(0x81, b"hi"));
+        let mut src = Socketish {
+            held: bytes.clone(),
+            reads: 0,
+            drains: true,
+        };
+        let mut reader = Reader::new(Vec::new(), true, 1000, 64);
+        let got = read_round(&mut reader, &mut src);
+        assert_eq!(got, vec![message(&[1, 2, 3], false), message(b"hi", true)]);
+        assert_eq!(
+            src.reads, 1,
+            "one read: it came back short, so the socket was empty"
+        );
+        // The next round reads again, and finds what arrived since.
+        src.held = masked(0x82, &[9]);
+        assert_eq!(
+            read_round(&mut reader, &mut src),
+            vec![message(&[9], false)]
+        );
+        assert_eq!(src.reads, 2);
+        // A source where a short read proves nothing (TLS) is read until it
+        // says it would block.
+        let mut tls = Socketish {
+            held: bytes,
+            reads: 0,
+            drains: false,
+        };
+        let mut reader = Reader::new(Vec::new(), true, 1000, 64);
+        assert_eq!(read_round(&mut reader, &mut tls).len(), 2);
+        assert_eq!(tls.reads, 2);
+    }
+
+    #[test]
+    fn a_read_that_fills_the_buffer_is_followed_by_another() {
+        // 64-byte reads; a 100-byte message needs two, and the first is full.
+        let payload = vec![7u8; 100];
+        let mut src = Socketish {
+            held: masked(0x82, &payload),
+            reads: 0,
+            drains: true,
+        };
+        let mut reader = Reader::new(Vec::new(), true, 1000, 64);
+        assert_eq!(
+            read_round(&mut reader, &mut src),
+            vec![message(&payload, false)]
+        );
     }
 
     fn message(data: &[u8], text: bool) -> Inbound {

@@ -38,11 +38,24 @@ pub trait Stream: Read + Write + Send {
     fn read_uninit(&mut self, buf: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
         read_zeroed(self, buf)
     }
+
+    /// `true` when a read that returns fewer bytes than asked has emptied
+    /// the stream (a plain socket: the kernel hands over all it holds), so
+    /// the reader need not read again to hear `WouldBlock`. `false` (the
+    /// default) where bytes may wait behind a short read (TLS records).
+    fn short_read_drains(&self) -> bool {
+        false
+    }
 }
 
 /// Something frames are read from without zeroing the buffer first.
 pub trait ReadUninit {
     fn read_uninit(&mut self, buf: &mut [MaybeUninit<u8>]) -> io::Result<usize>;
+
+    /// See [`Stream::short_read_drains`].
+    fn short_read_drains(&self) -> bool {
+        false
+    }
 }
 
 /// `read` into `buf` after zeroing it: for readers that need initialized
@@ -68,6 +81,10 @@ impl Stream for TcpStream {
 
     fn set_nodelay(&mut self, enabled: bool) {
         let _ = TcpStream::set_nodelay(self, enabled);
+    }
+
+    fn short_read_drains(&self) -> bool {
+        true
     }
 }
 
@@ -357,6 +374,10 @@ impl ReadUninit for Io {
         let n = self.stream.read_uninit(buf)?;
         self.read_total += n as u64;
         Ok(n)
+    }
+
+    fn short_read_drains(&self) -> bool {
+        self.stream.short_read_drains()
     }
 }
 

@@ -140,9 +140,10 @@ impl Peer {
     /// not read: TCP then slows it down), or when this poll has read its
     /// share. `Break` ends the poll with its outcome (the link ended).
     fn read_frames(&mut self) -> ControlFlow<Option<WsError>> {
-        let Phase::Open(conn) = &self.phase else {
+        let Phase::Open(conn) = &mut self.phase else {
             return ControlFlow::Break(None);
         };
+        conn.start_reading();
         let read_until = conn.read_total() + (self.inbound_limit as u64).max(READ_BUDGET);
         loop {
             let Phase::Open(conn) = &mut self.phase else {
