@@ -7,6 +7,7 @@
 # Prints the addon folder.
 # Usage: rust/build_addon.sh [DEST_PROJECT] [--no-register]
 #   (default DEST_PROJECT: godot-project; --no-register: lay out only)
+# $ADDON_FEATURES: cargo features to build with (tests/bench.sh: bench).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dest=${1:-$root/godot-project}
@@ -14,7 +15,7 @@ register=${2:-}
 mkdir -p "$dest"
 dest=$(cd "$dest" && pwd)
 cd "$root"
-cargo build --release -p rust-websocket >&2
+cargo build --release -p rust-websocket ${ADDON_FEATURES:+--features "$ADDON_FEATURES"} >&2
 
 case "$(uname -s)-$(uname -m)" in
   Linux-x86_64) src=librust_websocket.so; lib=librust_websocket.linux.x86_64.so ;;

@@ -2,7 +2,10 @@
 # Benchmarks RustWebSocketPeer against the engine's WebSocketPeer in the same
 # Godot binary and run, plus the Rust floor/ceiling, and writes
 # docs/benchmarks.md and docs/benchmarks.png.
+# Then the frame-driven benchmarks (frames.gd): the same classes polled by the
+# SceneTree once a frame, as games run them, and the bound (a no-I/O peer).
 # Usage: tests/bench.sh [RUNS=3] [SECONDS=2] [LINKS=10000]
+#   BENCH_PARTS=tight|frames runs one half only
 set -euo pipefail
 runs=${1:-3}
 seconds=${2:-2}
@@ -16,7 +19,7 @@ project=$root/tests/.tmp/bench
 rm -rf "$project"
 mkdir -p "$project/certs"
 printf 'config_version=5\n\n[application]\nconfig/name="bench"\n' > "$project/project.godot"
-"$root/rust/build_addon.sh" "$project" >/dev/null
+ADDON_FEATURES=bench "$root/rust/build_addon.sh" "$project" >/dev/null
 cp "$root"/tests/bench/*.gd "$project/"
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
   -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -addext "basicConstraints=critical,CA:FALSE" \
@@ -31,8 +34,34 @@ bench() {
     BENCH_TLS_SENDER="$root/target/release/examples/tls_sender" "$@" \
     "$godot" --headless --path "$project" --script res://bench.gd -- "$seconds" "$links" | tee -a "$results" | grep '^{' >&2
 }
+# One frame-driven measurement: frames WORKLOAD CLASS MODE PARAM.
+frames() {
+  "$godot" --headless --path "$project" --script res://frames.gd -- "$@" "$seconds" |
+    tee -a "$results" | grep '^{' >&2
+}
+# Each configuration runs every class in turn, so drift over the run
+# touches them alike.
+frame_runs() {
+  local mp="WebSocketMultiplayerPeer RustWebSocketMultiplayerPeer RustLoopbackMultiplayerPeer"
+  for mode in capped uncapped; do
+    for w in 1 8 1024 8192; do
+      for cls in $mp; do frames rpc "$cls" "$mode" "$w"; done
+    done
+    for cls in $mp; do frames sync "$cls" "$mode" 200; done
+    for cls in $mp; do frames broadcast "$cls" "$mode" 100; done
+    for k in 1 8 64; do
+      for cls in WebSocketPeer RustWebSocketPeer; do frames peer "$cls" "$mode" "$k"; done
+    done
+  done
+}
+parts=${BENCH_PARTS:-tight frames}
 memory="many_links,mp_idle,compression_memory"
 for i in $(seq "$runs"); do
+  if [[ " $parts " == *" frames "* ]]; then
+    echo "run $i/$runs: frame-driven" >&2
+    frame_runs
+  fi
+  [[ " $parts " == *" tight "* ]] || continue
   echo "run $i/$runs" >&2
   bench BENCH_SKIP="$memory"
   # Memory is the growth of a fresh process: one process per class (and

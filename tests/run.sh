@@ -46,7 +46,7 @@ cargo test --workspace
 done_part Rust "cargo test" $?
 
 part "Rust lints: rustfmt and clippy (warnings are errors)"
-cargo fmt --all --check && cargo clippy --workspace --all-targets -- -D warnings
+cargo fmt --all --check && cargo clippy --workspace --all-targets --all-features -- -D warnings
 done_part Rust "fmt and clippy" $?
 
 part "Windows: the core's tests under Wine"

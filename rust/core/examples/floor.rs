@@ -67,6 +67,46 @@ fn raw_tcp_echo(seconds: f64) {
     let _ = echo.join();
 }
 
+/// The socket work of frames.gd's broadcast, and nothing else: each round
+/// writes a 40-byte message to each of 100 links (one system call each) and
+/// reads it on the other end (one each): what no WebSocket class can avoid
+/// per frame there, beside SceneMultiplayer's own cost.
+fn raw_tcp_broadcast(seconds: f64) {
+    let links: Vec<(TcpStream, TcpStream)> = (0..100).map(|_| pair()).collect();
+    for (client, _) in &links {
+        client.set_nonblocking(true).expect("nonblocking");
+    }
+    let msg = [7u8; 40];
+    let mut buf = [0u8; 4096];
+    let start = Instant::now();
+    let mut rounds = 0u64;
+    while start.elapsed().as_secs_f64() < seconds {
+        for (_, server) in &links {
+            let mut server: &TcpStream = server;
+            server.write_all(&msg).expect("write");
+        }
+        for (client, _) in &links {
+            let mut client: &TcpStream = client;
+            let mut got = 0;
+            while got < msg.len() {
+                match client.read(&mut buf) {
+                    Ok(0) => panic!("closed"),
+                    Ok(n) => got += n,
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => std::hint::spin_loop(),
+                    Err(e) => panic!("read: {e}"),
+                }
+            }
+        }
+        rounds += 1;
+    }
+    report(
+        "frames_broadcast_100_floor",
+        "raw TCP (Rust, one thread)",
+        start.elapsed().as_secs_f64() * 1e6 / rounds as f64,
+        "us/frame",
+    );
+}
+
 fn raw_tcp_bulk(seconds: f64) {
     let (mut client, mut server) = pair();
     let reader = std::thread::spawn(move || {
@@ -204,6 +244,7 @@ fn main() {
         .unwrap_or(2.0);
     raw_tcp_echo(seconds);
     raw_tcp_bulk(seconds);
+    raw_tcp_broadcast(seconds);
     tungstenite_echo(seconds);
     tungstenite_bulk(seconds);
 }

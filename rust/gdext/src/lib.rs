@@ -11,10 +11,14 @@
 //!   stream `accept_stream` takes ([`stream`]), `TLSOptions` arguments
 //!   ([`tls_args`], [`certs`]), the default trust of clients ([`trust`]), Godot error codes and reports ([`errors`]),
 //!   the raw packet buffers of `PacketPeer` ([`packets`]), and the logger
-//!   ([`logger`]).
+//!   ([`logger`]);
+//! - with the `bench` feature only, a no-I/O multiplayer peer for the
+//!   benchmarks (`bench_loopback`).
 
 use godot::init::{gdextension, ExtensionLibrary, InitStage};
 
+#[cfg(feature = "bench")]
+mod bench_loopback;
 mod binding;
 mod certs;
 mod errors;
