@@ -10,7 +10,7 @@
 use crate::transport::Stream;
 use std::cell::Cell;
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 /// A socket with no input for this long uses the shared readiness set.
@@ -41,6 +41,56 @@ impl Socket {
             last_input: Cell::new(Instant::now()),
             last_direct_check: Cell::new(Instant::now()),
         }
+    }
+}
+
+/// A listening socket that asks, as an idle [`Socket`] does, whether a
+/// connection waits before trying to accept one: a server polled every
+/// frame makes no `accept` call while nobody is connecting.
+pub struct Listener {
+    // Declared first so it leaves the set before the socket closes.
+    watch: Option<imp::Registration>,
+    sock: TcpListener,
+    last_direct_check: Cell<Instant>,
+}
+
+impl Listener {
+    /// Wraps a listening, non-blocking socket.
+    pub fn new(sock: TcpListener) -> Listener {
+        Listener {
+            watch: imp::Registration::new(&sock),
+            sock,
+            last_direct_check: Cell::new(Instant::now()),
+        }
+    }
+
+    /// The socket itself (its address and options).
+    pub fn socket(&self) -> &TcpListener {
+        &self.sock
+    }
+
+    /// Whether a connection may be waiting, per the shared set; without one,
+    /// and once every [`RECHECK_EVERY`] anyway, the answer is yes, so
+    /// `accept` asks the kernel itself.
+    pub fn may_have_connection(&self, now: Instant) -> bool {
+        if let Some(w) = &self.watch {
+            if now.saturating_duration_since(self.last_direct_check.get()) < RECHECK_EVERY {
+                return w.readable(now);
+            }
+        }
+        self.last_direct_check.set(now);
+        true
+    }
+
+    /// Accepts a waiting connection; `WouldBlock` when none waits.
+    pub fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        let result = self.sock.accept();
+        if let (Err(e), Some(w)) = (&result, &self.watch) {
+            if e.kind() == io::ErrorKind::WouldBlock {
+                w.clear();
+            }
+        }
+        result
     }
 }
 
@@ -129,7 +179,6 @@ impl Stream for Socket {
 #[cfg(target_os = "linux")]
 mod imp {
     use super::REFRESH_EVERY;
-    use std::net::TcpStream;
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
     use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -205,7 +254,7 @@ mod imp {
         }
     }
 
-    /// A socket's place in the set.
+    /// A socket's (or a listener's) place in the set.
     pub struct Registration {
         set: &'static Set,
         fd: RawFd,
@@ -214,7 +263,7 @@ mod imp {
     }
 
     impl Registration {
-        pub fn new(sock: &TcpStream) -> Option<Registration> {
+        pub fn new<S: AsRawFd>(sock: &S) -> Option<Registration> {
             let set = set()?;
             let mut table = set.table.lock().unwrap_or_else(PoisonError::into_inner);
             let token = table.free.pop().unwrap_or(table.flags.len());
@@ -290,14 +339,13 @@ mod imp {
 
 #[cfg(not(target_os = "linux"))]
 mod imp {
-    use std::net::TcpStream;
     use std::time::Instant;
 
     /// No shared set here: sockets always ask the kernel directly.
     pub struct Registration;
 
     impl Registration {
-        pub fn new(_sock: &TcpStream) -> Option<Registration> {
+        pub fn new<S>(_sock: &S) -> Option<Registration> {
             None
         }
         pub fn readable(&self, _now: Instant) -> bool {
@@ -375,5 +423,34 @@ mod many_ready {
             .count();
         assert!(start.elapsed() < Duration::from_secs(2));
         assert_eq!(seen, 300);
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod listening {
+    use super::*;
+
+    /// A server polled every frame makes no accept call while nobody is
+    /// connecting, and still notices a client that does.
+    #[test]
+    fn listener_notices_a_connection_through_the_shared_set() {
+        let sock = TcpListener::bind("127.0.0.1:0").unwrap();
+        sock.set_nonblocking(true).unwrap();
+        let addr = sock.local_addr().unwrap();
+        let ours = Listener::new(sock);
+        assert!(ours.may_have_connection(Instant::now()), "asks at first");
+        assert!(matches!(ours.accept(), Err(e) if e.kind() == io::ErrorKind::WouldBlock));
+        std::thread::sleep(REFRESH_EVERY * 2);
+        assert!(
+            !ours.may_have_connection(Instant::now()),
+            "nobody is connecting"
+        );
+        let _client = TcpStream::connect(addr).unwrap();
+        let start = Instant::now();
+        while !ours.may_have_connection(Instant::now()) {
+            assert!(start.elapsed() < Duration::from_secs(5), "never noticed");
+            std::thread::sleep(REFRESH_EVERY);
+        }
+        assert!(ours.accept().is_ok());
     }
 }

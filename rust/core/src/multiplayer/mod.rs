@@ -22,11 +22,11 @@ pub use server::{listen_socket_of, LISTEN_BACKLOG};
 
 use crate::config::PeerConfig;
 use crate::error::WsError;
+use crate::readiness::Listener;
 use crate::transport::Stream;
 use rustls::ServerConfig;
 use std::collections::{BTreeMap, VecDeque};
 use std::io;
-use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tungstenite::Bytes;
@@ -123,7 +123,7 @@ struct Pending<L> {
 pub struct Hub<L> {
     status: Status,
     unique_id: i32,
-    listener: Option<TcpListener>,
+    listener: Option<Listener>,
     tls: Option<Arc<ServerConfig>>,
     pending: BTreeMap<i32, Pending<L>>,
     links: BTreeMap<i32, L>,
@@ -186,7 +186,7 @@ impl<L: Link> Hub<L> {
     pub fn local_port(&self) -> Option<u16> {
         self.listener
             .as_ref()
-            .and_then(|l| l.local_addr().ok())
+            .and_then(|l| l.socket().local_addr().ok())
             .map(|a| a.port())
     }
 
@@ -220,7 +220,7 @@ impl<L: Link> Hub<L> {
         listener
             .set_nonblocking(true)
             .map_err(|e| HubError::Listen(e.to_string()))?;
-        self.listener = Some(listener);
+        self.listener = Some(Listener::new(listener));
         self.tls = tls;
         self.unique_id = SERVER_ID;
         self.status = Status::Connected;

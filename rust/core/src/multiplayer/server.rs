@@ -32,7 +32,7 @@ pub(super) fn bind_addresses(bind: &str, port: u16) -> Result<Vec<SocketAddr>, H
 
 /// The listening socket of a server hub (for inspecting its options).
 pub fn listen_socket_of<L: Link>(hub: &Hub<L>) -> Option<&TcpListener> {
-    hub.listener.as_ref()
+    hub.listener.as_ref().map(|l| l.socket())
 }
 
 /// Connections the kernel holds for us between polls (the engine's
@@ -70,6 +70,9 @@ impl<L: Link> Hub<L> {
         let Some(listener) = &self.listener else {
             return;
         };
+        if !listener.may_have_connection(Instant::now()) {
+            return;
+        }
         for _ in 0..ACCEPTS_PER_POLL {
             let sock = match listener.accept() {
                 Ok((sock, _)) => {
