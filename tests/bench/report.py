@@ -152,6 +152,15 @@ def frame_section(med, units, values):
             notes.append(
                 f"{what}, {mode}: SceneMultiplayer over the no-I/O peer costs {fb:,.0f} us a frame{extra}, "
                 f"{best / fe:.2f} of the engine class's {fe:,.0f} us; the target asks 0.67, ours is {fo / fe:.2f}")
+    bench = "frames_rpc_w8192_uncapped_rate"
+    bound, low, high = paired(values, bench, MP_ENGINE, BOUND)
+    ours = paired(values, bench, MP_ENGINE, MP_OURS)[0]
+    if bound is not None and ours is not None:
+        out += ["", f"What bounds the RPC target at 8,192 outstanding, uncapped (1.5x the engine's rate): "
+                f"SceneMultiplayer over the no-I/O peer runs at {bound:.2f}x the engine class's rate "
+                f"(the median of the runs" + (f"; {low:.2f}x to {high:.2f}x" if low is not None else "") + f"); ours is {ours:.2f}x. With 4,096 RPCs each way a "
+                "frame, the frame is SceneMultiplayer's encoding, decoding and node lookups: a peer that did "
+                "no I/O at all " + ("would not reach 1.5x either." if bound < 1.5 else "would reach it.")]
     if notes:
         out += ["", "What bounds the per-frame targets (1.5x, a ratio of 0.67): " + "; ".join(notes) + ". "
                 "Where the bound is above 0.67, no multiplayer peer can meet the target: the time goes to "
