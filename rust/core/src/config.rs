@@ -75,6 +75,11 @@ pub struct PeerConfig {
     pub deflate: DeflateConfig,
     /// Messages shorter than this go out uncompressed.
     pub compression_threshold: usize,
+    /// Server side: hold a valid upgrade request until the game accepts or
+    /// refuses it ([`crate::Peer::accept_upgrade`],
+    /// [`crate::Peer::refuse_upgrade`]); off, it is answered at once, as
+    /// the engine's class does.
+    pub hold_upgrade: bool,
 }
 
 impl Default for PeerConfig {
@@ -93,6 +98,7 @@ impl Default for PeerConfig {
             compression_enabled: false,
             deflate: DeflateConfig::default(),
             compression_threshold: DEFAULT_COMPRESSION_THRESHOLD,
+            hold_upgrade: false,
         }
     }
 }

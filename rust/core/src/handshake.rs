@@ -124,6 +124,8 @@ pub struct ServerAnswer {
     /// Its `Sec-WebSocket-Extensions` value, if any (checked by the caller
     /// against what it offered).
     pub extensions: Option<String>,
+    /// Every header of the answer (names lower-cased, repeats joined).
+    pub headers: Vec<(String, String)>,
 }
 
 /// Checks the server's answer to our upgrade request.
@@ -198,6 +200,7 @@ pub fn verify_response(
     Ok(ServerAnswer {
         protocol,
         extensions: head.get("sec-websocket-extensions").map(str::to_string),
+        headers: head.headers,
     })
 }
 
@@ -212,6 +215,8 @@ pub struct AcceptedRequest {
     pub protocol: String,
     /// `ws://host/path` (or `wss://`) as the client asked for it.
     pub requested_url: String,
+    /// Every header of the request (names lower-cased, repeats joined).
+    pub headers: Vec<(String, String)>,
 }
 
 /// Reads a client's upgrade request. On failure returns the HTTP status to
@@ -287,11 +292,13 @@ pub fn parse_request(
     };
     let host = head.get("host").unwrap_or_default();
     let scheme = if tls { "wss://" } else { "ws://" };
+    let requested_url = format!("{scheme}{host}{}", parts[1]);
     Ok(AcceptedRequest {
         key,
         extensions: head.get("sec-websocket-extensions").map(str::to_string),
         protocol,
-        requested_url: format!("{scheme}{host}{}", parts[1]),
+        requested_url,
+        headers: head.headers,
     })
 }
 
@@ -319,13 +326,27 @@ pub fn accept_response(
     resp
 }
 
+/// The standard phrase of an HTTP error status a server may refuse with.
+pub fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        409 => "Conflict",
+        410 => "Gone",
+        426 => "Upgrade Required",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        400..=499 => "Bad Request",
+        _ => "Error",
+    }
+}
+
 /// A short HTTP error answer for a request we refuse.
 pub fn reject_response(status: u16, why: &str) -> String {
-    let reason = match status {
-        426 => "Upgrade Required",
-        431 => "Request Header Fields Too Large",
-        _ => "Bad Request",
-    };
+    let reason = reason_phrase(status);
     let body = format!("{why}\n");
     let version = if status == 426 {
         "Sec-WebSocket-Version: 13\r\n"
@@ -381,14 +402,36 @@ mod tests {
             accepted.extensions.as_deref(),
             Some("permessage-deflate; client_max_window_bits")
         );
-        let resp = accept_response(&accepted, &[], Some("permessage-deflate"));
-        assert_eq!(
-            verify_response(resp.as_bytes(), &key, &protos(&["a", "b"])),
-            Ok(ServerAnswer {
-                protocol: "b".to_string(),
-                extensions: Some("permessage-deflate".to_string())
-            })
+        assert!(accepted
+            .headers
+            .contains(&("x-token".to_string(), "42".to_string())));
+        assert!(accepted
+            .headers
+            .contains(&("host".to_string(), "example.com:9080".to_string())));
+        let resp = accept_response(
+            &accepted,
+            &["Set-Cookie: a=1".to_string()],
+            Some("permessage-deflate"),
         );
+        let answer = verify_response(resp.as_bytes(), &key, &protos(&["a", "b"])).unwrap();
+        assert_eq!(answer.protocol, "b");
+        assert_eq!(answer.extensions.as_deref(), Some("permessage-deflate"));
+        assert!(answer
+            .headers
+            .contains(&("set-cookie".to_string(), "a=1".to_string())));
+    }
+
+    #[test]
+    fn refusals_carry_the_standard_phrase() {
+        for (status, phrase) in [
+            (401, "Unauthorized"),
+            (403, "Forbidden"),
+            (404, "Not Found"),
+        ] {
+            let answer = reject_response(status, "no entry");
+            assert!(answer.starts_with(&format!("HTTP/1.1 {status} {phrase}\r\n")));
+            assert!(answer.ends_with("\r\n\r\nno entry\n"));
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use crate::dial::Connector;
 use crate::error::WsError;
 use crate::extension::{self, Agreed, DeflateConfig};
-use crate::handshake::{self, MAX_HEAD_SIZE};
+use crate::handshake::{self, AcceptedRequest, MAX_HEAD_SIZE};
 use crate::readiness::Socket;
 use crate::tls::{TlsClientOptions, TlsFailure, TlsStream};
 use crate::transport::{Io, Stream};
@@ -26,6 +26,23 @@ pub struct Wants<'a> {
     /// permessage-deflate to offer or accept, if any.
     pub compression: Option<DeflateConfig>,
     pub nodelay: bool,
+    /// Server: wait for [`Opening::decide`] after reading a valid request,
+    /// instead of answering it at once.
+    pub hold: bool,
+}
+
+/// What the server does with a request it held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Answer `101 Switching Protocols`: the link opens.
+    Accept,
+    /// Answer with this HTTP error status and reason, then close.
+    Refuse {
+        /// An HTTP status from 400 to 599.
+        status: u16,
+        /// Sent as the answer's body.
+        reason: String,
+    },
 }
 
 /// A connection on its way to open.
@@ -42,6 +59,14 @@ pub enum Opening {
     Client { io: Io, key: String, head: Vec<u8> },
     /// Server: waiting for the client's upgrade request.
     Server { io: Io, head: Vec<u8>, tls: bool },
+    /// Server: a valid request read and held (see [`Wants::hold`]) until
+    /// the game decides; `leftover` is what the client sent after it.
+    Held {
+        io: Io,
+        request: Box<AcceptedRequest>,
+        leftover: Vec<u8>,
+        decision: Option<Decision>,
+    },
 }
 
 /// An upgraded stream, ready for frames.
@@ -54,6 +79,9 @@ pub struct Opened {
     /// Server side: the URL the client asked for.
     pub requested_url: Option<String>,
     pub compression: Option<Agreed>,
+    /// The headers the other side sent: the request's on the server, the
+    /// answer's on the client.
+    pub headers: Vec<(String, String)>,
 }
 
 /// What one step of opening came to.
@@ -66,15 +94,43 @@ impl Opening {
     /// The stream, once there is one.
     pub fn io(&self) -> Option<&Io> {
         match self {
-            Opening::Client { io, .. } | Opening::Server { io, .. } => Some(io),
+            Opening::Client { io, .. } | Opening::Server { io, .. } | Opening::Held { io, .. } => {
+                Some(io)
+            }
             Opening::Dialing { .. } => None,
+        }
+    }
+
+    /// The request a server holds, waiting for [`Opening::decide`].
+    pub fn held_request(&self) -> Option<&AcceptedRequest> {
+        match self {
+            Opening::Held {
+                request,
+                decision: None,
+                ..
+            } => Some(request),
+            _ => None,
+        }
+    }
+
+    /// Records what to do with a held request (done at the next
+    /// [`Opening::advance`]); `false` when no request waits for a decision.
+    pub fn decide(&mut self, choice: Decision) -> bool {
+        match self {
+            Opening::Held { decision, .. } if decision.is_none() => {
+                *decision = Some(choice);
+                true
+            }
+            _ => false,
         }
     }
 
     /// The stream, once there is one.
     pub fn io_mut(&mut self) -> Option<&mut Io> {
         match self {
-            Opening::Client { io, .. } | Opening::Server { io, .. } => Some(io),
+            Opening::Client { io, .. } | Opening::Server { io, .. } | Opening::Held { io, .. } => {
+                Some(io)
+            }
             Opening::Dialing { .. } => None,
         }
     }
@@ -91,6 +147,34 @@ impl Opening {
             } => dial(connector, url, tls, request, key, wants),
             Opening::Client { io, key, head } => client_upgrade(io, key, head, wants),
             Opening::Server { io, head, tls } => server_upgrade(io, head, tls, wants),
+            Opening::Held {
+                io,
+                request,
+                leftover,
+                decision,
+            } => match decision {
+                None => Ok(Step::Waiting(Opening::Held {
+                    io,
+                    request,
+                    leftover,
+                    decision,
+                })),
+                Some(Decision::Accept) => answer(io, *request, leftover, wants),
+                Some(Decision::Refuse { status, reason }) => {
+                    let mut io = io;
+                    let _ = reject(&mut io, status, &reason);
+                    Err(WsError::Handshake(format!(
+                        "the upgrade request for {} was refused with {status} {}{}",
+                        request.requested_url,
+                        handshake::reason_phrase(status),
+                        if reason.is_empty() {
+                            String::new()
+                        } else {
+                            format!(": {reason}")
+                        }
+                    )))
+                }
+            },
         }
     }
 }
@@ -151,6 +235,7 @@ fn client_upgrade(
         protocol: answer.protocol,
         requested_url: None,
         compression,
+        headers: answer.headers,
     }))
 }
 
@@ -179,6 +264,25 @@ fn server_upgrade(
             return Err(err);
         }
     };
+    let leftover = head.split_off(end);
+    if wants.hold {
+        return Ok(Step::Waiting(Opening::Held {
+            io,
+            request: Box::new(accepted),
+            leftover,
+            decision: None,
+        }));
+    }
+    answer(io, accepted, leftover, wants)
+}
+
+/// Server: answers a valid request with `101 Switching Protocols`.
+fn answer(
+    mut io: Io,
+    accepted: AcceptedRequest,
+    leftover: Vec<u8>,
+    wants: &Wants,
+) -> Result<Step, WsError> {
     let compression = match (&wants.compression, &accepted.extensions) {
         (Some(config), Some(offers)) => extension::accept(offers, config),
         _ => None,
@@ -191,11 +295,12 @@ fn server_upgrade(
         .map_err(|e| handshake_io_error(e, "sending the upgrade response"))?;
     Ok(Step::Open(Opened {
         io,
-        leftover: head.split_off(end),
+        leftover,
         client: false,
         protocol: accepted.protocol,
         requested_url: Some(accepted.requested_url),
         compression,
+        headers: accepted.headers,
     }))
 }
 

@@ -45,6 +45,7 @@ impl Peer {
             self.requested_url = url;
         }
         self.selected_protocol = opened.protocol;
+        self.handshake_headers = opened.headers;
         self.extensions = opened
             .compression
             .map(|a| a.header_value())
