@@ -9,6 +9,7 @@
 pub(crate) mod calls;
 pub(crate) mod flush;
 pub(crate) mod state;
+mod upgrade;
 
 use crate::binding::{self, class_enums, direct_virtuals, Registry, Stateful};
 use crate::settings::{self, HasLinkSettings};
@@ -107,6 +108,16 @@ pub struct RustWebSocketPeer {
     /// (9-15, i.e. 512 bytes to 32 KiB): smaller saves memory per link.
     #[var(get = get_compression_window_bits, set = set_compression_window_bits, usage_flags = [DEFAULT])]
     compression_window_bits: PhantomVar<i32>,
+    /// Server side: when [method poll] has read a client's valid upgrade
+    /// request, keep it waiting in [constant STATE_CONNECTING] (its URL in
+    /// [method get_requested_url], its headers in
+    /// [method get_received_headers]) until [method accept_upgrade] or
+    /// [method refuse_upgrade], instead of answering at once. For a token in
+    /// the URL or an `Authorization` header, or one port serving several
+    /// paths. The decision must come within [member handshake_timeout].
+    /// Off by default, as the engine's class behaves.
+    #[var(get = get_hold_upgrade, set = set_hold_upgrade, usage_flags = [DEFAULT])]
+    hold_upgrade: PhantomVar<bool>,
     base: Base<PacketPeerExtension>,
 }
 
@@ -421,6 +432,18 @@ impl RustWebSocketPeer {
     #[func]
     fn get_compression_enabled(&self) -> bool {
         self.setting(|c| c.compression_enabled)
+    }
+
+    /// Returns [member hold_upgrade].
+    #[func]
+    fn get_hold_upgrade(&self) -> bool {
+        self.setting(|c| c.hold_upgrade)
+    }
+
+    /// Sets [member hold_upgrade].
+    #[func]
+    fn set_hold_upgrade(&mut self, enabled: bool) {
+        self.with_config(|c| c.hold_upgrade = enabled);
     }
 
     /// Sets [member compression_enabled].
