@@ -147,21 +147,15 @@ impl Opening {
             } => dial(connector, url, tls, request, key, wants),
             Opening::Client { io, key, head } => client_upgrade(io, key, head, wants),
             Opening::Server { io, head, tls } => server_upgrade(io, head, tls, wants),
+            held @ Opening::Held { decision: None, .. } => Ok(Step::Waiting(held)),
             Opening::Held {
-                io,
+                mut io,
                 request,
                 leftover,
-                decision,
+                decision: Some(decision),
             } => match decision {
-                None => Ok(Step::Waiting(Opening::Held {
-                    io,
-                    request,
-                    leftover,
-                    decision,
-                })),
-                Some(Decision::Accept) => answer(io, *request, leftover, wants),
-                Some(Decision::Refuse { status, reason }) => {
-                    let mut io = io;
+                Decision::Accept => answer(io, *request, leftover, wants),
+                Decision::Refuse { status, reason } => {
                     let _ = reject(&mut io, status, &reason);
                     Err(WsError::Handshake(format!(
                         "the upgrade request for {} was refused with {status} {}{}",

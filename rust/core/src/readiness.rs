@@ -73,13 +73,7 @@ impl Listener {
     /// and once every [`RECHECK_EVERY`] anyway, the answer is yes, so
     /// `accept` asks the kernel itself.
     pub fn may_have_connection(&self, now: Instant) -> bool {
-        if let Some(w) = &self.watch {
-            if now.saturating_duration_since(self.last_direct_check.get()) < RECHECK_EVERY {
-                return w.readable(now);
-            }
-        }
-        self.last_direct_check.set(now);
-        true
+        per_set(self.watch.as_ref(), &self.last_direct_check, now).unwrap_or(true)
     }
 
     /// Accepts a waiting connection; `WouldBlock` when none waits.
@@ -92,6 +86,23 @@ impl Listener {
         }
         result
     }
+}
+
+/// What the shared set says of a registered socket or listener; `None` when
+/// the kernel must be asked directly instead: no set, or the check due every
+/// [`RECHECK_EVERY`] (recorded in `last_direct_check`).
+fn per_set(
+    watch: Option<&imp::Registration>,
+    last_direct_check: &Cell<Instant>,
+    now: Instant,
+) -> Option<bool> {
+    if let Some(w) = watch {
+        if now.saturating_duration_since(last_direct_check.get()) < RECHECK_EVERY {
+            return Some(w.readable(now));
+        }
+    }
+    last_direct_check.set(now);
+    None
 }
 
 impl Socket {
@@ -162,13 +173,8 @@ impl Stream for Socket {
             // costs what a peek would, and one that finds data saves it.
             return true;
         }
-        if let Some(w) = &self.watch {
-            if now.saturating_duration_since(self.last_direct_check.get()) < RECHECK_EVERY {
-                return w.readable(now);
-            }
-        }
-        self.last_direct_check.set(now);
-        Stream::may_have_input(&self.sock, now)
+        per_set(self.watch.as_ref(), &self.last_direct_check, now)
+            .unwrap_or_else(|| Stream::may_have_input(&self.sock, now))
     }
 
     fn short_read_drains(&self) -> bool {

@@ -208,12 +208,15 @@ impl Peer {
 
     /// Server: answers the held request with an HTTP error `status` (400 to
     /// 599) and `reason` as its body at the next poll, then closes.
-    pub fn refuse_upgrade(&mut self, status: u16, reason: &str) -> Result<(), WsError> {
-        if !(400..=599).contains(&status) {
-            return Err(WsError::InvalidParameter(format!(
-                "refuse_upgrade: status {status} is not an HTTP error status (400 to 599)"
-            )));
-        }
+    pub fn refuse_upgrade(&mut self, status: i64, reason: &str) -> Result<(), WsError> {
+        let status = u16::try_from(status)
+            .ok()
+            .filter(|s| (400..=599).contains(s))
+            .ok_or_else(|| {
+                WsError::InvalidParameter(format!(
+                    "refuse_upgrade: status {status} is not an HTTP error status (400 to 599)"
+                ))
+            })?;
         if reason.contains(['\r', '\n']) || reason.len() > 1024 {
             return Err(WsError::InvalidParameter(
                 "refuse_upgrade: the reason must be one line of at most 1,024 bytes".into(),

@@ -56,17 +56,11 @@ impl RustWebSocketPeer {
     /// request waits or the status or reason cannot be sent.
     #[func]
     fn refuse_upgrade(&mut self, status: i32, #[opt(default = "")] reason: GString) -> Error {
-        let Ok(status) = u16::try_from(status) else {
-            let err = rustws_core::WsError::InvalidParameter(format!(
-                "refuse_upgrade: status {status} is not an HTTP error status (400 to 599)"
-            ));
-            return state::to_godot(Err((err, String::new())));
-        };
         let result = self
             .shared
             .lock()
             .core
-            .refuse_upgrade(status, &reason.to_string());
+            .refuse_upgrade(i64::from(status), &reason.to_string());
         state::to_godot(result.map_err(|e| (e, String::new())))
     }
 }
