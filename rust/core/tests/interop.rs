@@ -7,7 +7,7 @@
 mod common;
 
 use common::*;
-use rustws_core::{Failure, PeerConfig, ReadyState, TlsClientOptions, WsError};
+use rustws_core::{Failure, Peer, PeerConfig, ReadyState, TlsClientOptions, WsError};
 use std::net::TcpListener;
 
 /// Each named scenario as a test against Python and one against Node.
@@ -38,6 +38,8 @@ against_both!(
     wss_refuses_bad_certificates_with_the_cause,
     wss_accepts_with_override_or_unsafe,
     their_client_against_our_server,
+    their_client_is_held_then_refused_with_the_status,
+    their_client_is_held_then_accepted,
 );
 
 fn echo_text_binary_unicode_big_and_ordered(imp: Impl) {
@@ -328,4 +330,64 @@ fn their_client_against_our_server(imp: Impl) {
         r#"{"type":"binary","len":300000,"same":true}"#
     );
     assert_eq!(client.line(), "CLOSED 4002 see you");
+}
+
+/// Their client, with its `X-Test` header, to a URL with a token; our server
+/// holds the request until it has read both.
+fn held_by_our_server(imp: Impl, path: &str, messages: &[&str]) -> (ExtPeer, Peer, String) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let url = format!("ws://127.0.0.1:{port}{path}");
+    let mut args = vec!["client", url.as_str()];
+    args.extend_from_slice(messages);
+    let client = ExtPeer::spawn_with(imp, &args);
+    let mut server = accept_connecting(
+        &listener,
+        PeerConfig {
+            hold_upgrade: true,
+            ..PeerConfig::default()
+        },
+    );
+    poll_until(&mut server, "the held request", |s| s.upgrade_waiting());
+    assert_eq!(server.requested_url(), url);
+    let sent_by = match imp {
+        Impl::Python => "python",
+        Impl::Node => "node",
+    };
+    let header = server
+        .handshake_headers()
+        .iter()
+        .find(|(n, _)| n == "x-test")
+        .map(|(_, v)| v.clone());
+    assert_eq!(header.as_deref(), Some(sent_by), "their client's header");
+    (client, server, url)
+}
+
+fn their_client_is_held_then_refused_with_the_status(imp: Impl) {
+    let (client, mut server, _) = held_by_our_server(imp, "/join?token=bad", &["hi"]);
+    server.refuse_upgrade(403, "bad token").unwrap();
+    let errors = wait_closed(&mut server);
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.to_string().contains("403 Forbidden")),
+        "{errors:?}"
+    );
+    let line = client.line();
+    assert!(
+        line.starts_with("ERROR") && line.contains("403"),
+        "their client should fail with the status: {line}"
+    );
+}
+
+fn their_client_is_held_then_accepted(imp: Impl) {
+    let (client, mut server, _) = held_by_our_server(imp, "/join?token=good", &["hi"]);
+    server.accept_upgrade().unwrap();
+    wait_open(&mut server);
+    let (echoed, errors) = echo_until_closed(&mut server);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(echoed, 1);
+    assert_eq!(client.line(), r#"{"protocol":"","extensions":""}"#);
+    assert_eq!(client.line(), r#"{"type":"text","len":2,"text":"hi"}"#);
+    assert_eq!(client.line(), "CLOSED 1000 ");
 }

@@ -71,6 +71,14 @@ pub fn wait_closed(peer: &mut Peer) -> Vec<WsError> {
 /// polls it open. Fails (rather than waiting for ever) when no client comes,
 /// e.g. because the external peer could not start.
 pub fn accept_one(listener: &TcpListener, config: PeerConfig) -> Peer {
+    let mut server = accept_connecting(listener, config);
+    wait_open(&mut server);
+    server
+}
+
+/// Our server side on the next connection to `listener`, accepted and not
+/// polled yet (still `Connecting`).
+pub fn accept_connecting(listener: &TcpListener, config: PeerConfig) -> Peer {
     listener
         .set_nonblocking(true)
         .expect("non-blocking listener");
@@ -92,7 +100,6 @@ pub fn accept_one(listener: &TcpListener, config: PeerConfig) -> Peer {
     let mut server = Peer::new(config);
     let stream: Box<dyn Stream> = Box::new(sock);
     server.accept_stream(stream, false).expect("accept_stream");
-    wait_open(&mut server);
     server
 }
 
