@@ -16,8 +16,8 @@ if [ -n "$missing" ]; then
   echo "SKIPPED: Windows tests under Wine (missing:$missing)"
   exit 0
 fi
-# Tests that start a Python or Node peer cannot run inside Wine.
-external="interop compression"
+# Tests that start a Python or Node peer (or tinyproxy) cannot run inside Wine.
+external="interop compression proxy"
 exes=$(cargo test -p rustws-core --target "$target" --no-run --message-format=json 2>/dev/null |
   python3 -c '
 import json, sys

@@ -9,6 +9,7 @@
 //! applies to an open link.
 
 use crate::extension::DeflateConfig;
+use crate::proxy::Proxy;
 use std::fmt;
 use std::time::Duration;
 
@@ -80,6 +81,10 @@ pub struct PeerConfig {
     /// [`crate::Peer::refuse_upgrade`]); off, it is answered at once, as
     /// the engine's class does.
     pub hold_upgrade: bool,
+    /// Client: the HTTP proxy `ws://` connections tunnel through.
+    pub http_proxy: Option<Proxy>,
+    /// Client: the HTTP proxy `wss://` connections tunnel through.
+    pub https_proxy: Option<Proxy>,
 }
 
 impl Default for PeerConfig {
@@ -99,6 +104,8 @@ impl Default for PeerConfig {
             deflate: DeflateConfig::default(),
             compression_threshold: DEFAULT_COMPRESSION_THRESHOLD,
             hold_upgrade: false,
+            http_proxy: None,
+            https_proxy: None,
         }
     }
 }
@@ -160,6 +167,15 @@ fn positive_seconds(setting: &'static str, seconds: f64) -> Result<f64, Refused>
     }
 }
 
+/// A proxy setting, or why not.
+fn proxy_setting(setting: &'static str, host: &str, port: i64) -> Result<Option<Proxy>, Refused> {
+    Proxy::parse(host, port).map_err(|why| Refused {
+        setting,
+        rule: "a proxy host ([user:password@]name) and a port from 1 to 65535, or an empty host or port -1 for none",
+        got: format!("{why}"),
+    })
+}
+
 /// `seconds` as a duration; beyond what a `Duration` holds is as good as
 /// never.
 pub fn duration(seconds: f64) -> Duration {
@@ -188,6 +204,30 @@ impl PeerConfig {
             .into_iter()
             .map(|p| p.trim().to_string())
             .collect();
+    }
+
+    /// Sets the proxy for `ws://` (`set_http_proxy`): see [`Proxy::parse`];
+    /// an empty host or port -1 connects directly.
+    pub fn set_http_proxy(&mut self, host: &str, port: i64) -> Result<(), Refused> {
+        self.http_proxy = proxy_setting("set_http_proxy", host, port)?;
+        Ok(())
+    }
+
+    /// Sets the proxy for `wss://` (`set_https_proxy`), as
+    /// [`PeerConfig::set_http_proxy`].
+    pub fn set_https_proxy(&mut self, host: &str, port: i64) -> Result<(), Refused> {
+        self.https_proxy = proxy_setting("set_https_proxy", host, port)?;
+        Ok(())
+    }
+
+    /// The proxy a connection to a `ws://` (`tls` false) or `wss://` URL
+    /// goes through.
+    pub fn proxy_for(&self, tls: bool) -> Option<&Proxy> {
+        if tls {
+            self.https_proxy.as_ref()
+        } else {
+            self.http_proxy.as_ref()
+        }
     }
 
     /// Sets `inbound_buffer_size` (bytes, greater than 0).

@@ -61,6 +61,10 @@ pub enum Failure {
     Heartbeat = 12,
     /// The connection was lost without a close frame.
     Dropped = 13,
+    /// The HTTP proxy (`set_http_proxy`, `set_https_proxy`) could not be
+    /// reached, or refused the tunnel (its status:
+    /// `get_failure_http_status()`, e.g. 407 for missing credentials).
+    Proxy = 14,
 }
 
 /// Why a TCP connect failed.
@@ -159,6 +163,15 @@ pub enum WsError {
         /// The server's status line.
         line: String,
     },
+    /// The HTTP proxy could not be reached or did not open the tunnel.
+    Proxy {
+        /// The proxy's `host:port`.
+        proxy: String,
+        /// Its answer's status, when it answered.
+        status: Option<u16>,
+        /// What happened, with what to do about it.
+        why: String,
+    },
     /// The connection was not open within the handshake timeout.
     Timeout {
         /// The timeout, in seconds.
@@ -214,6 +227,7 @@ impl WsError {
             WsError::Tls(_)
             | WsError::Certificate { .. }
             | WsError::UpgradeRefused { .. }
+            | WsError::Proxy { .. }
             | WsError::Timeout { .. }
             | WsError::Handshake(_) => ErrorKind::ConnectionError,
             WsError::Protocol { .. } | WsError::InvalidUtf8Inbound => ErrorKind::InvalidData,
@@ -242,6 +256,7 @@ impl WsError {
             },
             WsError::Tls(_) => Failure::Tls,
             WsError::UpgradeRefused { .. } => Failure::HttpStatus,
+            WsError::Proxy { .. } => Failure::Proxy,
             WsError::Handshake(_) => Failure::Handshake,
             WsError::Protocol { .. }
             | WsError::MessageTooBig { .. }
@@ -265,6 +280,7 @@ impl WsError {
     pub fn http_status(&self) -> Option<u16> {
         match self {
             WsError::UpgradeRefused { status, .. } => Some(*status),
+            WsError::Proxy { status, .. } => *status,
             _ => None,
         }
     }
@@ -319,6 +335,9 @@ impl fmt::Display for WsError {
                 f,
                 "WebSocket handshake failed: the server answered \"{line}\" instead of 101 Switching Protocols; check the URL path and that the server speaks WebSocket"
             ),
+            WsError::Proxy { proxy, why, .. } => {
+                write!(f, "Could not connect through the HTTP proxy {proxy}: {why}.")
+            }
             WsError::Timeout { seconds } => write!(
                 f,
                 "WebSocket handshake failed: the connection was not open after {seconds:.1} s (handshake_timeout); dropped"

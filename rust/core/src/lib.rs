@@ -31,6 +31,7 @@ mod multiplayer;
 mod opening;
 mod peer;
 mod private_dir;
+mod proxy;
 mod queue;
 mod readiness;
 mod takeover;
@@ -58,6 +59,7 @@ pub use multiplayer::{
 };
 pub use peer::{Peer, ReadyState, CLIENT_CLOSE_WAIT, FLUSH_AT, READ_BUDGET, REPLY_BACKLOG};
 pub use private_dir::PrivateDir;
+pub use proxy::Proxy;
 pub use queue::Packet;
 pub use readiness::Socket;
 pub use takeover::take_over;

@@ -1,5 +1,6 @@
 //! Opening a connection without blocking: the client's name lookup and
-//! connect (on the [`dial`](crate::dial) pool), TLS, and the HTTP upgrade on
+//! connect (on the [`dial`](crate::dial) pool), the tunnel through an HTTP
+//! proxy when one is set ([`proxy`](crate::proxy)), TLS, and the HTTP upgrade on
 //! either side, including the permessage-deflate negotiation. What comes out
 //! is an [`Opened`] stream with the bytes read past the upgrade.
 
@@ -7,11 +8,13 @@ use crate::dial::Connector;
 use crate::error::WsError;
 use crate::extension::{self, Agreed, DeflateConfig};
 use crate::handshake::{self, AcceptedRequest, MAX_HEAD_SIZE};
+use crate::proxy::{self, Proxy};
 use crate::readiness::Socket;
 use crate::tls::{TlsClientOptions, TlsFailure, TlsStream};
 use crate::transport::{Io, Stream};
 use crate::url::WsUrl;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
 use std::sync::Arc;
 
 /// Read chunk for the upgrade head.
@@ -47,14 +50,19 @@ pub enum Decision {
 
 /// A connection on its way to open.
 pub enum Opening {
-    /// Client: waiting for name lookup and TCP connect.
+    /// Client: waiting for name lookup and TCP connect (to the proxy, when
+    /// `proxy` is set).
     Dialing {
         connector: Connector,
         url: WsUrl,
         tls: Option<TlsClientOptions>,
         request: String,
         key: String,
+        proxy: Option<Proxy>,
     },
+    /// Client: connected to the proxy, `CONNECT` sent (or going out),
+    /// waiting for its answer.
+    Tunnel(Box<Tunnel>),
     /// Client: request sent (or going out), waiting for the 101 answer.
     Client { io: Io, key: String, head: Vec<u8> },
     /// Server: waiting for the client's upgrade request.
@@ -67,6 +75,19 @@ pub enum Opening {
         leftover: Vec<u8>,
         decision: Option<Decision>,
     },
+}
+
+/// A `CONNECT` tunnel on its way to open, and what comes after it.
+pub struct Tunnel {
+    sock: TcpStream,
+    /// The part of the `CONNECT` request not written yet.
+    out: Vec<u8>,
+    head: Vec<u8>,
+    proxy: Proxy,
+    url: WsUrl,
+    tls: Option<TlsClientOptions>,
+    request: String,
+    key: String,
 }
 
 /// An upgraded stream, ready for frames.
@@ -97,7 +118,7 @@ impl Opening {
             Opening::Client { io, .. } | Opening::Server { io, .. } | Opening::Held { io, .. } => {
                 Some(io)
             }
-            Opening::Dialing { .. } => None,
+            Opening::Dialing { .. } | Opening::Tunnel(_) => None,
         }
     }
 
@@ -131,7 +152,7 @@ impl Opening {
             Opening::Client { io, .. } | Opening::Server { io, .. } | Opening::Held { io, .. } => {
                 Some(io)
             }
-            Opening::Dialing { .. } => None,
+            Opening::Dialing { .. } | Opening::Tunnel(_) => None,
         }
     }
 
@@ -144,7 +165,9 @@ impl Opening {
                 tls,
                 request,
                 key,
-            } => dial(connector, url, tls, request, key, wants),
+                proxy,
+            } => dial(connector, url, tls, request, key, proxy, wants),
+            Opening::Tunnel(tunnel) => through_proxy(tunnel, wants),
             Opening::Client { io, key, head } => client_upgrade(io, key, head, wants),
             Opening::Server { io, head, tls } => server_upgrade(io, head, tls, wants),
             held @ Opening::Held { decision: None, .. } => Ok(Step::Waiting(held)),
@@ -173,14 +196,15 @@ impl Opening {
     }
 }
 
-/// Client: once connected, starts TLS (for `wss://`) and sends the upgrade
-/// request.
+/// Client: once connected, asks the proxy for a tunnel, or goes on with
+/// TLS and the upgrade.
 fn dial(
     mut connector: Connector,
     url: WsUrl,
     tls: Option<TlsClientOptions>,
     request: String,
     key: String,
+    proxy: Option<Proxy>,
     wants: &Wants,
 ) -> Result<Step, WsError> {
     let Some(sock) = connector.poll() else {
@@ -190,9 +214,108 @@ fn dial(
             tls,
             request,
             key,
+            proxy,
         }));
     };
-    let sock = sock?;
+    let Some(proxy) = proxy else {
+        return start_upgrade(sock?, url, tls, request, key, wants);
+    };
+    let sock = sock.map_err(|e| WsError::Proxy {
+        proxy: proxy.address(),
+        status: None,
+        why: format!("it could not be reached ({e}); check the proxy's host and port"),
+    })?;
+    let out = proxy.connect_request(&url.host, url.port).into_bytes();
+    through_proxy(
+        Box::new(Tunnel {
+            sock,
+            out,
+            head: Vec::new(),
+            proxy,
+            url,
+            tls,
+            request,
+            key,
+        }),
+        wants,
+    )
+}
+
+/// Client: sends `CONNECT` to the proxy and reads its answer; once the
+/// tunnel is open, goes on as over a direct connection.
+fn through_proxy(mut t: Box<Tunnel>, wants: &Wants) -> Result<Step, WsError> {
+    let lost = |t: &Tunnel, e: String| WsError::Proxy {
+        proxy: t.proxy.address(),
+        status: None,
+        why: format!("the connection to it was lost before the tunnel opened ({e})"),
+    };
+    while !t.out.is_empty() {
+        match t.sock.write(&t.out) {
+            Ok(0) => return Err(lost(&t, "nothing could be written".into())),
+            Ok(n) => drop(t.out.drain(..n)),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                return Ok(Step::Waiting(Opening::Tunnel(t)))
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(lost(&t, e.to_string())),
+        }
+    }
+    // Read only up to the answer's end: whatever follows is the server's.
+    // Nothing can follow before the client's first bytes (its TLS hello or
+    // upgrade request), which are not sent yet, so reading byte by byte
+    // costs a few dozen calls once per connection.
+    let mut byte = [0u8; 1];
+    let end = loop {
+        match t.sock.read(&mut byte) {
+            Ok(0) => {
+                return Err(lost(
+                    &t,
+                    "it closed the connection without answering CONNECT".into(),
+                ))
+            }
+            Ok(_) => {
+                t.head.push(byte[0]);
+                if t.head.ends_with(b"\r\n\r\n") {
+                    break t.head.len();
+                }
+                if t.head.len() > MAX_HEAD_SIZE {
+                    return Err(WsError::Proxy {
+                        proxy: t.proxy.address(),
+                        status: None,
+                        why: format!("its answer to CONNECT is longer than {MAX_HEAD_SIZE} bytes"),
+                    });
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                return Ok(Step::Waiting(Opening::Tunnel(t)))
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(lost(&t, e.to_string())),
+        }
+    };
+    let target = format!("{}:{}", t.url.host, t.url.port);
+    proxy::check_answer(&t.head[..end], &t.proxy, &target)?;
+    let Tunnel {
+        sock,
+        url,
+        tls,
+        request,
+        key,
+        ..
+    } = *t;
+    start_upgrade(sock, url, tls, request, key, wants)
+}
+
+/// Client: on a connected socket (or tunnel), starts TLS (for `wss://`) and
+/// sends the upgrade request.
+fn start_upgrade(
+    sock: TcpStream,
+    url: WsUrl,
+    tls: Option<TlsClientOptions>,
+    request: String,
+    key: String,
+    wants: &Wants,
+) -> Result<Step, WsError> {
     let mut stream: Box<dyn Stream> = match tls {
         Some(opts) => {
             let (config, name) = opts.client_config(&url.host)?;

@@ -381,12 +381,12 @@ impl Peer {
         }
         self.reset();
         let deadline = self.started.checked_add(self.config.handshake_limit());
-        let connector = Connector::start(
-            &parsed.host,
-            parsed.port,
-            deadline,
-            self.config.connect_limit(),
-        )?;
+        let proxy = self.config.proxy_for(parsed.tls).cloned();
+        let (host, port) = match &proxy {
+            Some(p) => (p.host(), p.port()),
+            None => (parsed.host.as_str(), parsed.port),
+        };
+        let connector = Connector::start(host, port, deadline, self.config.connect_limit())?;
         self.requested_url = url.to_string();
         let tls = parsed.tls.then_some(tls);
         self.phase = Phase::Opening(Opening::Dialing {
@@ -395,6 +395,7 @@ impl Peer {
             tls,
             request,
             key,
+            proxy,
         });
         self.state = ReadyState::Connecting;
         Ok(())
