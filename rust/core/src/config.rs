@@ -172,7 +172,7 @@ fn proxy_setting(setting: &'static str, host: &str, port: i64) -> Result<Option<
     Proxy::parse(host, port).map_err(|why| Refused {
         setting,
         rule: "a proxy host ([user:password@]name) and a port from 1 to 65535, or an empty host or port -1 for none",
-        got: format!("{why}"),
+        got: why,
     })
 }
 

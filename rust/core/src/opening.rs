@@ -58,7 +58,7 @@ pub enum Opening {
         tls: Option<TlsClientOptions>,
         request: String,
         key: String,
-        proxy: Option<Proxy>,
+        proxy: Option<Box<Proxy>>,
     },
     /// Client: connected to the proxy, `CONNECT` sent (or going out),
     /// waiting for its answer.
@@ -204,7 +204,7 @@ fn dial(
     tls: Option<TlsClientOptions>,
     request: String,
     key: String,
-    proxy: Option<Proxy>,
+    proxy: Option<Box<Proxy>>,
     wants: &Wants,
 ) -> Result<Step, WsError> {
     let Some(sock) = connector.poll() else {
@@ -231,7 +231,7 @@ fn dial(
             sock,
             out,
             head: Vec::new(),
-            proxy,
+            proxy: *proxy,
             url,
             tls,
             request,

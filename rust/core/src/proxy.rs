@@ -168,7 +168,7 @@ pub fn check_answer(head: &[u8], proxy: &Proxy, target: &str) -> Result<(), WsEr
         }
         401 | 407 => "it wants credentials: give them with the host, as user:password@host",
         403 => "it does not allow a tunnel to this host and port",
-        502 | 503 | 504 => "it could not reach the server",
+        502..=504 => "it could not reach the server",
         _ => "it refused the tunnel",
     };
     Err(WsError::Proxy {

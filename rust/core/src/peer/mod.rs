@@ -381,7 +381,7 @@ impl Peer {
         }
         self.reset();
         let deadline = self.started.checked_add(self.config.handshake_limit());
-        let proxy = self.config.proxy_for(parsed.tls).cloned();
+        let proxy = self.config.proxy_for(parsed.tls).cloned().map(Box::new);
         let (host, port) = match &proxy {
             Some(p) => (p.host(), p.port()),
             None => (parsed.host.as_str(), parsed.port),
