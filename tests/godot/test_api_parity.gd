@@ -15,15 +15,16 @@ const KNOWN_DIFFERENCES := {
 ## Members beyond the engine's class, on purpose, each off or at the
 ## engine's behaviour by default: permessage-deflate, which no Godot
 ## WebSocket has; timeouts and the heartbeat's tolerance; why a connection
-## failed; the server's view of the upgrade request and its answer. Anything
-## else extra fails.
+## failed; the server's view of the upgrade request and its answer; the
+## HTTP proxy a client goes through (named as HTTPClient's). Anything else
+## extra fails.
 const EXTRA_PROPERTIES := {
 	"": ["compression_enabled", "compression_threshold", "compression_context_takeover", "compression_window_bits", "connect_timeout", "handshake_timeout", "heartbeat_misses", "hold_upgrade"],
 	"multiplayer": ["compression_enabled", "compression_threshold", "compression_context_takeover", "compression_window_bits", "connect_timeout", "heartbeat_interval", "heartbeat_misses"],
 }
 const EXTRA_METHODS := {
-	"": ["get_negotiated_extensions", "get_failure", "get_failure_reason", "get_failure_http_status", "get_received_headers", "is_upgrade_waiting", "accept_upgrade", "refuse_upgrade"],
-	"multiplayer": [],
+	"": ["get_negotiated_extensions", "get_failure", "get_failure_reason", "get_failure_http_status", "get_received_headers", "is_upgrade_waiting", "accept_upgrade", "refuse_upgrade", "set_http_proxy", "set_https_proxy"],
+	"multiplayer": ["set_http_proxy", "set_https_proxy"],
 }
 
 

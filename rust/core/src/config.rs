@@ -167,12 +167,18 @@ fn positive_seconds(setting: &'static str, seconds: f64) -> Result<f64, Refused>
     }
 }
 
-/// A proxy setting, or why not.
+/// A proxy setting, or why not (credentials in `host` are not repeated).
 fn proxy_setting(setting: &'static str, host: &str, port: i64) -> Result<Option<Proxy>, Refused> {
-    Proxy::parse(host, port).map_err(|why| Refused {
-        setting,
-        rule: "a proxy host ([user:password@]name) and a port from 1 to 65535, or an empty host or port -1 for none",
-        got: why,
+    Proxy::parse(host, port).map_err(|why| {
+        let shown = match host.rsplit_once('@') {
+            Some((_, name)) => format!("***@{name}"),
+            None => host.to_string(),
+        };
+        Refused {
+            setting,
+            rule: "a host ([user:password@]name) and a port from 1 to 65535 (an empty host or port -1: no proxy)",
+            got: format!("\"{shown}\", {port}: {why}"),
+        }
     })
 }
 
@@ -364,6 +370,26 @@ mod tests {
                 max_window_bits: 15
             })
         );
+    }
+
+    #[test]
+    fn a_proxy_per_scheme_and_a_bad_one_keeps_the_old_without_its_password() {
+        let mut c = PeerConfig::default();
+        c.set_http_proxy("proxy.lan", 3128).unwrap();
+        c.set_https_proxy("me:hunter2@secure.lan", 8443).unwrap();
+        assert_eq!(c.proxy_for(false).map(|p| p.port()), Some(3128));
+        assert_eq!(c.proxy_for(true).map(|p| p.host()), Some("secure.lan"));
+        let err = c.set_https_proxy("me:hunter2@bad host", 8443).unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("set_https_proxy must be"), "{text}");
+        assert!(
+            text.contains("***@bad host") && !text.contains("hunter2"),
+            "{text}"
+        );
+        assert_eq!(c.proxy_for(true).map(|p| p.host()), Some("secure.lan"));
+        c.set_http_proxy("", 0).unwrap();
+        c.set_https_proxy("secure.lan", -1).unwrap();
+        assert!(c.proxy_for(false).is_none() && c.proxy_for(true).is_none());
     }
 
     #[test]

@@ -223,7 +223,14 @@ fn dial(
     let sock = sock.map_err(|e| WsError::Proxy {
         proxy: proxy.address(),
         status: None,
-        why: format!("it could not be reached ({e}); check the proxy's host and port"),
+        why: format!(
+            "it could not be reached ({}); check the proxy's host and port",
+            match &e {
+                WsError::Connect { why, .. } => why.clone(),
+                WsError::Resolve { why, .. } => format!("name lookup failed: {why}"),
+                other => other.to_string(),
+            }
+        ),
     })?;
     let out = proxy.connect_request(&url.host, url.port).into_bytes();
     through_proxy(

@@ -7,6 +7,7 @@
 //! the same hub through the engine's virtual methods here.
 
 pub(crate) mod calls;
+mod proxy;
 pub(crate) mod state;
 
 use crate::binding::{direct_virtuals, Registry, Shared, Stateful};

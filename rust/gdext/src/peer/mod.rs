@@ -8,6 +8,7 @@
 
 pub(crate) mod calls;
 pub(crate) mod flush;
+mod proxy;
 pub(crate) mod state;
 mod upgrade;
 
@@ -181,6 +182,12 @@ class_enums! {
         FAILURE_HEARTBEAT = 12,
         /// The connection was lost without a close frame.
         FAILURE_DROPPED = 13,
+        /// The HTTP proxy ([method set_http_proxy], [method set_https_proxy])
+        /// could not be reached, or refused the tunnel: its status is
+        /// [method get_failure_http_status] (407: credentials missing or
+        /// wrong; 403: not allowed; 502: it could not reach the server), 0
+        /// when it did not answer.
+        FAILURE_PROXY = 14,
     }
 }
 
@@ -560,7 +567,9 @@ impl RustWebSocketPeer {
     }
 
     /// Returns the HTTP status the server answered the upgrade with when that
-    /// is why the connection failed ([constant FAILURE_HTTP_STATUS]), else 0.
+    /// is why the connection failed ([constant FAILURE_HTTP_STATUS]), or the
+    /// status the HTTP proxy refused the tunnel with ([constant FAILURE_PROXY]),
+    /// else 0.
     #[func]
     fn get_failure_http_status(&self) -> i32 {
         let status = self
