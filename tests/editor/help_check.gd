@@ -2,13 +2,14 @@
 ## test project): opens the help page of each of our classes the way a user
 ## does (the Script editor's help viewer, as Search Help or Ctrl+click
 ## opens it), reads the text the page shows, and checks that the class and
-## every method, property and constant it registers have their description.
+## every method, property, signal and constant it registers have their
+## description.
 ## Writes "N passed, N failed" and the failures to HELP_CHECK_OUT (and each
 ## page's text beside it), then quits the editor.
 @tool
 extends EditorPlugin
 
-const CLASSES := ["RustWebSocketPeer", "RustWebSocketMultiplayerPeer"]
+const CLASSES := ["RustWebSocketPeer", "RustWebSocketMultiplayerPeer", "RustWebSocketClient"]
 ## What the help viewer shows in place of a missing description.
 const MISSING := "There is currently no description"
 ## The help viewer's section titles.
@@ -84,6 +85,8 @@ func _check_page(cls: String, text: String) -> void:
 			_check(text.contains(m["name"] + "("), "%s: method %s is on the page" % [cls, m["name"]])
 	for c in ClassDB.class_get_integer_constant_list(cls, true):
 		_check(_constant_text(text, c) != "", "%s: constant %s is on the page with its description" % [cls, c])
+	for sig in ClassDB.class_get_signal_list(cls, true):
+		_check(text.contains(sig["name"] + "("), "%s: signal %s is on the page" % [cls, sig["name"]])
 
 
 ## The description the page shows under constant `name` ("" if none: the

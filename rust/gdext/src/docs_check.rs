@@ -33,6 +33,15 @@ fn problems(xml: &str, constants: &[&str]) -> Vec<String> {
         out.push("no methods on the page".to_string());
     }
     let mut at = 0;
+    while let Some((name, after)) = between(xml, at, "<signal name=\"", "\"") {
+        let described = between(xml, after, "<description>", "</description>")
+            .is_some_and(|(d, _)| !d.trim().is_empty());
+        if !described {
+            out.push(format!("signal {name} has no description"));
+        }
+        at = after;
+    }
+    let mut at = 0;
     while let Some((head, after)) = between(xml, at, "<member ", ">") {
         let (text, next) = between(xml, after - 1, ">", "</member>").unwrap_or(("", after));
         if text.trim().is_empty() {
@@ -67,6 +76,10 @@ fn every_method_property_and_constant_is_documented() {
             ][..],
         ),
         ("RustWebSocketMultiplayerPeer", &[][..]),
+        (
+            "RustWebSocketClient",
+            &["POLL_PROCESS", "POLL_PHYSICS", "POLL_MANUAL"][..],
+        ),
     ];
     let mut all = Vec::new();
     for (class, constants) in expected {
@@ -81,9 +94,24 @@ fn every_method_property_and_constant_is_documented() {
             page.contains("<member "),
             "{class}: no properties on the page"
         );
+        if class == "RustWebSocketClient" {
+            for signal in [
+                "connected",
+                "message_received",
+                "closed",
+                "reconnecting",
+                "messages_dropped",
+            ] {
+                assert!(
+                    page.contains(&format!("<signal name=\"{signal}\"")),
+                    "{class}: signal {signal} is not on the page"
+                );
+            }
+        }
         let direct = match class {
             "RustWebSocketPeer" => crate::peer::calls::HELP,
-            _ => crate::multiplayer::calls::HELP,
+            "RustWebSocketMultiplayerPeer" => crate::multiplayer::calls::HELP,
+            _ => &[],
         };
         {
             // The directly bound methods have their help added by hand.
@@ -113,12 +141,14 @@ fn the_checker_notices_gaps() {
 <method name="bad"><description>
   </description></method></methods>
 <members><member name="p" type="int">Described.</member><member name="q" type="int"></member></members>
+<signals><signal name="s"><param index="0" name="a" type="int" /><description>Sent.</description></signal><signal name="u"><description></description></signal></signals>
 <constants><constant name="A" value="0" enum="E">Named.</constant><constant name="B" value="1" enum="E"></constant></constants></class>"#;
     let found = problems(page, &["A", "B"]);
     assert_eq!(
         found,
         vec![
             "method bad has no description".to_string(),
+            "signal u has no description".to_string(),
             "member name=\"q\" type=\"int\" has no description".to_string(),
             "constant B has no description".to_string(),
         ]

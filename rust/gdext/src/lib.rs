@@ -21,6 +21,7 @@ use godot::init::{gdextension, ExtensionLibrary, InitStage};
 mod bench_loopback;
 mod binding;
 mod certs;
+mod client;
 mod errors;
 mod logger;
 mod multiplayer;
@@ -43,6 +44,7 @@ unsafe impl ExtensionLibrary for RustWebSocketExtension {
             logger::install();
             trust::install();
             peer::register_enums();
+            client::register_enums();
             peer::calls::register_all();
             multiplayer::calls::register_all();
         }

@@ -1,0 +1,305 @@
+//! What a client that reconnects by itself decides, with no engine and no
+//! socket in it: whether the way a link ended calls for another attempt
+//! ([`Ending`]), when that attempt starts (exponential backoff with jitter,
+//! [`Backoff`], kept by [`Reconnector`]), and the messages a game sends
+//! while the link is down ([`Outbox`]). The Godot node `RustWebSocketClient`
+//! drives a `Peer` with these.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// How long to wait before each attempt: `min_delay`, doubled for every
+/// attempt in a row up to `max_delay`, less a random part of up to
+/// `jitter` of it (so clients that lost the same server do not all come
+/// back at the same moment).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Backoff {
+    /// Seconds before the first attempt (greater than 0).
+    pub min_delay: f64,
+    /// Longest wait, in seconds.
+    pub max_delay: f64,
+    /// The part of each wait that is random, from 0 (none) to 1.
+    pub jitter: f64,
+    /// Attempts in a row before giving up; 0 tries for ever.
+    pub max_attempts: u32,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            min_delay: 0.5,
+            max_delay: 30.0,
+            jitter: 0.5,
+            max_attempts: 0,
+        }
+    }
+}
+
+/// Shortest wait between two attempts, whatever the settings: a server
+/// that refuses at once cannot make a client spin.
+pub const FLOOR_DELAY: f64 = 0.05;
+
+impl Backoff {
+    /// The wait before attempt `attempt` (1 for the first after an
+    /// ending), in seconds; `draw` is a random number in `[0, 1)`.
+    pub fn delay(&self, attempt: u32, draw: f64) -> f64 {
+        let min = self.min_delay.max(FLOOR_DELAY);
+        let max = self.max_delay.max(min);
+        // Past 2^60 every wait is the longest anyway.
+        let doublings = attempt.saturating_sub(1).min(60) as i32;
+        let base = (min * 2f64.powi(doublings)).min(max);
+        let jitter = self.jitter.clamp(0.0, 1.0) * draw.clamp(0.0, 1.0);
+        (base * (1.0 - jitter)).max(FLOOR_DELAY)
+    }
+}
+
+/// How a link (or an attempt to open one) ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// The game closed it.
+    ClosedHere,
+    /// The server closed it with this code.
+    ClosedByServer(u16),
+    /// It failed or was lost: an attempt that did not open, a drop, a
+    /// heartbeat timeout, a protocol error.
+    Lost,
+}
+
+impl Ending {
+    /// `true` when another attempt is in order: the link was lost, or the
+    /// server said to come back (1012 service restart, 1013 try again
+    /// later). A close the game or the server asked for otherwise stays
+    /// closed.
+    pub fn calls_for_reconnect(self) -> bool {
+        match self {
+            Ending::ClosedHere => false,
+            Ending::ClosedByServer(code) => matches!(code, 1012 | 1013),
+            Ending::Lost => true,
+        }
+    }
+}
+
+/// Counts attempts and keeps the time of the next one.
+#[derive(Debug, Clone)]
+pub struct Reconnector {
+    /// The waits.
+    pub backoff: Backoff,
+    /// Reconnecting at all.
+    pub enabled: bool,
+    /// Attempts since the link was last open.
+    attempt: u32,
+    next_at: Option<Instant>,
+}
+
+impl Reconnector {
+    /// Nothing counted yet.
+    pub fn new(backoff: Backoff, enabled: bool) -> Reconnector {
+        Reconnector {
+            backoff,
+            enabled,
+            attempt: 0,
+            next_at: None,
+        }
+    }
+
+    /// The link opened: the next ending starts counting from 1 again.
+    pub fn opened(&mut self) {
+        self.attempt = 0;
+        self.next_at = None;
+    }
+
+    /// The link ended as `ending` at `now`: the next attempt's number and
+    /// wait in seconds, when there is one (`draw` is random, in `[0, 1)`).
+    pub fn ended(&mut self, ending: Ending, now: Instant, draw: f64) -> Option<(u32, f64)> {
+        self.next_at = None;
+        let exhausted = self.backoff.max_attempts > 0 && self.attempt >= self.backoff.max_attempts;
+        if !self.enabled || !ending.calls_for_reconnect() || exhausted {
+            return None;
+        }
+        self.attempt += 1;
+        let delay = self.backoff.delay(self.attempt, draw);
+        self.next_at = Some(now + Duration::from_secs_f64(delay));
+        Some((self.attempt, delay))
+    }
+
+    /// [`Reconnector::ended`] with a random draw.
+    pub fn ended_now(&mut self, ending: Ending) -> Option<(u32, f64)> {
+        self.ended(ending, Instant::now(), rand::random::<f64>())
+    }
+
+    /// `true` once, when the wait is over and the attempt should start.
+    pub fn due(&mut self, now: Instant) -> bool {
+        match self.next_at {
+            Some(at) if now >= at => {
+                self.next_at = None;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Waiting for the next attempt.
+    pub fn waiting(&self) -> bool {
+        self.next_at.is_some()
+    }
+
+    /// No further attempt (the game closed, or connects itself).
+    pub fn cancel(&mut self) {
+        self.next_at = None;
+        self.attempt = 0;
+    }
+
+    /// Attempts since the link was last open.
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+}
+
+/// Messages sent while the link is not open, kept up to a limit and sent
+/// in order once it opens.
+#[derive(Debug, Default)]
+pub struct Outbox {
+    /// Most messages kept; 0 keeps none.
+    pub limit: usize,
+    queue: VecDeque<(Vec<u8>, bool)>,
+}
+
+impl Outbox {
+    /// An empty outbox keeping up to `limit` messages.
+    pub fn new(limit: usize) -> Outbox {
+        Outbox {
+            limit,
+            queue: VecDeque::new(),
+        }
+    }
+
+    /// Keeps a message (`text` or binary); `false` when the outbox is full
+    /// and it was dropped.
+    pub fn push(&mut self, data: &[u8], text: bool) -> bool {
+        if self.queue.len() >= self.limit {
+            return false;
+        }
+        self.queue.push_back((data.to_vec(), text));
+        true
+    }
+
+    /// The oldest message, to send now.
+    pub fn pop(&mut self) -> Option<(Vec<u8>, bool)> {
+        self.queue.pop_front()
+    }
+
+    /// Puts back a message that could not be sent after all, first in line.
+    pub fn unpop(&mut self, message: (Vec<u8>, bool)) {
+        self.queue.push_front(message);
+    }
+
+    /// Drops every message kept; how many there were.
+    pub fn clear(&mut self) -> usize {
+        let n = self.queue.len();
+        self.queue.clear();
+        n
+    }
+
+    /// Messages kept.
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// No message kept.
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_double_up_to_the_max_and_jitter_only_shortens() {
+        let b = Backoff {
+            min_delay: 0.5,
+            max_delay: 4.0,
+            jitter: 0.5,
+            max_attempts: 0,
+        };
+        let plain: Vec<f64> = (1..=6).map(|a| b.delay(a, 0.0)).collect();
+        assert_eq!(plain, [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]);
+        assert_eq!(b.delay(3, 0.999_999), 2.0 * (1.0 - 0.5 * 0.999_999));
+        assert_eq!(b.delay(u32::MAX, 0.0), 4.0, "no overflow far out");
+        for draw in [0.0, 0.3, 0.99] {
+            let d = b.delay(2, draw);
+            assert!((0.5..=1.0).contains(&d), "{d}");
+        }
+    }
+
+    #[test]
+    fn no_setting_makes_attempts_come_back_to_back() {
+        let b = Backoff {
+            min_delay: 0.0,
+            max_delay: 0.0,
+            jitter: 1.0,
+            max_attempts: 0,
+        };
+        for attempt in 1..10 {
+            assert!(b.delay(attempt, 0.999) >= FLOOR_DELAY);
+        }
+    }
+
+    #[test]
+    fn which_endings_reconnect() {
+        assert!(Ending::Lost.calls_for_reconnect());
+        assert!(!Ending::ClosedHere.calls_for_reconnect());
+        assert!(!Ending::ClosedByServer(1000).calls_for_reconnect());
+        assert!(!Ending::ClosedByServer(1001).calls_for_reconnect());
+        assert!(Ending::ClosedByServer(1012).calls_for_reconnect());
+        assert!(Ending::ClosedByServer(1013).calls_for_reconnect());
+    }
+
+    #[test]
+    fn attempts_count_up_are_due_after_the_wait_and_reset_on_open() {
+        let mut r = Reconnector::new(
+            Backoff {
+                min_delay: 1.0,
+                max_delay: 8.0,
+                jitter: 0.0,
+                max_attempts: 3,
+            },
+            true,
+        );
+        let t0 = Instant::now();
+        assert_eq!(r.ended(Ending::Lost, t0, 0.5), Some((1, 1.0)));
+        assert!(r.waiting());
+        assert!(!r.due(t0 + Duration::from_millis(999)));
+        assert!(r.due(t0 + Duration::from_secs(1)));
+        assert!(!r.due(t0 + Duration::from_secs(2)), "due once");
+        assert_eq!(r.ended(Ending::Lost, t0, 0.5), Some((2, 2.0)));
+        assert_eq!(r.ended(Ending::Lost, t0, 0.5), Some((3, 4.0)));
+        assert_eq!(r.ended(Ending::Lost, t0, 0.5), None, "max_attempts");
+        assert!(!r.waiting());
+        r.opened();
+        assert_eq!(r.ended(Ending::Lost, t0, 0.5), Some((1, 1.0)));
+        assert_eq!(r.ended(Ending::ClosedHere, t0, 0.5), None);
+        assert!(
+            !r.waiting(),
+            "an ending without a reconnect cancels the wait"
+        );
+        let mut off = Reconnector::new(Backoff::default(), false);
+        assert_eq!(off.ended(Ending::Lost, t0, 0.5), None);
+    }
+
+    #[test]
+    fn outbox_keeps_order_up_to_its_limit() {
+        let mut o = Outbox::new(2);
+        assert!(o.push(b"a", true));
+        assert!(o.push(b"b", false));
+        assert!(!o.push(b"c", true), "full");
+        assert_eq!(o.pop(), Some((b"a".to_vec(), true)));
+        o.unpop((b"a".to_vec(), true));
+        assert_eq!(o.len(), 2);
+        assert_eq!(o.clear(), 2);
+        assert!(o.is_empty());
+        let mut none = Outbox::new(0);
+        assert!(!none.push(b"x", true));
+    }
+}

@@ -1,0 +1,216 @@
+//! One `RustWebSocketClient`'s link over time: the `RustWebSocketPeer` it
+//! drives, what a poll came to as signals to emit ([`Event`]), and the
+//! core's reconnect decisions and outbox applied to it. The class emits the
+//! events once this returns, with nothing borrowed (a handler may call back
+//! into the node).
+
+use crate::peer::{state, RustWebSocketPeer};
+use godot::classes::TlsOptions;
+use godot::global::{godot_error, Error};
+use godot::prelude::*;
+use rustws_core::{Backoff, Ending, Outbox, ReadyState, Reconnector};
+use std::time::Instant;
+
+/// A signal to emit.
+pub(crate) enum Event {
+    Connected,
+    /// A `String` or a `PackedByteArray`.
+    Message(Variant),
+    Closed(i64, String),
+    Reconnecting(u32, f64),
+    Dropped(usize),
+}
+
+pub(crate) struct Session {
+    peer: Gd<RustWebSocketPeer>,
+    shared: state::SharedState,
+    reconnector: Reconnector,
+    outbox: Outbox,
+    /// An attempt or a link of ours is under way: its end is still to come.
+    active: bool,
+    /// The current attempt opened.
+    was_open: bool,
+    /// The game closed the current link.
+    closing_here: bool,
+    /// Messages dropped since the last poll, to report.
+    dropped: usize,
+}
+
+impl Session {
+    pub(crate) fn new() -> Session {
+        let peer = RustWebSocketPeer::new_gd();
+        let shared = crate::binding::state(&peer);
+        Session {
+            peer,
+            shared,
+            reconnector: Reconnector::new(Backoff::default(), true),
+            outbox: Outbox::new(0),
+            active: false,
+            was_open: false,
+            closing_here: false,
+            dropped: 0,
+        }
+    }
+
+    pub(crate) fn peer(&self) -> Gd<RustWebSocketPeer> {
+        self.peer.clone()
+    }
+
+    pub(crate) fn ready_state(&self) -> ReadyState {
+        self.shared.lock().core.ready_state()
+    }
+
+    pub(crate) fn waiting(&self) -> bool {
+        self.reconnector.waiting()
+    }
+
+    pub(crate) fn attempt(&self) -> u32 {
+        self.reconnector.attempt()
+    }
+
+    pub(crate) fn queued(&self) -> usize {
+        self.outbox.len()
+    }
+
+    /// The game connects anew: no attempt is pending any more.
+    pub(crate) fn restart(&mut self) {
+        self.reconnector.cancel();
+        self.closing_here = false;
+    }
+
+    /// No further attempt; what waits is dropped.
+    pub(crate) fn give_up(&mut self) {
+        self.reconnector.cancel();
+        self.dropped += self.outbox.clear();
+    }
+
+    /// Starts an attempt, closing (silently) whatever is under way.
+    pub(crate) fn connect(
+        &mut self,
+        url: &str,
+        tls: Option<Gd<TlsOptions>>,
+        protocols: Vec<String>,
+        headers: Vec<String>,
+    ) -> Error {
+        {
+            let mut s = self.shared.lock();
+            if s.core.ready_state() != ReadyState::Closed {
+                s.core.close(-1, "");
+            }
+            s.core.config.set_supported_protocols(protocols);
+            s.core.config.handshake_headers = headers;
+        }
+        let err = self.peer.bind_mut().connect(url, tls);
+        self.active = err == Error::OK;
+        self.was_open = false;
+        self.closing_here = false;
+        err
+    }
+
+    /// Sends now when open, else keeps the message for the next link.
+    pub(crate) fn send(&mut self, data: &[u8], text: bool, limit: usize) -> Error {
+        self.outbox.limit = limit;
+        let state = self.ready_state();
+        if state == ReadyState::Open && self.outbox.is_empty() {
+            return state::send_message(&self.shared, data, text);
+        }
+        let coming = (self.active && state == ReadyState::Connecting) || self.reconnector.waiting();
+        if !coming {
+            godot_error!("RustWebSocketClient: cannot send: not connected, and no attempt is coming (call connect_to_url()).");
+            return Error::FAILED;
+        }
+        if self.outbox.push(data, text) {
+            return Error::OK;
+        }
+        self.dropped += 1;
+        godot_error!(
+            "RustWebSocketClient: {limit} messages already wait for the link to open (queue_limit); this one was dropped."
+        );
+        Error::ERR_OUT_OF_MEMORY
+    }
+
+    /// The game closes: no reconnect; what waits is dropped.
+    pub(crate) fn close_here(&mut self, code: i64, reason: &str) {
+        self.give_up();
+        if self.active {
+            self.closing_here = true;
+            let code = i32::try_from(code).unwrap_or(-1);
+            let complaint = self.shared.lock().close(code, reason);
+            state::report(complaint);
+        }
+    }
+
+    /// The node leaves the tree: close as going away.
+    pub(crate) fn leave(&mut self) {
+        self.close_here(1001, "");
+    }
+
+    /// Polls the peer: the signals to emit, in order, and whether the next
+    /// attempt is due now.
+    pub(crate) fn poll(&mut self, backoff: Backoff, enabled: bool) -> (Vec<Event>, bool) {
+        let mut events = Vec::new();
+        if self.dropped > 0 {
+            events.push(Event::Dropped(std::mem::take(&mut self.dropped)));
+        }
+        self.reconnector.backoff = backoff;
+        self.reconnector.enabled = enabled;
+        if !self.active {
+            return (events, self.reconnector.due(Instant::now()));
+        }
+        let failure = self.shared.lock().poll();
+        state::report(failure);
+        let mut s = self.shared.lock();
+        let now = s.core.ready_state();
+        let opened = now == ReadyState::Open
+            || (now != ReadyState::Connecting
+                && (s.core.available_packets() > 0 || s.core.close_code() >= 0));
+        if !self.was_open && opened {
+            self.was_open = true;
+            self.reconnector.opened();
+            events.push(Event::Connected);
+            while let Some((data, text)) = self.outbox.pop() {
+                if let Err(failure) = s.send(&self.shared, &data, text) {
+                    self.outbox.unpop((data, text));
+                    drop(s);
+                    state::report(Some(failure));
+                    s = self.shared.lock();
+                    break;
+                }
+            }
+        }
+        while let Some(packet) = s.core.pop_packet() {
+            let message = if packet.text {
+                GString::from(String::from_utf8_lossy(&packet.data).as_ref()).to_variant()
+            } else {
+                PackedByteArray::from(packet.data.as_ref()).to_variant()
+            };
+            events.push(Event::Message(message));
+        }
+        if now == ReadyState::Closed {
+            self.active = false;
+            let code = s.core.close_code();
+            let failed = s.core.failure().map(|e| e.to_string());
+            let reason = match (s.core.close_reason(), &failed) {
+                ("", Some(why)) => why.clone(),
+                (reason, _) => reason.to_string(),
+            };
+            drop(s);
+            let ending = match (self.closing_here, &failed, u16::try_from(code)) {
+                (true, _, _) => Ending::ClosedHere,
+                (false, None, Ok(code)) if self.was_open => Ending::ClosedByServer(code),
+                _ => Ending::Lost,
+            };
+            events.push(Event::Closed(i64::from(code), reason));
+            match self.reconnector.ended_now(ending) {
+                Some((attempt, delay)) => events.push(Event::Reconnecting(attempt, delay)),
+                None => {
+                    let dropped = self.outbox.clear();
+                    if dropped > 0 {
+                        events.push(Event::Dropped(dropped));
+                    }
+                }
+            }
+        }
+        (events, false)
+    }
+}
