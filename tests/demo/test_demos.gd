@@ -6,6 +6,7 @@
 extends RefCounted
 
 const WebSockets = preload("res://addons/rust_websocket/websockets.gd")
+const NAMES := ["Alice", "Bob", "Carol"]
 
 
 ## Whether the extension's classes are expected here (DEMO_EXPECT_NATIVE).
@@ -20,6 +21,10 @@ func test_the_expected_classes_are_in_use(t) -> void:
 	t.eq(WebSockets.peer_class(), peer_class, "peer_class()")
 	var mp_class := "RustWebSocketMultiplayerPeer" if _native() else "WebSocketMultiplayerPeer"
 	t.eq(WebSockets.new_multiplayer_peer().get_class(), mp_class, "new_multiplayer_peer() makes a " + mp_class)
+	var client: Node = WebSockets.new_client()
+	t.eq(client.get_class(), "RustWebSocketClient" if _native() else "Node", "new_client() makes the native node or its stand-in")
+	t.check(client.has_signal("reconnecting") and client.has_method("send_text"), "with the same signals and methods")
+	client.free()
 
 
 func _start(t, path: String, settings: Dictionary) -> Node:
@@ -90,9 +95,21 @@ func test_chat_demo_relays_to_everyone(t) -> void:
 	scene.say(0, "hello room")
 	scene.say(2, "hi Alice")
 	await t.until(func(): return scene.logs.all(func(l): return l.has("Alice: hello room") and l.has("Carol: hi Alice")), [], "the messages to reach all", 10.0)
-	t.eq(scene.clients[1].socket.get_selected_protocol(), "demo-chat", "sub-protocol agreed")
+	t.eq(scene.clients[1].get_peer().get_selected_protocol(), "demo-chat", "sub-protocol agreed")
+	var client_class := "RustWebSocketClient" if _native() else "Node"
+	t.check(scene.clients.all(func(c): return c.get_class() == client_class), "every column uses a " + client_class)
+	# The server restarts: every client comes back by itself, and says its
+	# name again.
+	scene.restart_server()
+	var joins := func(who: String) -> int: return Array(scene.server.log_lines).count("* %s joined" % who)
+	await t.until(func(): return NAMES.all(func(n): return joins.call(n) == 2), [], "everyone back after the restart", 15.0)
+	await t.until(func(): return scene.clients.all(func(c): return c.get_ready_state() == WebSocketPeer.STATE_OPEN), [], "every client open", 10.0)
+	scene.say(1, "still here")
+	await t.until(func(): return scene.logs.all(func(l): return l.has("Bob: still here")), [], "a message after the restart reaches all", 10.0)
 	scene.clients[1].close(1000, "bye")
 	await t.until(func(): return scene.logs[0].has("* Bob left"), [], "Bob's leave announced", 10.0)
+	await t.process_frame
+	t.check(not scene.clients[1].is_reconnecting(), "a client that closed stays closed")
 	scene.queue_free()
 
 

@@ -27,6 +27,7 @@ extends RefCounted
 
 const PEER_CLASS := "RustWebSocketPeer"
 const MULTIPLAYER_PEER_CLASS := "RustWebSocketMultiplayerPeer"
+const CLIENT_CLASS := "RustWebSocketClient"
 
 
 ## [code]true[/code] where the addon's library is loaded, so [method new_peer]
@@ -50,6 +51,16 @@ static func new_multiplayer_peer() -> MultiplayerPeer:
 	if ClassDB.class_exists(MULTIPLAYER_PEER_CLASS):
 		return ClassDB.instantiate(MULTIPLAYER_PEER_CLASS)
 	return WebSocketMultiplayerPeer.new()
+
+
+## A new [RustWebSocketClient] node (signals, reconnect) where the library
+## is loaded, else the script beside this one that does the same over the
+## engine's [WebSocketPeer]. Add it to the tree; keep the variable untyped
+## (or typed [Node]).
+static func new_client() -> Node:
+	if ClassDB.class_exists(CLIENT_CLASS):
+		return ClassDB.instantiate(CLIENT_CLASS)
+	return preload("websocket_client.gd").new()
 
 
 ## The name of the class [method new_peer] makes here, for logs and menus.

@@ -1,6 +1,10 @@
 ## A chat room on one screen: the server and three clients (Alice, Bob and
-## Carol), each with its own log and input line.
+## Carol), each with its own log and input line. Each client is a
+## RustWebSocketClient node (WebSockets.new_client()): signals instead of
+## a poll loop, and a reconnect when the server restarts.
 extends Control
+
+const WebSockets = preload("res://addons/rust_websocket/websockets.gd")
 
 const NAMES := ["Alice", "Bob", "Carol"]
 
@@ -10,7 +14,7 @@ const NAMES := ["Alice", "Bob", "Carol"]
 const Page := preload("res://demos/page.gd")
 
 var server: Node
-var clients: Array = []  # websocket_client.gd nodes
+var clients: Array = []  # RustWebSocketClient nodes (or their stand-in)
 var logs: Array = []  # PackedStringArray per client
 
 
@@ -18,8 +22,13 @@ func _ready() -> void:
 	server = preload("res://demos/chat/chat_server.gd").new()
 	server.port = port
 	add_child(server)
-	var page := Page.new("Chat", "A chat server and three clients. Type in a column and press Enter.")
+	var page := Page.new("Chat", "A chat server and three clients. Type in a column and press Enter. Restart the server: the clients reconnect by themselves.")
 	add_child(page)
+	var restart := Button.new()
+	restart.text = "Restart the server"
+	restart.size_flags_horizontal = Control.SIZE_SHRINK_BEGIN
+	restart.pressed.connect(restart_server)
+	page.content.add_child(restart)
 	var columns := HBoxContainer.new()
 	columns.size_flags_vertical = Control.SIZE_EXPAND_FILL
 	page.content.add_child(columns)
@@ -28,8 +37,11 @@ func _ready() -> void:
 
 
 func _add_client(i: int, columns: HBoxContainer) -> void:
-	var client := preload("res://demos/chat/websocket_client.gd").new()
+	var client = WebSockets.new_client()
+	client.autoconnect = false
 	client.supported_protocols = PackedStringArray(["demo-chat"])
+	client.reconnect_delay_min = 0.5
+	client.reconnect_delay_max = 4.0
 	add_child(client)
 	clients.append(client)
 	logs.append(PackedStringArray())
@@ -51,16 +63,25 @@ func _add_client(i: int, columns: HBoxContainer) -> void:
 		say(i, text)
 		input.clear())
 	column.add_child(input)
-	client.connected_to_server.connect(func(): client.send(NAMES[i]))
+	# The first message of a client is its name; again after a reconnect.
+	client.connected.connect(func(): client.send_text(NAMES[i]))
 	client.message_received.connect(func(message):
 		logs[i].append(str(message))
 		view.append_text(str(message) + "\n"))
-	client.connection_closed.connect(func(code, reason):
+	client.closed.connect(func(code, reason):
 		view.append_text("[disconnected: %d %s]\n" % [code, reason]))
+	client.reconnecting.connect(func(attempt, delay):
+		view.append_text("[reconnecting in %.1f s, attempt %d]\n" % [delay, attempt]))
 	client.connect_to_url("ws://127.0.0.1:%d/chat" % server.port)
+
+
+## Drops every client at once and listens again, as a server that crashed
+## and came back: the clients reconnect by themselves.
+func restart_server() -> void:
+	server.restart()
 
 
 ## Client `i` says `text` in the room.
 func say(i: int, text: String) -> void:
 	if text.strip_edges() != "":
-		clients[i].send(text)
+		clients[i].send_text(text)

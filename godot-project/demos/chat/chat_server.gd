@@ -26,6 +26,18 @@ func _ready() -> void:
 	port = tcp_server.get_local_port()
 
 
+## Drops every connection without a word and listens again on the same
+## port, as a server process that crashed and was started again.
+func restart() -> void:
+	peers.clear()
+	names.clear()
+	tcp_server.stop()
+	if tcp_server.listen(port, "127.0.0.1") != OK:
+		push_error("Chat server: cannot listen on port %d again" % port)
+		return
+	log_lines.append("* the server restarted")
+
+
 func broadcast(text: String) -> void:
 	log_lines.append(text)
 	for socket in peers.values():
