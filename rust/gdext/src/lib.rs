@@ -1,10 +1,10 @@
-//! The Godot extension: registers `RustWebSocketPeer` and
-//! `RustWebSocketMultiplayerPeer`, and routes the Rust `log` records of the
-//! WebSocket core to Godot's output.
+//! The Godot extension: registers `RustWebSocketPeer`,
+//! `RustWebSocketMultiplayerPeer` and the `RustWebSocketClient` node, and
+//! routes the Rust `log` records of the WebSocket core to Godot's output.
 //!
 //! Layout (see ARCHITECTURE.md at the repository's root):
-//! - one folder per class: [`peer`] and [`multiplayer`] (the class, its
-//!   directly bound per-message calls, its state behind a lock);
+//! - one folder per class: [`peer`], [`multiplayer`] and [`client`] (the
+//!   class, its directly bound per-message calls, its state behind a lock);
 //! - [`binding`]: the binding runtime, and the only module that uses
 //!   godot-rust's private API;
 //! - shared pieces: the link settings as properties ([`settings`]), the
