@@ -5,7 +5,9 @@
 # reports the close codes it received. Runs twice: with compression off, and
 # with compression_enabled on the server through a recording proxy, which
 # checks on the wire that permessage-deflate was agreed and that both sides
-# sent compressed (RSV1) frames.
+# sent compressed (RSV1) frames. A third run holds each upgrade request:
+# the page's socket without a token is refused with 403 (the browser must
+# not open it), the one with the token is accepted and echoes.
 # Usage: tests/browser/run_browser.sh PROJECT_DIR GODOT
 set -uo pipefail
 project=$1
@@ -69,6 +71,16 @@ ok = (w["answer_extensions"] or "").startswith("permessage-deflate") \
     and w["client_rsv1_frames"] > 0 and w["server_rsv1_frames"] > 0
 sys.exit(0 if ok else 1)
 CHECK
+# Held requests: one refused, one accepted.
+start_echo_server "$project" "$godot" 2 60 hold || { kill $http; echo "browser: 0 passed, 1 failed"; exit 1; }
+browse "$port" "0&hold=1"
+wait $server || status=1
+kill $browser 2>/dev/null; wait $browser 2>/dev/null
+result=$(grep '^{' "$out"); echo "$result"
+echo "$result" | grep -q '"closes":{"-1":1,"4000":1}' || { status=1; tail -20 "$out"; }
+echo "$result" | grep -q '"held":2' || status=1
+echo "$result" | grep -q '"refused":1' || status=1
+
 kill $http 2>/dev/null; wait $http 2>/dev/null
 rm -f "$out" "$wire" "$project/http.log"
 if [ $status -eq 0 ]; then echo "browser: 1 passed, 0 failed"; else echo "browser: 0 passed, 1 failed"; fi

@@ -20,11 +20,11 @@ const KNOWN_DIFFERENCES := {
 ## extra fails.
 const EXTRA_PROPERTIES := {
 	"": ["compression_enabled", "compression_threshold", "compression_context_takeover", "compression_window_bits", "connect_timeout", "handshake_timeout", "heartbeat_misses", "hold_upgrade"],
-	"multiplayer": ["compression_enabled", "compression_threshold", "compression_context_takeover", "compression_window_bits", "connect_timeout", "heartbeat_interval", "heartbeat_misses"],
+	"multiplayer": ["compression_enabled", "compression_threshold", "compression_context_takeover", "compression_window_bits", "connect_timeout", "heartbeat_interval", "heartbeat_misses", "hold_upgrade"],
 }
 const EXTRA_METHODS := {
 	"": ["get_negotiated_extensions", "get_failure", "get_failure_reason", "get_failure_http_status", "get_received_headers", "is_upgrade_waiting", "accept_upgrade", "refuse_upgrade", "set_http_proxy", "set_https_proxy"],
-	"multiplayer": ["set_http_proxy", "set_https_proxy"],
+	"multiplayer": ["set_http_proxy", "set_https_proxy", "accept_upgrade", "refuse_upgrade"],
 }
 
 

@@ -1,7 +1,8 @@
 ## The server's view of the upgrade request, and its answer (hold_upgrade):
 ## a held request shows its URL and headers while connecting, then opens
 ## when accepted or gives the client an HTTP status when refused; with the
-## engine's client and ours. Without hold_upgrade nothing changes.
+## engine's client and ours; the multiplayer server deciding who joins.
+## Without hold_upgrade nothing changes.
 extends RefCounted
 
 const U := preload("ws_util.gd")
@@ -111,3 +112,62 @@ func test_without_hold_the_request_is_answered_at_once(t) -> void:
 	if not t.check(port != 0, "opened as before"):
 		return
 	t.eq(s.get_received_headers().get("x-room"), "7", "headers readable once open")
+
+
+## A port nothing listens on.
+func _free_port() -> int:
+	var tcp := TCPServer.new()
+	tcp.listen(0, "127.0.0.1")
+	var port := tcp.get_local_port()
+	tcp.stop()
+	return port
+
+
+func test_multiplayer_server_decides_who_joins(t) -> void:
+	var server := RustWebSocketMultiplayerPeer.new()
+	t.eq(server.hold_upgrade, false, "off by default")
+	server.hold_upgrade = true
+	var port := _free_port()
+	if not t.eq(server.create_server(port, "127.0.0.1"), OK, "create_server"):
+		return
+	var asked := {}  # peer id -> [url, headers]
+	var joined := []
+	server.upgrade_requested.connect(func(id, url, headers): asked[id] = [url, headers])
+	server.peer_connected.connect(func(id): joined.append(id))
+	# The engine's client with a token in the URL, ours with a header, and
+	# one with a wrong token.
+	var good := WebSocketMultiplayerPeer.new()
+	good.create_client("ws://127.0.0.1:%d/play?token=good" % port)
+	var ours := RustWebSocketMultiplayerPeer.new()
+	ours.handshake_headers = PackedStringArray(["Authorization: Bearer good"])
+	ours.create_client("ws://127.0.0.1:%d/play" % port)
+	var bad := WebSocketMultiplayerPeer.new()
+	bad.create_client("ws://127.0.0.1:%d/play?token=bad" % port)
+	var all := [server, good, ours, bad]
+	if not await t.until(func(): return asked.size() == 3, all, "three held requests"):
+		return
+	for i in 30:
+		for p in all:
+			p.poll()
+		await t.process_frame
+	t.eq(asked.size(), 3, "each client announced once")
+	t.eq(joined, [], "nobody joined while undecided")
+	for id in asked:
+		var url: String = asked[id][0]
+		var headers: Dictionary = asked[id][1]
+		if url.ends_with("token=good") or headers.get("authorization", "") == "Bearer good":
+			t.eq(server.accept_upgrade(id), OK, "accept " + url)
+		else:
+			t.eq(server.refuse_upgrade(id, 403, "bad token"), OK, "refuse " + url)
+	await t.until(func(): return joined.size() == 2 and bad.get_connection_status() == MultiplayerPeer.CONNECTION_DISCONNECTED, all, "two joined, one refused")
+	t.eq(good.get_connection_status(), MultiplayerPeer.CONNECTION_CONNECTED, "the engine's client with the token joined")
+	t.eq(ours.get_connection_status(), MultiplayerPeer.CONNECTION_CONNECTED, "ours with the header joined")
+	joined.sort()
+	var expected := [good.get_unique_id(), ours.get_unique_id()]
+	expected.sort()
+	t.eq(joined, expected, "each joined with the id it was announced with")
+	t.check(asked.has(good.get_unique_id()) and asked.has(ours.get_unique_id()), "the ids announced")
+	t.eq(server.accept_upgrade(12345), ERR_INVALID_PARAMETER, "no such joining client")
+	t.check_logged("no joining client with id 12345")
+	for p in all:
+		p.close()

@@ -3,8 +3,10 @@
 ## then, when the load generator's links are all gone (or after the time
 ## limit), one JSON line with what it saw and its resident memory.
 ## Arguments after "--": [expected links] [time limit in seconds] [compress]
-## ("compress" turns permessage-deflate on; the JSON line then counts the
-## links that agreed it).
+## [hold] ("compress" turns permessage-deflate on; the JSON line then counts
+## the links that agreed it. "hold" holds each upgrade request and lets in
+## only a URL with "token=good", refusing the others with 403; the JSON
+## line counts both).
 extends "server_base.gd"
 
 var tcp := TCPServer.new()
@@ -18,6 +20,9 @@ var messages := 0
 var closes := {}
 var compress := false
 var compressed_links := 0
+var hold := false
+var held := 0
+var refused := 0
 
 
 func _rss_kib() -> int:
@@ -28,6 +33,7 @@ func _rss_kib() -> int:
 func _initialize() -> void:
 	read_args(120.0)
 	compress = more.has("compress")
+	hold = more.has("hold")
 	if tcp.listen(0, "127.0.0.1") != OK:
 		printerr("cannot listen")
 		quit(1)
@@ -40,6 +46,7 @@ func _process(_delta: float) -> bool:
 	while tcp.is_connection_available():
 		var p := RustWebSocketPeer.new()
 		p.compression_enabled = compress
+		p.hold_upgrade = hold
 		p.accept_stream(tcp.take_connection())
 		peers.append(p)
 		accepted += 1
@@ -47,6 +54,13 @@ func _process(_delta: float) -> bool:
 	var still := []
 	for p in peers:
 		p.poll()
+		if p.is_upgrade_waiting():
+			held += 1
+			if p.get_requested_url().contains("token=good"):
+				p.accept_upgrade()
+			else:
+				p.refuse_upgrade(403, "no token")
+				refused += 1
 		while p.get_available_packet_count() > 0:
 			var packet: PackedByteArray = p.get_packet()
 			p.send(packet, RustWebSocketPeer.WRITE_MODE_TEXT if p.was_string_packet() else RustWebSocketPeer.WRITE_MODE_BINARY)
@@ -71,4 +85,5 @@ func _process(_delta: float) -> bool:
 	var per_link := (rss_idle - rss_base) / float(max(max_open, 1)) if rss_idle > 0 else -1.0
 	return finish_when(accepted >= expected and peers.is_empty(), {"accepted": accepted, "max_open": max_open,
 		"messages": messages, "closes": closes, "compressed_links": compressed_links,
+		"held": held, "refused": refused,
 		"rss_base_kib": rss_base, "rss_peak_kib": rss_peak, "kib_per_link": per_link})

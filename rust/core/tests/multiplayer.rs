@@ -76,11 +76,11 @@ fn clients_get_ids_and_messages_reach_their_targets() {
     });
     let mut seen = events(&mut server);
     seen.sort_by_key(|e| match e {
-        Event::Connected(id) | Event::Disconnected(id) => *id,
+        Event::Connected(id) | Event::Disconnected(id) | Event::UpgradeWaiting(id) => *id,
     });
     let mut want = vec![Event::Connected(ida), Event::Connected(idb)];
     want.sort_by_key(|e| match e {
-        Event::Connected(id) | Event::Disconnected(id) => *id,
+        Event::Connected(id) | Event::Disconnected(id) | Event::UpgradeWaiting(id) => *id,
     });
     assert_eq!(seen, want);
 
@@ -418,4 +418,72 @@ fn the_wildcard_address_takes_ipv4_and_ipv6_clients() {
             c[0].status() == Status::Connected
         });
     }
+}
+
+fn held_link(stream: Box<dyn Stream>, tls: bool) -> Option<Peer> {
+    let mut p = Peer::new(PeerConfig {
+        hold_upgrade: true,
+        ..PeerConfig::default()
+    });
+    p.accept_stream(stream, tls).ok()?;
+    Some(p)
+}
+
+/// A server holding each joining client's request decides by its URL: the
+/// accepted one joins with the id announced, the refused one never does
+/// and reads the status.
+#[test]
+fn a_held_join_is_announced_once_and_decided_by_the_game() {
+    let mut server = TestHub::default();
+    server.create_server(0, "127.0.0.1", None).unwrap();
+    let port = server.local_port().unwrap();
+    let mut good = client(
+        &format!("ws://127.0.0.1:{port}/?token=good"),
+        TlsClientOptions::Default,
+    );
+    let mut bad = client(
+        &format!("ws://127.0.0.1:{port}/?token=bad"),
+        TlsClientOptions::Default,
+    );
+    let mut waiting = Vec::new();
+    let start = Instant::now();
+    while waiting.len() < 2 {
+        assert!(start.elapsed() < Duration::from_secs(10), "timed out");
+        server.poll(&mut held_link);
+        good.poll(&mut server_link);
+        bad.poll(&mut server_link);
+        waiting.extend(events(&mut server).into_iter().map(|e| match e {
+            Event::UpgradeWaiting(id) => id,
+            other => panic!("only held requests expected, got {other:?}"),
+        }));
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // Polled again while undecided: not announced twice, nobody joins.
+    for _ in 0..20 {
+        server.poll(&mut held_link);
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert!(events(&mut server).is_empty());
+    assert_eq!(server.pending_link(12345).map(|_| ()), None);
+    let mut accepted = None;
+    for id in waiting {
+        let link = server.pending_link_mut(id).expect("a waiting link");
+        assert!(link.upgrade_waiting());
+        if link.requested_url().ends_with("token=good") {
+            link.accept_upgrade().unwrap();
+            accepted = Some(id);
+        } else {
+            link.refuse_upgrade(403, "bad token").unwrap();
+        }
+    }
+    let accepted = accepted.expect("the good client was held");
+    pump(&mut server, &mut [&mut good, &mut bad], |_, c| {
+        c[0].status() == Status::Connected && c[1].status() == Status::Disconnected
+    });
+    assert_eq!(
+        good.unique_id(),
+        accepted,
+        "the id announced is the id it gets"
+    );
+    assert_eq!(events(&mut server), vec![Event::Connected(accepted)]);
 }

@@ -35,6 +35,11 @@ pub trait Link {
     fn close(&mut self);
     /// The remote address of the link.
     fn peer_addr(&self) -> Option<SocketAddr>;
+    /// Server side: the client's upgrade request is held and waits for the
+    /// game's decision ([`crate::PeerConfig::hold_upgrade`]).
+    fn upgrade_waiting(&self) -> bool {
+        false
+    }
     /// Polls, hands every received message to `out`, and returns the state
     /// after: one step for the hub's per-frame sweep (a link may do it
     /// cheaper than the three calls).
@@ -67,5 +72,8 @@ impl Link for Peer {
     }
     fn peer_addr(&self) -> Option<SocketAddr> {
         Peer::peer_addr(self)
+    }
+    fn upgrade_waiting(&self) -> bool {
+        Peer::upgrade_waiting(self)
     }
 }

@@ -72,6 +72,10 @@ pub enum Event {
     Connected(i32),
     /// `peer_disconnected(id)`.
     Disconnected(i32),
+    /// A joining client's upgrade request is held (`hold_upgrade`) and
+    /// waits for the game to accept or refuse it; the id it gets if
+    /// accepted. Once per client.
+    UpgradeWaiting(i32),
 }
 
 /// One received packet and the peer it came from.
@@ -117,6 +121,8 @@ impl std::fmt::Display for HubError {
 struct Pending<L> {
     link: L,
     since: Instant,
+    /// Its held request was announced ([`Event::UpgradeWaiting`]).
+    announced: bool,
 }
 
 /// The multiplayer state: links by peer id, received packets, the target.

@@ -117,10 +117,22 @@ impl<L: Link> Hub<L> {
                     Pending {
                         link,
                         since: Instant::now(),
+                        announced: false,
                     },
                 );
             }
         }
+    }
+
+    /// The link of a client that has not joined yet (its upgrade request
+    /// held, for example), by the id it will get.
+    pub fn pending_link(&self, id: i32) -> Option<&L> {
+        self.pending.get(&id).map(|p| &p.link)
+    }
+
+    /// [`Hub::pending_link`], to decide on its held request.
+    pub fn pending_link_mut(&mut self, id: i32) -> Option<&mut L> {
+        self.pending.get_mut(&id).map(|p| &mut p.link)
     }
 
     pub(super) fn poll_server(
@@ -130,6 +142,7 @@ impl<L: Link> Hub<L> {
         self.accept(new_link);
         let timeout = self.handshake_timeout;
         let mut opened = Vec::new();
+        let events = &mut self.events;
         self.pending.retain(|id, p| {
             if p.since.elapsed() > timeout {
                 log::debug!("multiplayer: peer {id} not open after {timeout:?}; dropped");
@@ -137,7 +150,13 @@ impl<L: Link> Hub<L> {
             }
             p.link.poll();
             match p.link.state() {
-                ReadyState::Connecting => true,
+                ReadyState::Connecting => {
+                    if !p.announced && p.link.upgrade_waiting() {
+                        p.announced = true;
+                        events.push_back(Event::UpgradeWaiting(*id));
+                    }
+                    true
+                }
                 ReadyState::Open => {
                     opened.push(*id);
                     true

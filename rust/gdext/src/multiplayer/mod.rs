@@ -9,6 +9,7 @@
 pub(crate) mod calls;
 mod proxy;
 pub(crate) mod state;
+mod upgrade;
 
 use crate::binding::{direct_virtuals, Registry, Shared, Stateful};
 use crate::packets;
@@ -71,6 +72,14 @@ pub struct RustWebSocketMultiplayerPeer {
     /// 80 s. New links take it.
     #[var(get = get_heartbeat_misses, set = set_heartbeat_misses, usage_flags = [DEFAULT])]
     heartbeat_misses: PhantomVar<i32>,
+    /// Server side: hold each joining client's upgrade request (its URL and
+    /// headers come with [signal upgrade_requested]) until
+    /// [method accept_upgrade] or [method refuse_upgrade], instead of
+    /// letting every client join. The decision must come within
+    /// [member handshake_timeout]. Off by default, as the engine's class
+    /// behaves. Read by [method create_server].
+    #[var(get = get_hold_upgrade, set = set_hold_upgrade, usage_flags = [DEFAULT])]
+    hold_upgrade: PhantomVar<bool>,
     /// Seconds one TCP connect attempt of a client may take (see
     /// [member RustWebSocketPeer.connect_timeout]).
     #[var(get = get_connect_timeout, set = set_connect_timeout, usage_flags = [DEFAULT])]
@@ -236,13 +245,17 @@ direct_virtuals! {
             let Some(event) = state.lock().hub.next_event() else {
                 break;
             };
-            let (signal, id) = match event {
-                Event::Connected(id) => ("peer_connected", id),
-                Event::Disconnected(id) => ("peer_disconnected", id),
+            let (signal, args) = match event {
+                Event::Connected(id) => ("peer_connected", vec![Variant::from(i64::from(id))]),
+                Event::Disconnected(id) => ("peer_disconnected", vec![Variant::from(i64::from(id))]),
+                Event::UpgradeWaiting(id) => match upgrade::request_of(state, id) {
+                    Some(args) => ("upgrade_requested", args),
+                    None => continue,
+                },
             };
             object
                 .get_or_insert_with(|| this.gd().upcast::<Object>())
-                .emit_signal(signal, &[Variant::from(i64::from(id))]);
+                .emit_signal(signal, &args);
         }
     }
 
@@ -287,6 +300,28 @@ direct_virtuals! {
 
 #[godot_api]
 impl RustWebSocketMultiplayerPeer {
+    /// Server side, with [member hold_upgrade] on: a client asks to join
+    /// with the URL [param url] (path and query, e.g. a token) and the HTTP
+    /// [param headers] (lower-case names). Answer with
+    /// [method accept_upgrade] (it joins as [param peer_id]:
+    /// [signal MultiplayerPeer.peer_connected] follows) or
+    /// [method refuse_upgrade] (it never joins). Emitted once per client,
+    /// from [method MultiplayerPeer.poll].
+    #[signal]
+    fn upgrade_requested(peer_id: i64, url: GString, headers: VarDictionary);
+
+    /// Returns [member hold_upgrade].
+    #[func]
+    fn get_hold_upgrade(&self) -> bool {
+        self.setting(|c| c.hold_upgrade)
+    }
+
+    /// Sets [member hold_upgrade].
+    #[func]
+    fn set_hold_upgrade(&mut self, enabled: bool) {
+        self.with_config(|c| c.hold_upgrade = enabled);
+    }
+
     /// Starts a client connecting to [param url] (`ws://` or `wss://`). The
     /// peer counts as connected once the server has sent its id; then
     /// [signal MultiplayerPeer.peer_connected] is emitted for peer 1.

@@ -54,6 +54,9 @@ impl Link for Linked {
         let failure = self.1.lock().close(1000, "");
         report(failure);
     }
+    fn upgrade_waiting(&self) -> bool {
+        self.1.lock().core.upgrade_waiting()
+    }
     fn peer_addr(&self) -> Option<SocketAddr> {
         self.1.lock().core.peer_addr()
     }

@@ -18,15 +18,7 @@ impl RustWebSocketPeer {
     /// server's answer, once open. Empty before that.
     #[func]
     fn get_received_headers(&self) -> VarDictionary {
-        let state = self.shared.lock();
-        let mut headers = VarDictionary::new();
-        for (name, value) in state.core.handshake_headers() {
-            headers.set(
-                &GString::from(name.as_str()),
-                &GString::from(value.as_str()),
-            );
-        }
-        headers
+        headers_dictionary(self.shared.lock().core.handshake_headers())
     }
 
     /// `true` on the server side when [member hold_upgrade] is on and a
@@ -63,4 +55,16 @@ impl RustWebSocketPeer {
             .refuse_upgrade(i64::from(status), &reason.to_string());
         state::to_godot(result.map_err(|e| (e, String::new())))
     }
+}
+
+/// Handshake headers as the [Dictionary] GDScript reads.
+pub(crate) fn headers_dictionary(list: &[(String, String)]) -> VarDictionary {
+    let mut headers = VarDictionary::new();
+    for (name, value) in list {
+        headers.set(
+            &GString::from(name.as_str()),
+            &GString::from(value.as_str()),
+        );
+    }
+    headers
 }
