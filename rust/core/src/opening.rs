@@ -170,7 +170,12 @@ impl Opening {
             Opening::Tunnel(tunnel) => through_proxy(tunnel, wants),
             Opening::Client { io, key, head } => client_upgrade(io, key, head, wants),
             Opening::Server { io, head, tls } => server_upgrade(io, head, tls, wants),
-            held @ Opening::Held { decision: None, .. } => Ok(Step::Waiting(held)),
+            mut held @ Opening::Held { decision: None, .. } => {
+                if let Opening::Held { io, leftover, .. } = &mut held {
+                    watch_held(io, leftover)?;
+                }
+                Ok(Step::Waiting(held))
+            }
             Opening::Held {
                 mut io,
                 request,
@@ -466,6 +471,34 @@ fn read_head(io: &mut Io, head: &mut Vec<u8>) -> Result<Option<usize>, WsError> 
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(handshake_io_error(e, "reading the upgrade")),
+        }
+    }
+}
+
+/// Server: a client whose request is held may go away meanwhile; this
+/// notices it at once rather than at the handshake timeout. What it sends
+/// meanwhile (as a rule nothing: it waits for the answer) is kept for after
+/// the answer, up to a head's size.
+fn watch_held(io: &mut Io, leftover: &mut Vec<u8>) -> Result<(), WsError> {
+    let mut chunk = [0u8; 512];
+    loop {
+        match io.read(&mut chunk) {
+            Ok(0) => {
+                return Err(WsError::Handshake(
+                    "the client closed the connection while its upgrade request was held".into(),
+                ))
+            }
+            Ok(n) => {
+                leftover.extend_from_slice(&chunk[..n]);
+                if leftover.len() > MAX_HEAD_SIZE {
+                    return Err(WsError::Handshake(format!(
+                        "the client sent more than {MAX_HEAD_SIZE} bytes while its upgrade request was held"
+                    )));
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(handshake_io_error(e, "holding the upgrade request")),
         }
     }
 }

@@ -125,3 +125,15 @@ fn decisions_are_checked() {
         Err(WsError::InvalidParameter(_))
     ));
 }
+
+#[test]
+fn a_client_that_hangs_up_while_held_is_noticed_before_the_timeout() {
+    let (client, mut server) = held_pair();
+    drop(client);
+    let errors = wait_closed(&mut server);
+    assert!(
+        matches!(&errors[..], [WsError::Handshake(why)] if why.contains("while its upgrade request was held")),
+        "{errors:?}"
+    );
+    assert!(!server.upgrade_waiting());
+}
