@@ -325,3 +325,31 @@ func test_autoconnect_manual_polling_and_a_thread(t) -> void:
 	t.check(thread_ids.size() == 1 and thread_ids[0] != OS.get_main_thread_id(), "the signal came from the node's thread")
 	grouped.queue_free()
 	manual.queue_free()
+
+
+func test_inspector_settings_defaults_and_a_saved_scene(t) -> void:
+	var defaults := {"url": "", "autoconnect": true, "poll_mode": RustWebSocketClient.POLL_PROCESS, "tls_verify": true,
+		"reconnect_enabled": true, "reconnect_delay_min": 0.5, "reconnect_delay_max": 30.0, "reconnect_jitter": 0.5,
+		"reconnect_max_attempts": 0, "queue_limit": 64}
+	for name in defaults:
+		t.eq(ClassDB.class_get_property_default_value("RustWebSocketClient", name), defaults[name], "default of " + name + " as the editor reads it")
+	var c := RustWebSocketClient.new()
+	c.url = "wss://game.example/play"
+	c.autoconnect = false
+	c.reconnect_delay_max = 7.5
+	c.queue_limit = 3
+	c.tls_verify = false
+	c.poll_mode = RustWebSocketClient.POLL_PHYSICS
+	c.supported_protocols = PackedStringArray(["chat"])
+	var root := Node.new()
+	root.add_child(c)
+	c.owner = root
+	var packed := PackedScene.new()
+	t.eq(packed.pack(root), OK, "the scene packs")
+	var copy: Node = packed.instantiate()
+	var loaded = copy.get_child(0)
+	t.eq(loaded.get_class(), "RustWebSocketClient", "the node comes back")
+	t.eq([loaded.url, loaded.autoconnect, loaded.reconnect_delay_max, loaded.queue_limit, loaded.tls_verify, loaded.poll_mode, loaded.supported_protocols],
+		["wss://game.example/play", false, 7.5, 3, false, RustWebSocketClient.POLL_PHYSICS, PackedStringArray(["chat"])], "with its settings")
+	copy.free()
+	root.free()
