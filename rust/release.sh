@@ -35,7 +35,8 @@ cat > "$addon/README.md" <<README
 Godot 4.3+ extension: \`RustWebSocketPeer\` and
 \`RustWebSocketMultiplayerPeer\`, drop-in replacements for the engine's
 \`WebSocketPeer\` and \`WebSocketMultiplayerPeer\` written in Rust (same
-API; rename the class). This folder goes in your project as
+API; rename the class), and \`RustWebSocketClient\`, a node with signals
+that reconnects by itself. This folder goes in your project as
 \`addons/rust_websocket/\` (unzip the release at the project's root). Open
 the project in the editor once so it registers the extension.
 
@@ -49,7 +50,9 @@ Web, Android and iOS: Godot exports games for them without this library.
 To keep one script for every platform, make peers with \`websockets.gd\`
 (\`const WebSockets = preload("res://addons/rust_websocket/websockets.gd")\`,
 then \`WebSockets.new_peer()\`): a RustWebSocketPeer where the library is
-loaded, the engine's WebSocketPeer elsewhere.
+loaded, the engine's WebSocketPeer elsewhere. \`WebSockets.new_client()\`
+does the same for the client node (its stand-in, websocket_client.gd,
+runs over the engine's WebSocketPeer).
 README
 
 zip_name=rust_websocket-$version.zip

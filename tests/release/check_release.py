@@ -2,7 +2,9 @@
 """Checks a release zip made by rust/release.sh without any platform's tools:
 
 - it holds addons/rust_websocket/ with websocket.gdextension, LICENSE,
-  README.md, websockets.gd (one script for every platform), and every library the .gdextension names (paths relative to it);
+  README.md, websockets.gd and websocket_client.gd (one script for every
+  platform, and the client node's stand-in), and every library the
+  .gdextension names (paths relative to it);
 - each library is of the format and architecture its line says (ELF x86_64 or
   aarch64, PE x86-64, Mach-O universal with arm64 and x86_64);
 - the Windows DLL exports gdext_rust_init and imports only Windows' own DLLs
@@ -110,7 +112,7 @@ def main():
     zip_path = sys.argv[1]
     z = zipfile.ZipFile(zip_path)
     files = set(z.namelist())
-    for name in ["websocket.gdextension", "LICENSE", "README.md", "websockets.gd"]:
+    for name in ["websocket.gdextension", "LICENSE", "README.md", "websockets.gd", "websocket_client.gd"]:
         check(ADDON + name in files, f"{ADDON}{name} is in the zip")
     cfg = configparser.ConfigParser()
     cfg.read_string(z.read(ADDON + "websocket.gdextension").decode())
