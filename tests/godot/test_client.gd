@@ -353,3 +353,23 @@ func test_inspector_settings_defaults_and_a_saved_scene(t) -> void:
 		["wss://game.example/play", false, 7.5, 3, false, RustWebSocketClient.POLL_PHYSICS, PackedStringArray(["chat"])], "with its settings")
 	copy.free()
 	root.free()
+
+
+func test_connecting_again_from_closed_replaces_the_planned_attempt(t) -> void:
+	var srv := Server.new()
+	srv.start()
+	var c := _client(t, "ws://127.0.0.1:%d/" % srv.port)
+	c.reconnect_delay_min = 5.0
+	c.closed.connect(func(_code, _reason):
+		if _events(c, "closed").size() == 1:
+			c.connect_to_url())
+	c.connect_to_url()
+	if not await t.until(func(): return srv.open().size() == 1 and _names(c).has("connected"), [srv], "open"):
+		return
+	# The server restarts at once; the game connects again itself.
+	srv.kill()
+	srv.start(srv.port)
+	await t.until(func(): return _events(c, "connected").size() == 2, [srv], "connected again by the game", 10.0)
+	t.eq(_events(c, "reconnecting"), [], "no attempt of its own was announced")
+	t.check(not c.is_reconnecting(), "none is planned")
+	c.queue_free()

@@ -273,6 +273,10 @@ impl RustWebSocketClient {
             }
         }
         for event in events {
+            // A handler before this one may have connected or closed.
+            if matches!(event, Event::Reconnecting(..)) && !self.session.waiting() {
+                continue;
+            }
             let mut base = self.base_mut();
             match event {
                 Event::Connected => base.emit_signal("connected", &[]),
