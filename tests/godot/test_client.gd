@@ -6,6 +6,8 @@
 ## autoconnect, manual polling and polling from a thread.
 extends RefCounted
 
+const U := preload("ws_util.gd")
+
 
 ## A server on 127.0.0.1: the engine's WebSocketPeer (or ours, refusing
 ## every request with 403) on each connection.
@@ -88,14 +90,6 @@ func _wait(t, seconds: float, peers: Array) -> void:
 	await t.until(func(): return Time.get_ticks_msec() >= end, peers, "time to pass", seconds + 5.0)
 
 
-func _free_port() -> int:
-	var tcp := TCPServer.new()
-	tcp.listen(0, "127.0.0.1")
-	var port := tcp.get_local_port()
-	tcp.stop()
-	return port
-
-
 func test_signals_in_order_and_a_server_close_stays_closed(t) -> void:
 	var srv := Server.new()
 	srv.start()
@@ -164,7 +158,7 @@ func test_reconnects_after_the_server_restarts_and_delivers_once(t) -> void:
 
 
 func test_backoff_doubles_up_to_the_max_and_stops_after_max_attempts(t) -> void:
-	var c := _client(t, "ws://127.0.0.1:%d/" % _free_port())
+	var c := _client(t, "ws://127.0.0.1:%d/" % U.free_port())
 	c.reconnect_max_attempts = 5
 	c.connect_to_url()
 	if not await t.until(func(): return _events(c, "closed").size() == 6 and not c.is_reconnecting(), [], "the first attempt and five more", 15.0):
@@ -182,7 +176,7 @@ func test_backoff_doubles_up_to_the_max_and_stops_after_max_attempts(t) -> void:
 	t.eq(c.get_peer().get_failure(), RustWebSocketPeer.FAILURE_REFUSED, "the peer says why")
 	c.queue_free()
 
-	var jittered := _client(t, "ws://127.0.0.1:%d/" % _free_port())
+	var jittered := _client(t, "ws://127.0.0.1:%d/" % U.free_port())
 	jittered.reconnect_jitter = 0.5
 	jittered.reconnect_max_attempts = 3
 	jittered.connect_to_url()
@@ -223,7 +217,7 @@ func test_the_outbox_limit_and_what_it_drops(t) -> void:
 	t.check_logged("not connected")
 	fresh.queue_free()
 
-	var c := _client(t, "ws://127.0.0.1:%d/" % _free_port())
+	var c := _client(t, "ws://127.0.0.1:%d/" % U.free_port())
 	c.queue_limit = 2
 	c.reconnect_delay_min = 5.0
 	c.connect_to_url()

@@ -17,15 +17,6 @@ class Game extends Node:
 		got.append([multiplayer.get_remote_sender_id(), text])
 
 
-## A port nobody listens on right now.
-func _free_port() -> int:
-	var probe := TCPServer.new()
-	probe.listen(0, "127.0.0.1")
-	var port := probe.get_local_port()
-	probe.stop()
-	return port
-
-
 ## One node tree per peer, each with its own SceneMultiplayer and a "Game".
 func _endpoint(t, name: String, peer: MultiplayerPeer) -> Game:
 	var root := Node.new()
@@ -52,7 +43,7 @@ func _teardown(t, games: Array) -> void:
 
 func _session(t, server_cls: String, client_classes: Array, tls: Array = []) -> void:
 	var label := "%s server, %s clients%s" % [server_cls, ", ".join(client_classes), " over wss" if tls else ""]
-	var port := _free_port()
+	var port := U.free_port()
 	var server = ClassDB.instantiate(server_cls)
 	var server_tls: TLSOptions = TLSOptions.server(tls[1], tls[0]) if tls else null
 	if not t.eq(server.create_server(port, "127.0.0.1", server_tls), OK, label + ": create_server"):
@@ -185,7 +176,7 @@ func test_client_gives_up_on_a_server_that_sends_no_id(t) -> void:
 
 
 func test_refuse_new_connections_keeps_existing_peers(t) -> void:
-	var port := _free_port()
+	var port := U.free_port()
 	var server := RustWebSocketMultiplayerPeer.new()
 	t.eq(server.create_server(port, "127.0.0.1"), OK, "create_server")
 	var a := RustWebSocketMultiplayerPeer.new()
@@ -215,7 +206,7 @@ func _big_packet(t, from, to, size: int, what: String) -> void:
 
 
 func test_settings_reach_the_links(t) -> void:
-	var port := _free_port()
+	var port := U.free_port()
 	var server := RustWebSocketMultiplayerPeer.new()
 	var client := RustWebSocketMultiplayerPeer.new()
 	for p in [server, client]:
@@ -252,7 +243,7 @@ func test_handshake_headers_reach_the_wire(t) -> void:
 
 
 func test_link_settings_follow_the_peer_rules(t) -> void:
-	var port := _free_port()
+	var port := U.free_port()
 	var server := RustWebSocketMultiplayerPeer.new()
 	var client := RustWebSocketMultiplayerPeer.new()
 	client.outbound_buffer_size = -5
@@ -288,7 +279,7 @@ func test_packet_level_calls_match_the_engines(t) -> void:
 
 func _packet_calls(t, cls: String) -> Array:
 	var out := []
-	var port := _free_port()
+	var port := U.free_port()
 	var server = ClassDB.instantiate(cls)
 	var client = ClassDB.instantiate(cls)
 	out.append(client.get_available_packet_count())

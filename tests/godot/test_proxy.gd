@@ -22,15 +22,6 @@ func _proxy(t) -> Array:
 	return [OS.get_environment("TEST_PROXY_CREDENTIALS") + "@127.0.0.1", port.to_int()]
 
 
-## A port nothing listens on.
-func _free_port() -> int:
-	var tcp := TCPServer.new()
-	tcp.listen(0, "127.0.0.1")
-	var port := tcp.get_local_port()
-	tcp.stop()
-	return port
-
-
 func _echo_both_ways(t, c, s, what: String) -> void:
 	t.eq(c.send_text("via the proxy ✓"), OK, what + ": send")
 	var got: PackedByteArray = await U.receive(t, s, [c])
@@ -65,7 +56,7 @@ func test_wss_through_the_https_proxy_to_the_engine_server(t) -> void:
 		return
 	var c := RustWebSocketPeer.new()
 	# The http proxy is for ws:// only: a wrong one here must not be used.
-	c.set_http_proxy("127.0.0.1", _free_port())
+	c.set_http_proxy("127.0.0.1", U.free_port())
 	c.set_https_proxy(proxy[0], proxy[1])
 	var s := WebSocketPeer.new()
 	var port: int = await U.connect_pair(t, c, s, "/secure", TLSOptions.server(files[1], files[0]), TLSOptions.client(files[0]))
@@ -98,7 +89,7 @@ func test_refused_credentials_and_an_absent_proxy_read_as_failure_proxy(t) -> vo
 	c = await _fails_through(t, "127.0.0.1", proxy[1])
 	t.check(c.get_failure_reason().contains("user:password@host"), "no credentials: " + c.get_failure_reason())
 
-	var down := _free_port()
+	var down := U.free_port()
 	c = await _fails_through(t, "127.0.0.1", down)
 	t.eq(c.get_failure_http_status(), 0, "no status from a proxy that is not there")
 	t.check(c.get_failure_reason().contains("127.0.0.1:%d" % down), "the reason names the proxy: " + c.get_failure_reason())
@@ -130,7 +121,7 @@ func test_multiplayer_client_through_the_proxy_to_the_engine_server(t) -> void:
 	var proxy := _proxy(t)
 	if proxy.is_empty():
 		return
-	var port := _free_port()
+	var port := U.free_port()
 	var server := WebSocketMultiplayerPeer.new()
 	if not t.eq(server.create_server(port, "127.0.0.1"), OK, "the engine's create_server"):
 		return

@@ -114,20 +114,11 @@ func test_without_hold_the_request_is_answered_at_once(t) -> void:
 	t.eq(s.get_received_headers().get("x-room"), "7", "headers readable once open")
 
 
-## A port nothing listens on.
-func _free_port() -> int:
-	var tcp := TCPServer.new()
-	tcp.listen(0, "127.0.0.1")
-	var port := tcp.get_local_port()
-	tcp.stop()
-	return port
-
-
 func test_multiplayer_server_decides_who_joins(t) -> void:
 	var server := RustWebSocketMultiplayerPeer.new()
 	t.eq(server.hold_upgrade, false, "off by default")
 	server.hold_upgrade = true
-	var port := _free_port()
+	var port := U.free_port()
 	if not t.eq(server.create_server(port, "127.0.0.1"), OK, "create_server"):
 		return
 	var asked := {}  # peer id -> [url, headers]

@@ -13,6 +13,15 @@ static func listen(t) -> TCPServer:
 	return tcp
 
 
+## A port on 127.0.0.1 that nothing listens on (just now).
+static func free_port() -> int:
+	var tcp := TCPServer.new()
+	tcp.listen(0, "127.0.0.1")
+	var port := tcp.get_local_port()
+	tcp.stop()
+	return port
+
+
 ## Connects `client` to a fresh server and accepts it on `server_peer`
 ## (TLS when `server_tls` is given). Returns the port, or 0 on failure.
 static func connect_pair(t, client, server_peer, path := "/", server_tls: TLSOptions = null, client_tls: TLSOptions = null, host := "127.0.0.1") -> int:
