@@ -84,6 +84,11 @@ func _names(c: Node) -> Array:
 	return _events(c).map(func(e): return e[0])
 
 
+## Waits until client `c` and the server both have the link open.
+func _opened(t, c: Node, srv: Server) -> bool:
+	return await t.until(func(): return srv.open().size() == 1 and _names(c).has("connected"), [srv], "open")
+
+
 ## Frames for `seconds`, polling `peers` as until() does.
 func _wait(t, seconds: float, peers: Array) -> void:
 	var end := Time.get_ticks_msec() + int(seconds * 1000.0)
@@ -95,7 +100,7 @@ func test_signals_in_order_and_a_server_close_stays_closed(t) -> void:
 	srv.start()
 	var c := _client(t, "ws://127.0.0.1:%d/room" % srv.port)
 	t.eq(c.connect_to_url(), OK, "connect_to_url with the url property")
-	if not await t.until(func(): return srv.open().size() == 1 and _names(c).has("connected"), [srv], "open"):
+	if not await _opened(t, c, srv):
 		return
 	t.eq(c.get_ready_state(), WebSocketPeer.STATE_OPEN, "STATE_OPEN")
 	var s: WebSocketPeer = srv.open()[0]
@@ -121,7 +126,7 @@ func test_reconnects_after_the_server_restarts_and_delivers_once(t) -> void:
 	srv.start()
 	var c := _client(t, "ws://127.0.0.1:%d/" % srv.port)
 	c.connect_to_url()
-	if not await t.until(func(): return srv.open().size() == 1 and _names(c).has("connected"), [srv], "open"):
+	if not await _opened(t, c, srv):
 		return
 	var got := []
 	t.eq(c.send_text("before"), OK, "send while open")
@@ -242,7 +247,7 @@ func test_a_server_restarting_with_1012_is_rejoined(t) -> void:
 	srv.start()
 	var c := _client(t, "ws://127.0.0.1:%d/" % srv.port)
 	c.connect_to_url()
-	if not await t.until(func(): return srv.open().size() == 1 and _names(c).has("connected"), [srv], "open"):
+	if not await _opened(t, c, srv):
 		return
 	srv.open()[0].close(1012, "restarting")
 	if not await t.until(func(): return _events(c, "connected").size() == 2, [srv], "back after 1012", 10.0):
@@ -358,7 +363,7 @@ func test_connecting_again_from_closed_replaces_the_planned_attempt(t) -> void:
 		if _events(c, "closed").size() == 1:
 			c.connect_to_url())
 	c.connect_to_url()
-	if not await t.until(func(): return srv.open().size() == 1 and _names(c).has("connected"), [srv], "open"):
+	if not await _opened(t, c, srv):
 		return
 	# The server restarts at once; the game connects again itself.
 	srv.kill()
