@@ -66,10 +66,13 @@ func test_wss_through_the_https_proxy_to_the_engine_server(t) -> void:
 	await _echo_both_ways(t, c, s, "wss")
 
 
+## Our client through the proxy at `host` and `port` (0: a port nobody
+## listens on, picked while the server listens, so the two differ) to a
+## server that listens; the attempt must fail as the proxy's.
 func _fails_through(t, host: String, port: int) -> RustWebSocketPeer:
-	var c := RustWebSocketPeer.new()
-	c.set_http_proxy(host, port)
 	var server := U.listen(t)
+	var c := RustWebSocketPeer.new()
+	c.set_http_proxy(host, port if port != 0 else U.free_port())
 	t.eq(c.connect_to_url("ws://127.0.0.1:%d/" % server.get_local_port()), OK, "connect_to_url")
 	await t.until(func(): return c.get_ready_state() == WebSocketPeer.STATE_CLOSED, [c], "the attempt to end")
 	server.stop()
@@ -89,10 +92,9 @@ func test_refused_credentials_and_an_absent_proxy_read_as_failure_proxy(t) -> vo
 	c = await _fails_through(t, "127.0.0.1", proxy[1])
 	t.check(c.get_failure_reason().contains("user:password@host"), "no credentials: " + c.get_failure_reason())
 
-	var down := U.free_port()
-	c = await _fails_through(t, "127.0.0.1", down)
+	c = await _fails_through(t, "127.0.0.1", 0)
 	t.eq(c.get_failure_http_status(), 0, "no status from a proxy that is not there")
-	t.check(c.get_failure_reason().contains("127.0.0.1:%d" % down), "the reason names the proxy: " + c.get_failure_reason())
+	t.check(c.get_failure_reason().contains("could not be reached"), "the reason says the proxy was not reached: " + c.get_failure_reason())
 
 
 func test_a_bad_setting_is_refused_and_an_empty_host_goes_direct(t) -> void:

@@ -96,6 +96,23 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// A port on 127.0.0.1 bound but not listening: a connect to it is
+/// refused, and nothing else takes it while the socket lives (a port merely
+/// found free could be taken by a test running beside this one).
+fn refusing_port() -> (socket2::Socket, u16) {
+    use socket2::{Domain, Socket, Type};
+    let sock = Socket::new(Domain::IPV4, Type::STREAM, None).expect("a socket");
+    let any: std::net::SocketAddr = "127.0.0.1:0".parse().expect("an address");
+    sock.bind(&any.into()).expect("bind");
+    let port = sock
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .map(|a| a.port())
+        .expect("its port");
+    (sock, port)
+}
+
 fn via(proxy_port: u16, https: bool, host: &str) -> PeerConfig {
     let mut config = PeerConfig::default();
     let set = if https {
@@ -204,7 +221,7 @@ fn credentials_are_sent_and_a_refusal_says_what_is_missing() {
 #[test]
 fn refusals_and_an_absent_proxy_end_the_attempt_with_a_reason() {
     let (_server, port) = ExtPeer::server_with(Impl::Python, &[]);
-    let closed_port = free_port();
+    let (_closed, closed_port) = refusing_port();
     // CONNECT allowed to the closed port only.
     let Some(proxy) = Tinyproxy::start(&[closed_port], None) else {
         return;
@@ -223,7 +240,7 @@ fn refusals_and_an_absent_proxy_end_the_attempt_with_a_reason() {
     let status = unreachable.http_status().unwrap_or(0);
     assert!((500..600).contains(&status), "{unreachable}");
 
-    let down = free_port();
+    let (_down, down) = refusing_port();
     let absent = refused(
         via(down, false, "127.0.0.1"),
         &format!("ws://127.0.0.1:{port}/"),
