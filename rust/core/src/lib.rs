@@ -63,7 +63,7 @@ pub use private_dir::PrivateDir;
 pub use proxy::Proxy;
 pub use queue::Packet;
 pub use readiness::Socket;
-pub use reconnect::{Backoff, Ending, Outbox, Reconnector, FLOOR_DELAY};
+pub use reconnect::{Backoff, Ending, Outbox, Reconnector};
 pub use takeover::take_over;
 pub use tls::{server_config, ServerConfig, TlsClientOptions};
 pub use transport::Stream;

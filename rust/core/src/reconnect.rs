@@ -39,6 +39,11 @@ impl Default for Backoff {
 /// that refuses at once cannot make a client spin.
 pub const FLOOR_DELAY: f64 = 0.05;
 
+/// Longest wait, whatever the settings (a year): longer ones, up to an
+/// infinite `max_delay`, are as good as never and must still make a
+/// `Duration`.
+const CEILING_DELAY: f64 = 365.0 * 24.0 * 3600.0;
+
 impl Backoff {
     /// The wait before attempt `attempt` (1 for the first after an
     /// ending), in seconds; `draw` is a random number in `[0, 1)`.
@@ -49,7 +54,14 @@ impl Backoff {
         let doublings = attempt.saturating_sub(1).min(60) as i32;
         let base = (min * 2f64.powi(doublings)).min(max);
         let jitter = self.jitter.clamp(0.0, 1.0) * draw.clamp(0.0, 1.0);
-        (base * (1.0 - jitter)).max(FLOOR_DELAY)
+        let delay = base * (1.0 - jitter);
+        // NaN settings (the engine lets a float property be NaN) fall back
+        // to the shortest wait rather than to no `Duration` at all.
+        if delay.is_nan() {
+            FLOOR_DELAY
+        } else {
+            delay.clamp(FLOOR_DELAY, CEILING_DELAY)
+        }
     }
 }
 
@@ -243,6 +255,29 @@ mod tests {
         };
         for attempt in 1..10 {
             assert!(b.delay(attempt, 0.999) >= FLOOR_DELAY);
+        }
+    }
+
+    #[test]
+    fn any_setting_gives_a_wait_a_duration_can_hold() {
+        let t0 = Instant::now();
+        for (min, max, jitter) in [
+            (f64::INFINITY, f64::INFINITY, 0.0),
+            (1e300, 1e300, 0.5),
+            (f64::NAN, f64::NAN, f64::NAN),
+            (-5.0, -1.0, -1.0),
+        ] {
+            let backoff = Backoff {
+                min_delay: min,
+                max_delay: max,
+                jitter,
+                max_attempts: 0,
+            };
+            let mut r = Reconnector::new(backoff, true);
+            for _ in 0..70 {
+                let (_, delay) = r.ended(Ending::Lost, t0, 0.5).expect("an attempt");
+                assert!((FLOOR_DELAY..=CEILING_DELAY).contains(&delay), "{delay}");
+            }
         }
     }
 
