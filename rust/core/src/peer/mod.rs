@@ -105,6 +105,9 @@ pub struct Peer {
     extensions: String,
     peer_addr: Option<SocketAddr>,
     last_was_text: bool,
+    /// The current connection reached `STATE_OPEN` (it may have closed
+    /// since, even within the same poll).
+    has_opened: bool,
     nodelay: bool,
     /// A message was written since the last poll/flush: further ones wait.
     batching: bool,
@@ -145,6 +148,7 @@ impl Peer {
             extensions: String::new(),
             peer_addr: None,
             last_was_text: false,
+            has_opened: false,
             nodelay: true,
             batching: false,
             unread_frames: false,
@@ -160,6 +164,13 @@ impl Peer {
     /// link ended without a close frame.
     pub fn close_code(&self) -> i32 {
         self.close_code
+    }
+
+    /// `true` once the current connection has opened, also after it closed
+    /// (a link can open and close within one poll): tells a lost link from
+    /// an attempt that failed.
+    pub fn has_opened(&self) -> bool {
+        self.has_opened
     }
 
     /// The close reason that came with [`Peer::close_code`].
@@ -263,6 +274,7 @@ impl Peer {
     /// Forgets the previous connection and captures the settings.
     fn reset(&mut self) {
         self.started = Instant::now();
+        self.has_opened = false;
         self.phase = Phase::Idle;
         self.state = ReadyState::Closed;
         self.inbound.clear();

@@ -70,6 +70,7 @@ impl Peer {
         );
         self.phase = Phase::Open(Box::new(conn));
         self.state = ReadyState::Open;
+        self.has_opened = true;
         self.last_ping = Instant::now();
     }
 

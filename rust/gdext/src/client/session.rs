@@ -161,10 +161,7 @@ impl Session {
         state::report(failure);
         let mut s = self.shared.lock();
         let now = s.core.ready_state();
-        let opened = now == ReadyState::Open
-            || (now != ReadyState::Connecting
-                && (s.core.available_packets() > 0 || s.core.close_code() >= 0));
-        if !self.was_open && opened {
+        if !self.was_open && s.core.has_opened() {
             self.was_open = true;
             self.reconnector.opened();
             events.push(Event::Connected);
