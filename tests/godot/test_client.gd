@@ -17,6 +17,8 @@ class Server:
 	var port := 0
 	var refuse := false
 	var refused := 0
+	## Server TLS options: wss:// (the engine's StreamPeerTLS).
+	var tls: TLSOptions = null
 
 	func start(at := 0) -> bool:
 		tcp = TCPServer.new()
@@ -37,7 +39,12 @@ class Server:
 				p.hold_upgrade = true
 			else:
 				p = WebSocketPeer.new()
-			p.accept_stream(tcp.take_connection())
+			var stream: StreamPeer = tcp.take_connection()
+			if tls:
+				var secure := StreamPeerTLS.new()
+				secure.accept_stream(stream, tls)
+				stream = secure
+			p.accept_stream(stream)
 			peers.append(p)
 		for p in peers:
 			p.poll()
@@ -89,6 +96,15 @@ func _opened(t, c: Node, srv: Server) -> bool:
 	return await t.until(func(): return srv.open().size() == 1 and _names(c).has("connected"), [srv], "open")
 
 
+## A server started here and a client of it, connected and open; null
+## (and a failed check) when it did not open.
+func _open_pair(t, srv: Server) -> RustWebSocketClient:
+	srv.start()
+	var c := _client(t, "ws://127.0.0.1:%d/" % srv.port)
+	c.connect_to_url()
+	return c if await _opened(t, c, srv) else null
+
+
 ## Frames for `seconds`, polling `peers` as until() does.
 func _wait(t, seconds: float, peers: Array) -> void:
 	var end := Time.get_ticks_msec() + int(seconds * 1000.0)
@@ -123,10 +139,8 @@ func test_signals_in_order_and_a_server_close_stays_closed(t) -> void:
 
 func test_reconnects_after_the_server_restarts_and_delivers_once(t) -> void:
 	var srv := Server.new()
-	srv.start()
-	var c := _client(t, "ws://127.0.0.1:%d/" % srv.port)
-	c.connect_to_url()
-	if not await _opened(t, c, srv):
+	var c := await _open_pair(t, srv)
+	if c == null:
 		return
 	var got := []
 	t.eq(c.send_text("before"), OK, "send while open")
@@ -244,10 +258,8 @@ func test_the_outbox_limit_and_what_it_drops(t) -> void:
 
 func test_a_server_restarting_with_1012_is_rejoined(t) -> void:
 	var srv := Server.new()
-	srv.start()
-	var c := _client(t, "ws://127.0.0.1:%d/" % srv.port)
-	c.connect_to_url()
-	if not await _opened(t, c, srv):
+	var c := await _open_pair(t, srv)
+	if c == null:
 		return
 	srv.open()[0].close(1012, "restarting")
 	if not await t.until(func(): return _events(c, "connected").size() == 2, [srv], "back after 1012", 10.0):
@@ -372,3 +384,39 @@ func test_connecting_again_from_closed_replaces_the_planned_attempt(t) -> void:
 	t.eq(_events(c, "reconnecting"), [], "no attempt of its own was announced")
 	t.check(not c.is_reconnecting(), "none is planned")
 	c.queue_free()
+
+
+func test_tls_settings_and_physics_polling(t) -> void:
+	var files := U.tls_files(t)
+	if files.is_empty():
+		return
+	var srv := Server.new()
+	srv.tls = TLSOptions.server(files[1], files[0])
+	srv.start()
+	var url := "wss://127.0.0.1:%d/" % srv.port
+	var ended := func(c): return _names(c).has("closed")
+	var opened := func(c): return _names(c).has("connected")
+	# The test certificate is self-signed: the usual trust refuses it.
+	var usual := _client(t, url)
+	usual.reconnect_enabled = false
+	usual.connect_to_url()
+	await t.until(ended.bind(usual), [srv], "the usual trust to refuse")
+	t.eq(usual.get_peer().get_failure(), RustWebSocketPeer.FAILURE_TLS_UNKNOWN_ISSUER, "refused as an unknown issuer")
+	var trusted := _client(t, url)
+	trusted.tls_trusted_chain = files[0]
+	trusted.poll_mode = RustWebSocketClient.POLL_PHYSICS
+	trusted.connect_to_url()
+	await t.until(opened.bind(trusted), [srv], "open with tls_trusted_chain, polled in physics")
+	var wrong_name := _client(t, url)
+	wrong_name.reconnect_enabled = false
+	wrong_name.tls_trusted_chain = files[0]
+	wrong_name.tls_common_name_override = "elsewhere.example"
+	wrong_name.connect_to_url()
+	await t.until(ended.bind(wrong_name), [srv], "a wrong tls_common_name_override to fail")
+	t.eq(wrong_name.get_peer().get_failure(), RustWebSocketPeer.FAILURE_TLS_WRONG_HOST, "refused for the name")
+	var unchecked := _client(t, url)
+	unchecked.tls_verify = false
+	unchecked.connect_to_url()
+	await t.until(opened.bind(unchecked), [srv], "open with tls_verify off")
+	for c in [usual, trusted, wrong_name, unchecked]:
+		c.queue_free()
