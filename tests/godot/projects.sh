@@ -51,7 +51,24 @@ new_test_project() {
   openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
     -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -addext "basicConstraints=critical,CA:FALSE" \
     -keyout "$dest/certs/key.pem" -out "$dest/certs/cert.pem" 2>/dev/null || return 1
+  pinning_certificates "$dest/certs" || return 1
   open_project "$dest" "$3"
+}
+
+# pinning_certificates DIR: two CAs (ca_a.pem, ca_b.pem) and a server
+# certificate for game.example signed by CA A (game.pem, game_key.pem), for
+# the tests of a pinned chain on a server reached by address.
+pinning_certificates() {
+  local d=$1
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=Test CA A" \
+    -addext "basicConstraints=critical,CA:TRUE" -keyout "$d/ca_a_key.pem" -out "$d/ca_a.pem" 2>/dev/null &&
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=Test CA B" \
+    -addext "basicConstraints=critical,CA:TRUE" -keyout "$d/ca_b_key.pem" -out "$d/ca_b.pem" 2>/dev/null &&
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=game.example" \
+    -keyout "$d/game_key.pem" -out "$d/game.csr" 2>/dev/null &&
+  printf 'subjectAltName=DNS:game.example\nbasicConstraints=critical,CA:FALSE\n' > "$d/game.ext" &&
+  openssl x509 -req -in "$d/game.csr" -CA "$d/ca_a.pem" -CAkey "$d/ca_a_key.pem" -CAcreateserial \
+    -days 2 -extfile "$d/game.ext" -out "$d/game.pem" 2>/dev/null
 }
 
 # new_demo_project DEST ADDON GODOT: godot-project/ as in the repository

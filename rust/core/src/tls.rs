@@ -6,9 +6,11 @@
 use crate::error::{CertificateCause, WsError};
 use crate::trust;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::verify_server_cert_signed_by_trust_anchor;
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::server::ParsedCertificate;
 pub use rustls::ServerConfig;
 use rustls::{
     CertificateError, CipherSuite, ClientConfig, ClientConnection, DigitallySignedStruct,
@@ -35,8 +37,39 @@ pub enum TlsClientOptions {
         /// The name the server's certificate must have ("": the URL's host).
         common_name_override: String,
     },
-    /// `TLSOptions.client_unsafe()`: no verification at all (testing only).
+    /// `TLSOptions.client_unsafe(trusted_chain)` with a chain, as the engine
+    /// does it: the server's certificate must be signed by one of these PEM
+    /// certificates (and be in date); only its host name is not checked. A
+    /// chain that holds no certificate is an error.
+    ChainOnly {
+        /// The trusted certificates, as PEM.
+        ca_pem: Vec<u8>,
+    },
+    /// `TLSOptions.client_unsafe()` without a chain: no verification at all
+    /// (testing only).
     Unsafe,
+}
+
+/// The certificates of a PEM chain the user gave; an empty chain is an
+/// error, never "the default roots".
+fn roots_from_pem(ca_pem: &[u8]) -> Result<Arc<RootCertStore>, WsError> {
+    let mut roots = RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(ca_pem) {
+        let cert = cert.map_err(|e| {
+            WsError::Tls(format!("the trusted_chain could not be read as PEM: {e:?}"))
+        })?;
+        roots.add(cert).map_err(|e| {
+            WsError::Tls(format!(
+                "a certificate of the trusted_chain was refused: {e}"
+            ))
+        })?;
+    }
+    if roots.is_empty() {
+        return Err(WsError::Tls(
+            "the trusted_chain holds no certificate".into(),
+        ));
+    }
+    Ok(Arc::new(roots))
 }
 
 /// ring's suites with AES-128-GCM offered first, as browsers do: a server
@@ -92,28 +125,9 @@ impl TlsClientOptions {
                 ca_pem,
                 common_name_override,
             } => {
-                let roots: Arc<RootCertStore> = if let Some(ca_pem) = ca_pem {
-                    let mut roots = RootCertStore::empty();
-                    for cert in CertificateDer::pem_slice_iter(ca_pem) {
-                        let cert = cert.map_err(|e| {
-                            WsError::Tls(format!(
-                                "the trusted_chain could not be read as PEM: {e:?}"
-                            ))
-                        })?;
-                        roots.add(cert).map_err(|e| {
-                            WsError::Tls(format!(
-                                "a certificate of the trusted_chain was refused: {e}"
-                            ))
-                        })?;
-                    }
-                    if roots.is_empty() {
-                        return Err(WsError::Tls(
-                            "the trusted_chain holds no certificate".into(),
-                        ));
-                    }
-                    Arc::new(roots)
-                } else {
-                    trust::default_roots().0
+                let roots = match ca_pem {
+                    Some(ca_pem) => roots_from_pem(ca_pem)?,
+                    None => trust::default_roots().0,
                 };
                 let config = Arc::new(
                     builder()?
@@ -127,8 +141,22 @@ impl TlsClientOptions {
                 };
                 (config, name)
             }
+            TlsClientOptions::ChainOnly { ca_pem } => {
+                let verifier = Arc::new(HostAgnostic {
+                    provider: provider(),
+                    roots: Some(roots_from_pem(ca_pem)?),
+                });
+                let config = builder()?
+                    .dangerous()
+                    .with_custom_certificate_verifier(verifier)
+                    .with_no_client_auth();
+                (Arc::new(config), host)
+            }
             TlsClientOptions::Unsafe => {
-                let verifier = Arc::new(NoVerification(provider()));
+                let verifier = Arc::new(HostAgnostic {
+                    provider: provider(),
+                    roots: None,
+                });
                 let config = builder()?
                     .dangerous()
                     .with_custom_certificate_verifier(verifier)
@@ -142,19 +170,36 @@ impl TlsClientOptions {
     }
 }
 
-/// Accepts any certificate (still checks the handshake signatures).
+/// The verifier of `client_unsafe`: never checks the host name; with
+/// `roots`, the certificate must still chain to one of them and be in date
+/// (the engine's `client_unsafe(trusted_chain)`), without, any certificate
+/// is taken (`client_unsafe()`). The handshake signatures are always
+/// checked.
 #[derive(Debug)]
-struct NoVerification(Arc<CryptoProvider>);
+struct HostAgnostic {
+    provider: Arc<CryptoProvider>,
+    roots: Option<Arc<RootCertStore>>,
+}
 
-impl ServerCertVerifier for NoVerification {
+impl ServerCertVerifier for HostAgnostic {
     fn verify_server_cert(
         &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
         _server_name: &ServerName<'_>,
         _ocsp_response: &[u8],
-        _now: UnixTime,
+        now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
+        if let Some(roots) = &self.roots {
+            let cert = ParsedCertificate::try_from(end_entity)?;
+            verify_server_cert_signed_by_trust_anchor(
+                &cert,
+                roots,
+                intermediates,
+                now,
+                self.provider.signature_verification_algorithms.all,
+            )?;
+        }
         Ok(ServerCertVerified::assertion())
     }
 
@@ -168,7 +213,7 @@ impl ServerCertVerifier for NoVerification {
             message,
             cert,
             dss,
-            &self.0.signature_verification_algorithms,
+            &self.provider.signature_verification_algorithms,
         )
     }
 
@@ -182,12 +227,14 @@ impl ServerCertVerifier for NoVerification {
             message,
             cert,
             dss,
-            &self.0.signature_verification_algorithms,
+            &self.provider.signature_verification_algorithms,
         )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
@@ -423,6 +470,121 @@ mod tests {
         assert!(TlsClientOptions::Default
             .client_config("bad host name!")
             .is_err());
+    }
+
+    /// A CA's certificate (PEM) and its issuer.
+    fn ca(name: &str) -> (String, rcgen::CertifiedIssuer<'static, rcgen::KeyPair>) {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        let issuer =
+            rcgen::CertifiedIssuer::self_signed(params, rcgen::KeyPair::generate().unwrap())
+                .unwrap();
+        (issuer.pem(), issuer)
+    }
+
+    /// A server configuration whose certificate is for `name`, signed by `ca`.
+    fn server_signed_by(
+        name: &str,
+        ca: &rcgen::CertifiedIssuer<'static, rcgen::KeyPair>,
+    ) -> Arc<ServerConfig> {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec![name.to_string()])
+            .unwrap()
+            .signed_by(&key, ca)
+            .unwrap();
+        server_config(cert.pem().as_bytes(), key.serialize_pem().as_bytes()).unwrap()
+    }
+
+    /// A TLS handshake in memory between a client with `options` dialing
+    /// `host` and `server`: the client's verdict.
+    fn handshake(
+        options: &TlsClientOptions,
+        host: &str,
+        server: Arc<ServerConfig>,
+    ) -> Result<(), WsError> {
+        let (config, name) = options.client_config(host)?;
+        let mut client = ClientConnection::new(config, name).unwrap();
+        let mut server = ServerConnection::new(server).unwrap();
+        for _ in 0..20 {
+            let mut wire = Vec::new();
+            while client.wants_write() {
+                client.write_tls(&mut wire).unwrap();
+            }
+            if !wire.is_empty() {
+                server.read_tls(&mut wire.as_slice()).unwrap();
+                if server.process_new_packets().is_err() {
+                    // The client's alert is what this test reads.
+                }
+            }
+            let mut wire = Vec::new();
+            while server.wants_write() {
+                server.write_tls(&mut wire).unwrap();
+            }
+            if !wire.is_empty() {
+                client.read_tls(&mut wire.as_slice()).unwrap();
+                client.process_new_packets().map_err(|e| error(&e))?;
+            }
+            if !client.is_handshaking() {
+                return Ok(());
+            }
+        }
+        panic!("the handshake did not end");
+    }
+
+    /// `client_unsafe(trusted_chain)` as the engine has it: the chain is
+    /// verified, the host name is not. A server reached by address, with a
+    /// certificate for game.example signed by CA A.
+    #[test]
+    fn client_unsafe_with_a_chain_still_verifies_the_chain() {
+        let (ca_a_pem, ca_a) = ca("CA A");
+        let (ca_b_pem, _) = ca("CA B");
+        let server = server_signed_by("game.example", &ca_a);
+        let unsafe_with = |pem: &str| TlsClientOptions::ChainOnly {
+            ca_pem: pem.as_bytes().to_vec(),
+        };
+        // client_unsafe(CA_B): the certificate is not signed by it.
+        match handshake(&unsafe_with(&ca_b_pem), "127.0.0.1", server.clone()) {
+            Err(WsError::Certificate {
+                cause: CertificateCause::UnknownIssuer,
+                ..
+            }) => {}
+            other => panic!("client_unsafe(CA_B) must fail: {other:?}"),
+        }
+        // client_unsafe(CA_A): opens, though the name does not match.
+        handshake(&unsafe_with(&ca_a_pem), "127.0.0.1", server.clone()).unwrap();
+        // client_unsafe(): anything goes.
+        handshake(&TlsClientOptions::Unsafe, "127.0.0.1", server.clone()).unwrap();
+        // client(CA_A): the host name is checked.
+        let trusted = TlsClientOptions::Trusted {
+            ca_pem: Some(ca_a_pem.as_bytes().to_vec()),
+            common_name_override: String::new(),
+        };
+        match handshake(&trusted, "127.0.0.1", server.clone()) {
+            Err(WsError::Certificate {
+                cause: CertificateCause::WrongHost,
+                ..
+            }) => {}
+            other => panic!("client(CA_A) must fail for the name: {other:?}"),
+        }
+        // An expired certificate signed by CA A is refused by client_unsafe(CA_A).
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["game.example".to_string()]).unwrap();
+        params.not_before = rcgen::date_time_ymd(2000, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2001, 1, 1);
+        let cert = params.signed_by(&key, &ca_a).unwrap();
+        let expired = server_config(cert.pem().as_bytes(), key.serialize_pem().as_bytes()).unwrap();
+        match handshake(&unsafe_with(&ca_a_pem), "127.0.0.1", expired) {
+            Err(WsError::Certificate {
+                cause: CertificateCause::Expired,
+                ..
+            }) => {}
+            other => panic!("an expired certificate must fail: {other:?}"),
+        }
+        // A chain with no certificate is refused, never "anything goes".
+        assert!(unsafe_with("").client_config("127.0.0.1").is_err());
     }
 
     #[test]

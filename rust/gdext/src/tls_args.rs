@@ -48,19 +48,27 @@ pub fn client_options(options: Option<Gd<TlsOptions>>) -> Result<TlsClientOption
             "connect_to_url needs client TLS options (TLSOptions.client() or TLSOptions.client_unsafe()), not TLSOptions.server()".into(),
         ));
     }
-    if options.is_unsafe_client() {
-        return Ok(TlsClientOptions::Unsafe);
-    }
     // A chain that cannot be written out is an error: falling back to the
-    // default roots would silently drop the user's pinning.
+    // default roots (or, for client_unsafe, to no check) would silently drop
+    // the user's pinning.
     let ca_pem = match options.get_trusted_ca_chain() {
         None => None,
         Some(mut chain) => Some(crate::certs::pem(&mut chain).map_err(|why| {
             WsError::Tls(format!(
-                "the trusted_chain of TLSOptions.client cannot be used: {why}"
+                "the trusted_chain of the TLSOptions cannot be used: {why}"
             ))
         })?),
     };
+    if options.is_unsafe_client() {
+        // As the engine: with a chain, the certificate is still verified
+        // against it and only the host name is not checked.
+        return Ok(match ca_pem {
+            Some(ca_pem) => TlsClientOptions::ChainOnly {
+                ca_pem: ca_pem.into_bytes(),
+            },
+            None => TlsClientOptions::Unsafe,
+        });
+    }
     let common_name_override = options.get_common_name_override().to_string();
     if ca_pem.is_none() && common_name_override.is_empty() {
         return Ok(TlsClientOptions::Default);
