@@ -1,19 +1,27 @@
-//! Name lookup and TCP connect off the caller's thread, on a small pool of
-//! worker threads shared by the whole process.
+//! Name lookup and TCP connect without blocking the caller's thread.
 //!
-//! A [`Connector`] is one connect job. Its owner polls it for the socket
-//! without waiting, and dropping it (the peer was closed, or gave up) cancels
-//! the job: a queued job is never started and a running one stops within
-//! 50 ms (on Unix; elsewhere it tries no further address). Every job has a deadline (the peer's handshake timeout): no
-//! attempt runs past it, so a worker is never held longer than that by a
-//! host whose addresses do not answer, and a reconnect loop cannot pile up
-//! threads: at most [`MAX_WORKERS`] exist, and idle ones end after
-//! [`WORKER_IDLE`].
+//! A [`Connector`] is one connect. A host name is looked up on a small pool
+//! of worker threads shared by the whole process (a literal address needs
+//! none); on Unix the TCP connect itself is non-blocking and checked each
+//! time the owner polls, so a host that never answers holds no thread at all
+//! and any number of such connects cannot starve the others. Elsewhere a
+//! worker makes the connect too (bounded by the connect timeout).
+//!
+//! Every limit holds, whatever the settings: each step (the lookup, each
+//! address tried) ends at `attempt_limit` (the peer's connect timeout) and
+//! nothing runs past `deadline` (its handshake timeout); a limit too far to
+//! compute (a "never" timeout such as 1e300 s) simply has no end. Dropping a
+//! `Connector` (the peer was closed, or gave up) cancels it: a queued lookup
+//! is never started. A slow resolver holds at most [`MAX_WORKERS`] threads
+//! (idle ones end after [`WORKER_IDLE`]) while each connect waiting on it
+//! still fails at its own limit, and a worker that panics fails its job, not
+//! the pool.
 
 use crate::error::{ConnectCause, WsError};
 use std::collections::VecDeque;
 use std::io;
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
@@ -25,21 +33,26 @@ pub const WORKER_IDLE: Duration = Duration::from_secs(5);
 
 type Outcome = Result<TcpStream, WsError>;
 
+/// What a worker hands back: the addresses found (Unix: the owner connects
+/// to them) or the connected socket (elsewhere).
+enum Found {
+    #[cfg_attr(not(unix), allow(dead_code))]
+    Addresses(Vec<SocketAddr>),
+    #[cfg_attr(unix, allow(dead_code))]
+    Socket(TcpStream),
+}
+
 struct Job {
     host: String,
     port: u16,
     deadline: Option<Instant>,
-    /// Longest one attempt may take before the next address is tried.
+    /// Longest one step (the lookup, one address) may take.
     attempt_limit: Duration,
     cancelled: AtomicBool,
-    result: Mutex<Option<Outcome>>,
+    result: Mutex<Option<Result<Found, WsError>>>,
 }
 
 impl Job {
-    fn finish(&self, outcome: Outcome) {
-        *lock(&self.result) = Some(outcome);
-    }
-
     fn remaining(&self) -> Option<Duration> {
         self.deadline
             .map(|d| d.saturating_duration_since(Instant::now()))
@@ -48,6 +61,17 @@ impl Job {
     /// Cancelled, or past its deadline: nothing more may be tried.
     fn given_up(&self) -> bool {
         self.cancelled.load(Ordering::Relaxed) || self.remaining() == Some(Duration::ZERO)
+    }
+
+    /// When a step started now must end: its limit or the deadline,
+    /// whichever is sooner; `None` when neither can be computed (never).
+    #[cfg_attr(not(unix), allow(dead_code))]
+    fn step_end(&self, now: Instant) -> Option<Instant> {
+        let limit = now.checked_add(self.attempt_limit);
+        match (limit, self.deadline) {
+            (Some(l), Some(d)) => Some(l.min(d)),
+            (l, d) => l.or(d),
+        }
     }
 }
 
@@ -72,15 +96,28 @@ pub fn live_workers() -> usize {
     lock(&pool().0).workers
 }
 
-/// One name lookup and TCP connect, run by the pool.
+/// Where a connect stands.
+enum Stage {
+    /// A worker has the job (lookup, or lookup and connect); it must be
+    /// done by `until`.
+    Worker { until: Option<Instant> },
+    /// Unix: trying the addresses one after the other, without a thread.
+    #[cfg_attr(not(unix), allow(dead_code))]
+    Trying(Box<Trying>),
+    /// Reported.
+    Done,
+}
+
+/// One lookup and TCP connect.
 pub struct Connector {
     job: Arc<Job>,
+    stage: Stage,
 }
 
 impl Connector {
-    /// Queues resolving `host` and connecting to `port`: each address tried
-    /// for at most `attempt_limit`, and no attempt starts or runs after
-    /// `deadline`.
+    /// Starts resolving `host` and connecting to `port`: the lookup and
+    /// each address tried take at most `attempt_limit`, and nothing starts
+    /// or runs after `deadline`.
     pub fn start(
         host: &str,
         port: u16,
@@ -95,36 +132,56 @@ impl Connector {
             cancelled: AtomicBool::new(false),
             result: Mutex::new(None),
         });
-        let (mutex, ready) = pool();
-        let mut pool = lock(mutex);
-        pool.queue.push_back(job.clone());
-        if pool.idle == 0 && pool.workers < MAX_WORKERS {
-            let spawned = std::thread::Builder::new()
-                .name("ws-connect".into())
-                .spawn(work);
-            if let Err(e) = spawned {
-                if pool.workers == 0 {
-                    job.cancelled.store(true, Ordering::Relaxed);
-                    return Err(WsError::Connect {
-                        host: host.to_string(),
-                        port,
-                        why: format!("cannot start a connect thread: {e}"),
-                        cause: ConnectCause::Other,
-                    });
-                }
-                // The workers alive will get to it.
-            } else {
-                pool.workers += 1;
-            }
-        } else {
-            ready.notify_one();
+        // A literal address needs no lookup (and, on Unix, no thread).
+        #[cfg(unix)]
+        if let Some(ip) = literal(host) {
+            let trying = Trying::new(vec![SocketAddr::new(ip, port)]);
+            return Ok(Connector {
+                job,
+                stage: Stage::Trying(Box::new(trying)),
+            });
         }
-        Ok(Connector { job })
+        // The worker itself bounds each connect it makes (not Unix); on Unix
+        // it only looks the name up, which ends at the step's limit.
+        #[cfg(unix)]
+        let until = job.step_end(Instant::now());
+        #[cfg(not(unix))]
+        let until = job.deadline;
+        queue(&job)?;
+        Ok(Connector {
+            job,
+            stage: Stage::Worker { until },
+        })
     }
 
-    /// The connected socket (non-blocking, no-delay) once there is one.
+    /// The connected socket (non-blocking, no-delay) once there is one, or
+    /// why there is none; `None` while it is still on its way.
     pub fn poll(&mut self) -> Option<Outcome> {
-        lock(&self.job.result).take()
+        let outcome = match &mut self.stage {
+            Stage::Done => return None,
+            Stage::Worker { until } => match take(&self.job.result) {
+                Some(Ok(Found::Socket(sock))) => Ok(sock),
+                #[cfg(unix)]
+                Some(Ok(Found::Addresses(addrs))) => {
+                    self.stage = Stage::Trying(Box::new(Trying::new(addrs)));
+                    return self.poll();
+                }
+                #[cfg(not(unix))]
+                Some(Ok(Found::Addresses(_))) => Err(WsError::Io("no socket".into())),
+                Some(Err(e)) => Err(e),
+                None if until.is_some_and(|u| Instant::now() >= u) => {
+                    self.job.cancelled.store(true, Ordering::Relaxed);
+                    Err(step_timed_out(&self.job))
+                }
+                None => return None,
+            },
+            #[cfg(unix)]
+            Stage::Trying(trying) => trying.poll(&self.job)?,
+            #[cfg(not(unix))]
+            Stage::Trying(_) => return None,
+        };
+        self.stage = Stage::Done;
+        Some(outcome)
     }
 }
 
@@ -134,6 +191,46 @@ impl Drop for Connector {
     }
 }
 
+fn take<T>(m: &Mutex<Option<T>>) -> Option<T> {
+    lock(m).take()
+}
+
+/// The address a host string names literally (`127.0.0.1`, `::1`, `[::1]`).
+fn literal(host: &str) -> Option<IpAddr> {
+    host.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .ok()
+}
+
+/// Hands `job` to the pool, starting a worker when none is idle.
+fn queue(job: &Arc<Job>) -> Result<(), WsError> {
+    let (mutex, ready) = pool();
+    let mut pool = lock(mutex);
+    pool.queue.push_back(job.clone());
+    if pool.idle == 0 && pool.workers < MAX_WORKERS {
+        let spawned = std::thread::Builder::new()
+            .name("ws-connect".into())
+            .spawn(work);
+        match spawned {
+            Ok(_) => pool.workers += 1,
+            Err(e) if pool.workers == 0 => {
+                job.cancelled.store(true, Ordering::Relaxed);
+                return Err(connect_error(
+                    job,
+                    format!("cannot start a connect thread: {e}"),
+                    ConnectCause::Other,
+                ));
+            }
+            // The workers alive will get to it.
+            Err(_) => {}
+        }
+    } else {
+        ready.notify_one();
+    }
+    Ok(())
+}
+
 /// A worker: runs queued jobs until it has been idle for [`WORKER_IDLE`].
 fn work() {
     let (mutex, ready) = pool();
@@ -141,9 +238,18 @@ fn work() {
     loop {
         if let Some(job) = pool.queue.pop_front() {
             drop(pool);
-            if !job.cancelled.load(Ordering::Relaxed) {
-                let outcome = connect(&job);
-                job.finish(outcome);
+            if !job.given_up() {
+                // A bug that panics fails this job, never the pool: the
+                // worker stays, and so does its slot in the count.
+                let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| run(&job)))
+                    .unwrap_or_else(|_| {
+                        Err(connect_error(
+                            &job,
+                            "the connect thread failed unexpectedly".into(),
+                            ConnectCause::Other,
+                        ))
+                    });
+                *lock(&job.result) = Some(outcome);
             }
             pool = lock(mutex);
             continue;
@@ -161,18 +267,11 @@ fn work() {
     }
 }
 
-fn timed_out(job: &Job) -> WsError {
-    WsError::Connect {
-        host: job.host.clone(),
-        port: job.port,
-        why: "no connection before the handshake timeout".into(),
-        cause: ConnectCause::TimedOut,
-    }
-}
-
-fn connect(job: &Job) -> Outcome {
-    if job.given_up() {
-        return Err(timed_out(job));
+/// The lookup (tests: a host under `slow.invalid` takes two seconds).
+fn resolve(job: &Job) -> Result<Vec<SocketAddr>, WsError> {
+    #[cfg(test)]
+    if job.host.ends_with(".slow.invalid") {
+        std::thread::sleep(Duration::from_secs(2));
     }
     let addrs: Vec<SocketAddr> = (job.host.as_str(), job.port)
         .to_socket_addrs()
@@ -187,87 +286,172 @@ fn connect(job: &Job) -> Outcome {
             why: "no address found".into(),
         });
     }
+    Ok(addrs)
+}
+
+/// A worker's part: the lookup (Unix), or the lookup and the connect.
+#[cfg(unix)]
+fn run(job: &Job) -> Result<Found, WsError> {
+    resolve(job).map(Found::Addresses)
+}
+
+#[cfg(not(unix))]
+fn run(job: &Job) -> Result<Found, WsError> {
     let mut last: Option<(String, ConnectCause)> = None;
-    for addr in addrs {
+    for addr in resolve(job)? {
         if job.given_up() {
-            return Err(match last {
-                None => timed_out(job),
-                Some((why, cause)) => connect_error(job, why, cause),
-            });
+            break;
         }
         let limit = job
             .remaining()
             .map_or(job.attempt_limit, |r| r.min(job.attempt_limit));
-        match attempt(job, addr, limit) {
-            Ok(sock) => {
-                sock.set_nonblocking(true)
-                    .map_err(|e| WsError::Io(e.to_string()))?;
-                let _ = sock.set_nodelay(true);
-                return Ok(sock);
-            }
-            Err(e) => {
-                let cause = match e.kind() {
-                    io::ErrorKind::ConnectionRefused => ConnectCause::Refused,
-                    io::ErrorKind::TimedOut => ConnectCause::TimedOut,
-                    _ => ConnectCause::Other,
-                };
-                last = Some((format!("{addr}: {e}"), cause));
-            }
+        match TcpStream::connect_timeout(&addr, limit) {
+            Ok(sock) => return ready(sock).map(Found::Socket),
+            Err(e) => last = Some((format!("{addr}: {e}"), cause_of(&e))),
         }
     }
-    let (why, cause) = last.unwrap_or_else(|| ("no address to try".into(), ConnectCause::Other));
-    Err(connect_error(job, why, cause))
+    Err(match last {
+        None => step_timed_out(job),
+        Some((why, cause)) => connect_error(job, why, cause),
+    })
 }
 
-/// One connect attempt of at most `limit`. On Unix it is non-blocking and
-/// watched in short slices, so a cancelled job lets go of its worker at once;
-/// elsewhere it is one blocking attempt (still bounded by `limit`).
+/// Unix: the addresses of one connect, tried in turn with non-blocking
+/// sockets checked at each poll.
 #[cfg(unix)]
-fn attempt(job: &Job, addr: SocketAddr, limit: Duration) -> io::Result<TcpStream> {
-    use socket2::{Domain, Protocol, Socket, Type};
-    use std::os::fd::AsRawFd;
-    const SLICE: Duration = Duration::from_millis(50);
-    let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-    sock.set_nonblocking(true)?;
-    match sock.connect(&addr.into()) {
-        Ok(()) => return Ok(sock.into()),
-        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
-        Err(e) => return Err(e),
-    }
-    let end = Instant::now() + limit;
-    loop {
-        if job.cancelled.load(Ordering::Relaxed) {
-            return Err(io::Error::other("cancelled"));
-        }
-        let left = end.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(io::ErrorKind::TimedOut.into());
-        }
-        let mut fds = libc::pollfd {
-            fd: sock.as_raw_fd(),
-            events: libc::POLLOUT,
-            revents: 0,
-        };
-        let wait = left.min(SLICE).as_millis().max(1) as libc::c_int;
-        // SAFETY: one valid pollfd for the duration of the call.
-        let n = unsafe { libc::poll(&mut fds, 1, wait) };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            if e.kind() != io::ErrorKind::Interrupted {
-                return Err(e);
-            }
-        } else if n > 0 {
-            return match sock.take_error()? {
-                Some(e) => Err(e),
-                None => Ok(sock.into()),
-            };
-        }
-    }
+struct Trying {
+    addrs: VecDeque<SocketAddr>,
+    current: Option<(socket2::Socket, SocketAddr, Option<Instant>)>,
+    last: Option<(String, ConnectCause)>,
 }
 
 #[cfg(not(unix))]
-fn attempt(_job: &Job, addr: SocketAddr, limit: Duration) -> io::Result<TcpStream> {
-    TcpStream::connect_timeout(&addr, limit)
+struct Trying;
+
+#[cfg(unix)]
+impl Trying {
+    fn new(addrs: Vec<SocketAddr>) -> Trying {
+        Trying {
+            addrs: addrs.into(),
+            current: None,
+            last: None,
+        }
+    }
+
+    /// Advances the attempts: the socket, a final failure, or `None`.
+    fn poll(&mut self, job: &Job) -> Option<Outcome> {
+        use std::os::fd::AsRawFd;
+        loop {
+            if job.given_up() {
+                return Some(Err(self.failure(job)));
+            }
+            let Some((sock, addr, until)) = &self.current else {
+                let addr = self.addrs.pop_front()?;
+                match start_connect(addr) {
+                    Ok((sock, true)) => return Some(ready(sock.into())),
+                    Ok((sock, false)) => {
+                        self.current = Some((sock, addr, job.step_end(Instant::now())))
+                    }
+                    Err(e) => self.last = Some((format!("{addr}: {e}"), cause_of(&e))),
+                }
+                if self.current.is_none() && self.addrs.is_empty() {
+                    return Some(Err(self.failure(job)));
+                }
+                continue;
+            };
+            let mut fds = libc::pollfd {
+                fd: sock.as_raw_fd(),
+                events: libc::POLLOUT,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd for the duration of the call; a zero
+            // timeout only asks.
+            let n = unsafe { libc::poll(&mut fds, 1, 0) };
+            let failed = if n > 0 {
+                match sock.take_error() {
+                    Ok(None) => {
+                        let (sock, _, _) = self.current.take()?;
+                        return Some(ready(sock.into()));
+                    }
+                    Ok(Some(e)) | Err(e) => Some(e),
+                }
+            } else if n < 0 {
+                let e = io::Error::last_os_error();
+                (e.kind() != io::ErrorKind::Interrupted).then_some(e)
+            } else if until.is_some_and(|u| Instant::now() >= u) {
+                Some(io::ErrorKind::TimedOut.into())
+            } else {
+                return None;
+            };
+            if let Some(e) = failed {
+                self.last = Some((format!("{addr}: {e}"), cause_of(&e)));
+                self.current = None;
+                if self.addrs.is_empty() {
+                    return Some(Err(self.failure(job)));
+                }
+            }
+        }
+    }
+
+    fn failure(&mut self, job: &Job) -> WsError {
+        match self.last.take() {
+            None => step_timed_out(job),
+            Some((why, cause)) => connect_error(job, why, cause),
+        }
+    }
+}
+
+/// A non-blocking connect to `addr` started: the socket, and whether it is
+/// connected already.
+#[cfg(unix)]
+fn start_connect(addr: SocketAddr) -> io::Result<(socket2::Socket, bool)> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    sock.set_nonblocking(true)?;
+    match sock.connect(&addr.into()) {
+        Ok(()) => Ok((sock, true)),
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => Ok((sock, false)),
+        Err(e) => Err(e),
+    }
+}
+
+/// A connected socket set up as the link wants it.
+fn ready(sock: TcpStream) -> Outcome {
+    sock.set_nonblocking(true)
+        .map_err(|e| WsError::Io(e.to_string()))?;
+    let _ = sock.set_nodelay(true);
+    Ok(sock)
+}
+
+fn cause_of(e: &io::Error) -> ConnectCause {
+    match e.kind() {
+        io::ErrorKind::ConnectionRefused => ConnectCause::Refused,
+        io::ErrorKind::TimedOut => ConnectCause::TimedOut,
+        _ => ConnectCause::Other,
+    }
+}
+
+/// A step that ran out of time: the lookup, or an attempt that saw no
+/// answer before the connect or handshake timeout.
+fn step_timed_out(job: &Job) -> WsError {
+    if job.remaining() == Some(Duration::ZERO) {
+        return connect_error(
+            job,
+            "no connection before the handshake timeout".into(),
+            ConnectCause::TimedOut,
+        );
+    }
+    match literal(&job.host) {
+        Some(_) => connect_error(
+            job,
+            "no answer before the connect timeout".into(),
+            ConnectCause::TimedOut,
+        ),
+        None => WsError::Resolve {
+            host: job.host.clone(),
+            why: "the name lookup took longer than the connect timeout".into(),
+        },
+    }
 }
 
 fn connect_error(job: &Job, why: String, cause: ConnectCause) -> WsError {
@@ -334,6 +518,47 @@ mod tests {
         let mut buf = [0u8; 1];
         let err = std::io::Read::read(&mut &sock, &mut buf).unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
+    }
+
+    /// A resolver that does not answer holds no connect past its connect
+    /// timeout, and a literal address needs no lookup at all: connects to
+    /// one go through while every worker waits on the resolver.
+    #[test]
+    fn a_slow_lookup_ends_at_the_connect_timeout_and_blocks_no_one() {
+        let start = Instant::now();
+        let mut slow: Vec<Connector> = (0..MAX_WORKERS + 4)
+            .map(|i| {
+                Connector::start(
+                    &format!("host{i}.slow.invalid"),
+                    80,
+                    None,
+                    Duration::from_millis(300),
+                )
+                .unwrap()
+            })
+            .collect();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mut good = Connector::start("127.0.0.1", port, None, Duration::from_secs(10)).unwrap();
+        assert!(wait(&mut good).is_ok());
+        assert!(
+            start.elapsed() < Duration::from_millis(300),
+            "{:?}",
+            start.elapsed()
+        );
+        for c in &mut slow {
+            match wait(c) {
+                Err(WsError::Resolve { why, .. }) => {
+                    assert!(why.contains("connect timeout"), "{why}")
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_millis(1500),
+            "{:?}",
+            start.elapsed()
+        );
     }
 
     #[test]

@@ -159,3 +159,81 @@ fn the_connect_timeout_bounds_one_attempt_and_says_so() {
     );
     assert_eq!(peer.failure().map(WsError::failure), Some(Failure::Timeout));
 }
+
+/// "Never" timeouts (1e300 s, as good as never) to a host that does not
+/// answer: no panic in any thread, and a normal peer dialing a local server
+/// still opens, however many such connects wait.
+#[test]
+fn never_timeouts_neither_panic_nor_starve_other_connects() {
+    let (_listener, _filler, port) = tar_pit();
+    let never = PeerConfig {
+        handshake_timeout: 1e300,
+        connect_timeout: 1e300,
+        ..PeerConfig::default()
+    };
+    let mut waiting: Vec<Peer> = (0..MAX_WORKERS + 4)
+        .map(|_| {
+            let mut peer = Peer::new(never.clone());
+            peer.connect_to_url(
+                &format!("ws://127.0.0.1:{port}/"),
+                TlsClientOptions::Default,
+            )
+            .unwrap();
+            peer.poll();
+            peer
+        })
+        .collect();
+    // Named hosts too (their lookup goes through the worker pool).
+    waiting.extend((0..MAX_WORKERS + 4).map(|_| {
+        let mut peer = Peer::new(never.clone());
+        peer.connect_to_url(
+            &format!("ws://localhost:{port}/"),
+            TlsClientOptions::Default,
+        )
+        .unwrap();
+        peer.poll();
+        peer
+    }));
+    std::thread::sleep(Duration::from_millis(200));
+    let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let server_port = server.local_addr().unwrap().port();
+    let accepting = std::thread::spawn(move || {
+        let (sock, _) = server.accept().unwrap();
+        sock.set_nonblocking(true).unwrap();
+        let mut peer = Peer::new(PeerConfig::default());
+        peer.accept_stream(Box::new(sock), false).unwrap();
+        let start = Instant::now();
+        while peer.ready_state() == ReadyState::Connecting
+            && start.elapsed() < Duration::from_secs(6)
+        {
+            peer.poll();
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        peer
+    });
+    let mut normal = Peer::new(never.clone());
+    normal
+        .connect_to_url(
+            &format!("ws://localhost:{server_port}/"),
+            TlsClientOptions::Default,
+        )
+        .unwrap();
+    let start = Instant::now();
+    while normal.ready_state() == ReadyState::Connecting {
+        normal.poll();
+        for w in &mut waiting {
+            w.poll();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(6),
+            "the normal peer is still connecting"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert_eq!(normal.ready_state(), ReadyState::Open);
+    let _server_side = accepting.join().expect("no panic");
+    assert!(waiting
+        .iter()
+        .all(|w| w.ready_state() == ReadyState::Connecting));
+    assert!(live_workers() <= MAX_WORKERS);
+}
