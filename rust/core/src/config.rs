@@ -170,10 +170,7 @@ fn positive_seconds(setting: &'static str, seconds: f64) -> Result<f64, Refused>
 /// A proxy setting, or why not (credentials in `host` are not repeated).
 fn proxy_setting(setting: &'static str, host: &str, port: i64) -> Result<Option<Proxy>, Refused> {
     Proxy::parse(host, port).map_err(|why| {
-        let shown = match host.rsplit_once('@') {
-            Some((_, name)) => format!("***@{name}"),
-            None => host.to_string(),
-        };
+        let shown = crate::shown::proxy_host(host);
         Refused {
             setting,
             rule: "a host ([user:password@]name) and a port from 1 to 65535 (an empty host or port -1: no proxy)",

@@ -292,12 +292,24 @@ impl WsError {
     }
 }
 
+/// Printed as one line: what a peer or a proxy sent (a close reason, a
+/// status line) cannot start a forged line, and a URL shows no secret.
 impl fmt::Display for WsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut raw = String::new();
+        self.describe(&mut raw)?;
+        f.write_str(&crate::shown::printable(&raw))
+    }
+}
+
+impl WsError {
+    fn describe(&self, f: &mut String) -> fmt::Result {
+        use fmt::Write;
         match self {
             WsError::InvalidUrl { url, why } => write!(
                 f,
-                "Invalid WebSocket URL \"{url}\": {why}. Use the form ws://host[:port][/path] or wss://host[:port][/path]."
+                "Invalid WebSocket URL \"{}\": {why}. Use the form ws://host[:port][/path] or wss://host[:port][/path].",
+                crate::shown::url(url)
             ),
             WsError::UnsupportedScheme { scheme } => write!(
                 f,

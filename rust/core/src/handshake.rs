@@ -93,6 +93,18 @@ fn parse_head(head: &[u8]) -> Result<Head<'_>, String> {
     let text =
         std::str::from_utf8(head).map_err(|_| "the HTTP head is not valid text".to_string())?;
     let text = text.strip_suffix("\r\n\r\n").unwrap_or(text);
+    // Lines end with CR LF; a CR or LF alone, or any other control
+    // character but a tab, is refused (it could forge a line wherever the
+    // request target or a header is printed or passed on).
+    if let Some(bad) = text
+        .split("\r\n")
+        .find(|line| line.bytes().any(|b| b.is_ascii_control() && b != b'\t'))
+    {
+        return Err(format!(
+            "a line of the HTTP head holds a bare CR, LF or other control character: \"{}\"",
+            bad.escape_debug()
+        ));
+    }
     let mut lines = text.split("\r\n");
     let first = lines.next().unwrap_or_default();
     let mut headers: Vec<(String, String)> = Vec::new();
@@ -467,6 +479,16 @@ mod tests {
         let cases = [
             ("POST / HTTP/1.1\r\n\r\n".to_string(), 400),
             ("\u{1}\u{2}garbage\r\n\r\n".to_string(), 400),
+            // A bare LF or CR in the target or a header: refused, not read.
+            (base.replace("GET / ", "GET /a\nFAKE: x ") + "\r\n", 400),
+            (
+                base.replace("Host: h", "Host: h\rX-Forged: 1") + "\r\n",
+                400,
+            ),
+            (
+                base.replace("Host: h", "Host: h\nERROR: forged") + "\r\n",
+                400,
+            ),
             (
                 base.replace("Sec-WebSocket-Version: 13", "Sec-WebSocket-Version: 8") + "\r\n",
                 426,

@@ -64,7 +64,8 @@ impl Proxy {
             .unwrap_or(host);
         if rest.contains("://") {
             return Err(format!(
-                "\"{host}\" names a scheme other than http://; the proxy is spoken to in plain HTTP"
+                "\"{}\" names a scheme other than http://; the proxy is spoken to in plain HTTP",
+                crate::shown::proxy_host(host)
             ));
         }
         let (credentials, name) = match rest.rsplit_once('@') {
@@ -81,7 +82,8 @@ impl Proxy {
             || (name.contains(':') && !bracketed && name.parse::<std::net::Ipv6Addr>().is_err())
         {
             return Err(format!(
-                "\"{name}\" is not a host name or address (give the port apart, without a path)"
+                "\"{}\" is not a host name or address (give the port apart, without a path)",
+                crate::shown::printable(name)
             ));
         }
         let authorization = match credentials {

@@ -184,6 +184,12 @@ impl Peer {
         self.held_url().unwrap_or(&self.requested_url)
     }
 
+    /// [`Peer::requested_url`] as it may be printed: no credentials, no
+    /// query values (session tokens), no control characters.
+    pub fn shown_url(&self) -> String {
+        crate::shown::url(self.requested_url())
+    }
+
     /// The sub-protocol agreed on, or empty.
     pub fn selected_protocol(&self) -> &str {
         &self.selected_protocol

@@ -63,10 +63,10 @@ impl Peer {
         log::info!(
             "{} open: {} (sub-protocol \"{}\", {}, extensions \"{}\")",
             if opened.client { "client" } else { "server" },
-            self.requested_url,
-            self.selected_protocol,
+            self.shown_url(),
+            crate::shown::printable(&self.selected_protocol),
             conn.stream().tls_version().as_deref().unwrap_or("no TLS"),
-            self.extensions
+            crate::shown::printable(&self.extensions)
         );
         self.phase = Phase::Open(Box::new(conn));
         self.state = ReadyState::Open;
@@ -276,9 +276,9 @@ impl Peer {
     fn finish_clean(&mut self) -> Option<WsError> {
         log::debug!(
             "closed cleanly: {} ({} \"{}\")",
-            self.requested_url,
+            self.shown_url(),
             self.close_code,
-            self.close_reason
+            crate::shown::printable(&self.close_reason)
         );
         if let Phase::Open(conn) = &mut self.phase {
             let _ = conn.flush();

@@ -149,10 +149,12 @@ pub(crate) fn to_godot(result: Result<(), Failure>) -> Error {
 /// prefixed with the class and, when known, the URL.
 fn say(err: &WsError, url: &str) {
     let class = CLASS;
+    // Never the URL as given: its query values (tokens) and user info stay
+    // out of the output.
     let at = if url.is_empty() {
         String::new()
     } else {
-        format!(" ({url})")
+        format!(" ({})", rustws_core::shown_url(url))
     };
     if err.is_warning() {
         godot_warn!("{class}{at}: {err}");
