@@ -44,6 +44,15 @@ impl Socket {
     }
 }
 
+/// Ends the connection for everyone who holds it: a socket taken over from
+/// the engine is a duplicate, and closing ours alone would send no FIN
+/// while the game keeps its `StreamPeerTCP` (the client would wait).
+impl Drop for Socket {
+    fn drop(&mut self) {
+        let _ = self.sock.shutdown(std::net::Shutdown::Both);
+    }
+}
+
 /// A listening socket that asks, as an idle [`Socket`] does, whether a
 /// connection waits before trying to accept one: a server polled every
 /// frame makes no `accept` call while nobody is connecting.
