@@ -104,6 +104,9 @@ enum Stage {
     /// Unix: trying the addresses one after the other, without a thread.
     #[cfg_attr(not(unix), allow(dead_code))]
     Trying(Box<Trying>),
+    /// Over before the first poll (an address that answered or refused at
+    /// once), waiting to be reported.
+    Ready(Outcome),
     /// Reported.
     Done,
 }
@@ -136,10 +139,16 @@ impl Connector {
         #[cfg(unix)]
         if let Some(ip) = literal(host) {
             let trying = Trying::new(vec![SocketAddr::new(ip, port)]);
-            return Ok(Connector {
+            let mut connector = Connector {
                 job,
                 stage: Stage::Trying(Box::new(trying)),
-            });
+            };
+            // The connect starts now, not at the first poll: the caller
+            // may wait for the server side to accept before polling.
+            if let Some(outcome) = connector.poll() {
+                connector.stage = Stage::Ready(outcome);
+            }
+            return Ok(connector);
         }
         // The worker itself bounds each connect it makes (not Unix); on Unix
         // it only looks the name up, which ends at the step's limit.
@@ -159,6 +168,10 @@ impl Connector {
     pub fn poll(&mut self) -> Option<Outcome> {
         let outcome = match &mut self.stage {
             Stage::Done => return None,
+            Stage::Ready(_) => match std::mem::replace(&mut self.stage, Stage::Done) {
+                Stage::Ready(outcome) => return Some(outcome),
+                _ => return None,
+            },
             Stage::Worker { until } => match take(&self.job.result) {
                 Some(Ok(Found::Socket(sock))) => Ok(sock),
                 #[cfg(unix)]
