@@ -2,10 +2,9 @@
 //!
 //! A [`Connector`] is one connect. A host name is looked up on a small pool
 //! of worker threads shared by the whole process (a literal address needs
-//! none); on Unix the TCP connect itself is non-blocking and checked each
-//! time the owner polls, so a host that never answers holds no thread at all
-//! and any number of such connects cannot starve the others. Elsewhere a
-//! worker makes the connect too (bounded by the connect timeout).
+//! none); the TCP connect itself is non-blocking and checked each time the
+//! owner polls, so a host that never answers holds no thread at all and any
+//! number of such connects cannot starve the others.
 //!
 //! Every limit holds, whatever the settings: each step (the lookup, each
 //! address tried) ends at `attempt_limit` (the peer's connect timeout) and
@@ -33,15 +32,6 @@ pub const WORKER_IDLE: Duration = Duration::from_secs(5);
 
 type Outcome = Result<TcpStream, WsError>;
 
-/// What a worker hands back: the addresses found (Unix: the owner connects
-/// to them) or the connected socket (elsewhere).
-enum Found {
-    #[cfg_attr(not(unix), allow(dead_code))]
-    Addresses(Vec<SocketAddr>),
-    #[cfg_attr(unix, allow(dead_code))]
-    Socket(TcpStream),
-}
-
 struct Job {
     host: String,
     port: u16,
@@ -49,7 +39,8 @@ struct Job {
     /// Longest one step (the lookup, one address) may take.
     attempt_limit: Duration,
     cancelled: AtomicBool,
-    result: Mutex<Option<Result<Found, WsError>>>,
+    /// What the lookup found.
+    result: Mutex<Option<Result<Vec<SocketAddr>, WsError>>>,
 }
 
 impl Job {
@@ -65,7 +56,6 @@ impl Job {
 
     /// When a step started now must end: its limit or the deadline,
     /// whichever is sooner; `None` when neither can be computed (never).
-    #[cfg_attr(not(unix), allow(dead_code))]
     fn step_end(&self, now: Instant) -> Option<Instant> {
         let limit = now.checked_add(self.attempt_limit);
         match (limit, self.deadline) {
@@ -98,11 +88,9 @@ pub fn live_workers() -> usize {
 
 /// Where a connect stands.
 enum Stage {
-    /// A worker has the job (lookup, or lookup and connect); it must be
-    /// done by `until`.
+    /// A worker looks the name up; it must be done by `until`.
     Worker { until: Option<Instant> },
-    /// Unix: trying the addresses one after the other, without a thread.
-    #[cfg_attr(not(unix), allow(dead_code))]
+    /// Trying the addresses one after the other, without a thread.
     Trying(Box<Trying>),
     /// Over before the first poll (an address that answered or refused at
     /// once), waiting to be reported.
@@ -135,8 +123,7 @@ impl Connector {
             cancelled: AtomicBool::new(false),
             result: Mutex::new(None),
         });
-        // A literal address needs no lookup (and, on Unix, no thread).
-        #[cfg(unix)]
+        // A literal address needs no lookup.
         if let Some(ip) = literal(host) {
             let trying = Trying::new(vec![SocketAddr::new(ip, port)]);
             let mut connector = Connector {
@@ -150,12 +137,7 @@ impl Connector {
             }
             return Ok(connector);
         }
-        // The worker itself bounds each connect it makes (not Unix); on Unix
-        // it only looks the name up, which ends at the step's limit.
-        #[cfg(unix)]
         let until = job.step_end(Instant::now());
-        #[cfg(not(unix))]
-        let until = job.deadline;
         queue(&job)?;
         Ok(Connector {
             job,
@@ -173,14 +155,10 @@ impl Connector {
                 _ => return None,
             },
             Stage::Worker { until } => match take(&self.job.result) {
-                Some(Ok(Found::Socket(sock))) => Ok(sock),
-                #[cfg(unix)]
-                Some(Ok(Found::Addresses(addrs))) => {
+                Some(Ok(addrs)) => {
                     self.stage = Stage::Trying(Box::new(Trying::new(addrs)));
                     return self.poll();
                 }
-                #[cfg(not(unix))]
-                Some(Ok(Found::Addresses(_))) => Err(WsError::Io("no socket".into())),
                 Some(Err(e)) => Err(e),
                 None if until.is_some_and(|u| Instant::now() >= u) => {
                     self.job.cancelled.store(true, Ordering::Relaxed);
@@ -188,10 +166,7 @@ impl Connector {
                 }
                 None => return None,
             },
-            #[cfg(unix)]
             Stage::Trying(trying) => trying.poll(&self.job)?,
-            #[cfg(not(unix))]
-            Stage::Trying(_) => return None,
         };
         self.stage = Stage::Done;
         Some(outcome)
@@ -254,7 +229,7 @@ fn work() {
             if !job.given_up() {
                 // A bug that panics fails this job, never the pool: the
                 // worker stays, and so does its slot in the count.
-                let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| run(&job)))
+                let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| resolve(&job)))
                     .unwrap_or_else(|_| {
                         Err(connect_error(
                             &job,
@@ -302,46 +277,14 @@ fn resolve(job: &Job) -> Result<Vec<SocketAddr>, WsError> {
     Ok(addrs)
 }
 
-/// A worker's part: the lookup (Unix), or the lookup and the connect.
-#[cfg(unix)]
-fn run(job: &Job) -> Result<Found, WsError> {
-    resolve(job).map(Found::Addresses)
-}
-
-#[cfg(not(unix))]
-fn run(job: &Job) -> Result<Found, WsError> {
-    let mut last: Option<(String, ConnectCause)> = None;
-    for addr in resolve(job)? {
-        if job.given_up() {
-            break;
-        }
-        let limit = job
-            .remaining()
-            .map_or(job.attempt_limit, |r| r.min(job.attempt_limit));
-        match TcpStream::connect_timeout(&addr, limit) {
-            Ok(sock) => return ready(sock).map(Found::Socket),
-            Err(e) => last = Some((format!("{addr}: {e}"), cause_of(&e))),
-        }
-    }
-    Err(match last {
-        None => step_timed_out(job),
-        Some((why, cause)) => connect_error(job, why, cause),
-    })
-}
-
-/// Unix: the addresses of one connect, tried in turn with non-blocking
-/// sockets checked at each poll.
-#[cfg(unix)]
+/// The addresses of one connect, tried in turn with non-blocking sockets
+/// checked at each poll.
 struct Trying {
     addrs: VecDeque<SocketAddr>,
     current: Option<(socket2::Socket, SocketAddr, Option<Instant>)>,
     last: Option<(String, ConnectCause)>,
 }
 
-#[cfg(not(unix))]
-struct Trying;
-
-#[cfg(unix)]
 impl Trying {
     fn new(addrs: Vec<SocketAddr>) -> Trying {
         Trying {
@@ -353,7 +296,6 @@ impl Trying {
 
     /// Advances the attempts: the socket, a final failure, or `None`.
     fn poll(&mut self, job: &Job) -> Option<Outcome> {
-        use std::os::fd::AsRawFd;
         loop {
             if job.given_up() {
                 return Some(Err(self.failure(job)));
@@ -372,36 +314,21 @@ impl Trying {
                 }
                 continue;
             };
-            let mut fds = libc::pollfd {
-                fd: sock.as_raw_fd(),
-                events: libc::POLLOUT,
-                revents: 0,
-            };
-            // SAFETY: one valid pollfd for the duration of the call; a zero
-            // timeout only asks.
-            let n = unsafe { libc::poll(&mut fds, 1, 0) };
-            let failed = if n > 0 {
-                match sock.take_error() {
-                    Ok(None) => {
-                        let (sock, _, _) = self.current.take()?;
-                        return Some(ready(sock.into()));
-                    }
-                    Ok(Some(e)) | Err(e) => Some(e),
+            let failed = match connect_done(sock) {
+                Some(Ok(())) => {
+                    let (sock, _, _) = self.current.take()?;
+                    return Some(ready(sock.into()));
                 }
-            } else if n < 0 {
-                let e = io::Error::last_os_error();
-                (e.kind() != io::ErrorKind::Interrupted).then_some(e)
-            } else if until.is_some_and(|u| Instant::now() >= u) {
-                Some(io::ErrorKind::TimedOut.into())
-            } else {
-                return None;
-            };
-            if let Some(e) = failed {
-                self.last = Some((format!("{addr}: {e}"), cause_of(&e)));
-                self.current = None;
-                if self.addrs.is_empty() {
-                    return Some(Err(self.failure(job)));
+                Some(Err(e)) => e,
+                None if until.is_some_and(|u| Instant::now() >= u) => {
+                    io::ErrorKind::TimedOut.into()
                 }
+                None => return None,
+            };
+            self.last = Some((format!("{addr}: {failed}"), cause_of(&failed)));
+            self.current = None;
+            if self.addrs.is_empty() {
+                return Some(Err(self.failure(job)));
             }
         }
     }
@@ -416,16 +343,84 @@ impl Trying {
 
 /// A non-blocking connect to `addr` started: the socket, and whether it is
 /// connected already.
-#[cfg(unix)]
 fn start_connect(addr: SocketAddr) -> io::Result<(socket2::Socket, bool)> {
     use socket2::{Domain, Protocol, Socket, Type};
     let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     sock.set_nonblocking(true)?;
     match sock.connect(&addr.into()) {
         Ok(()) => Ok((sock, true)),
-        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => Ok((sock, false)),
+        Err(e) if in_progress(&e) => Ok((sock, false)),
         Err(e) => Err(e),
     }
+}
+
+#[cfg(unix)]
+fn in_progress(e: &io::Error) -> bool {
+    e.raw_os_error() == Some(libc::EINPROGRESS)
+}
+
+#[cfg(not(unix))]
+fn in_progress(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::WouldBlock
+}
+
+/// Whether a connect in progress on `sock` is over, asked without waiting:
+/// `Some(Ok)` connected, `Some(Err)` failed, `None` still on its way.
+#[cfg(unix)]
+fn connect_done(sock: &socket2::Socket) -> Option<io::Result<()>> {
+    use std::os::fd::AsRawFd;
+    let mut fds = libc::pollfd {
+        fd: sock.as_raw_fd(),
+        events: libc::POLLOUT,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd for the duration of the call; a zero timeout
+    // only asks.
+    let n = unsafe { libc::poll(&mut fds, 1, 0) };
+    if n > 0 {
+        return Some(match sock.take_error() {
+            Ok(None) => Ok(()),
+            Ok(Some(e)) | Err(e) => Err(e),
+        });
+    }
+    let e = io::Error::last_os_error();
+    (n < 0 && e.kind() != io::ErrorKind::Interrupted).then_some(Err(e))
+}
+
+/// Windows: `select` with a zero timeout (a failed connect shows in the
+/// exception set, where `SO_ERROR` then says why).
+#[cfg(windows)]
+fn connect_done(sock: &socket2::Socket) -> Option<io::Result<()>> {
+    use std::os::windows::io::AsRawSocket;
+    use windows_sys::Win32::Networking::WinSock::{select, FD_SET, SOCKET, SOCKET_ERROR, TIMEVAL};
+    let raw = sock.as_raw_socket() as SOCKET;
+    let one = || {
+        let mut set = FD_SET {
+            fd_count: 1,
+            fd_array: [0; 64],
+        };
+        set.fd_array[0] = raw;
+        set
+    };
+    let (mut write, mut except) = (one(), one());
+    let now = TIMEVAL {
+        tv_sec: 0,
+        tv_usec: 0,
+    };
+    // SAFETY: the sets and the timeout are valid for the call and hold one
+    // open socket each; the first argument is ignored on Windows.
+    let n = unsafe { select(0, std::ptr::null_mut(), &mut write, &mut except, &now) };
+    if n == SOCKET_ERROR {
+        return Some(Err(io::Error::last_os_error()));
+    }
+    if n == 0 {
+        return None;
+    }
+    Some(match sock.take_error() {
+        Ok(Some(e)) | Err(e) => Err(e),
+        Ok(None) if except.fd_count > 0 => Err(io::ErrorKind::ConnectionRefused.into()),
+        Ok(None) => Ok(()),
+    })
 }
 
 /// A connected socket set up as the link wants it.
@@ -536,9 +531,6 @@ mod tests {
     /// A resolver that does not answer holds no connect past its connect
     /// timeout, and a literal address needs no lookup at all: connects to
     /// one go through while every worker waits on the resolver.
-    // Unix only: elsewhere a worker makes the connect too (bounded by the
-    // connect and handshake timeouts), so workers can all be busy.
-    #[cfg(unix)]
     #[test]
     fn a_slow_lookup_ends_at_the_connect_timeout_and_blocks_no_one() {
         let start = Instant::now();

@@ -163,9 +163,6 @@ fn the_connect_timeout_bounds_one_attempt_and_says_so() {
 /// "Never" timeouts (1e300 s, as good as never) to a host that does not
 /// answer: no panic in any thread, and a normal peer dialing a local server
 /// still opens, however many such connects wait.
-/// Unix only: on Windows a worker makes each TCP connect, so never-timeouts
-/// hold workers until the system gives up on the host (its SYN retries).
-#[cfg(unix)]
 #[test]
 fn never_timeouts_neither_panic_nor_starve_other_connects() {
     let (_listener, _filler, port) = tar_pit();
