@@ -100,6 +100,41 @@ fn builder() -> Result<rustls::ConfigBuilder<ClientConfig, rustls::WantsVerifier
 }
 
 impl TlsClientOptions {
+    /// Whether these options verify against the default roots.
+    pub fn uses_default_roots(&self) -> bool {
+        matches!(
+            self,
+            TlsClientOptions::Default | TlsClientOptions::Trusted { ca_pem: None, .. }
+        )
+    }
+
+    /// What [`TlsClientOptions::client_config`] would refuse (a chain that
+    /// holds no certificate, a name that cannot be a server name), found
+    /// without reading the default roots.
+    pub fn check(&self, host: &str) -> Result<(), WsError> {
+        let name = match self {
+            TlsClientOptions::Trusted {
+                ca_pem,
+                common_name_override,
+            } => {
+                if let Some(pem) = ca_pem {
+                    roots_from_pem(pem)?;
+                }
+                if common_name_override.is_empty() {
+                    host
+                } else {
+                    common_name_override.as_str()
+                }
+            }
+            TlsClientOptions::ChainOnly { ca_pem } => {
+                roots_from_pem(ca_pem)?;
+                host
+            }
+            TlsClientOptions::Default | TlsClientOptions::Unsafe => host,
+        };
+        server_name(name).map(drop)
+    }
+
     /// The rustls configuration and the name to verify the server against.
     pub fn client_config(
         &self,
@@ -164,10 +199,18 @@ impl TlsClientOptions {
                 (Arc::new(config), host)
             }
         };
-        let name = ServerName::try_from(name.to_string())
-            .map_err(|_| WsError::Tls(format!("\"{name}\" is not a valid server name for TLS")))?;
-        Ok((config, name))
+        Ok((config, server_name(name)?))
     }
+}
+
+/// `name` as the name TLS verifies the server against.
+fn server_name(name: &str) -> Result<ServerName<'static>, WsError> {
+    ServerName::try_from(name.to_string()).map_err(|_| {
+        WsError::Tls(format!(
+            "\"{}\" is not a valid server name for TLS",
+            crate::shown::printable(name)
+        ))
+    })
 }
 
 /// The verifier of `client_unsafe`: never checks the host name; with
@@ -585,6 +628,27 @@ mod tests {
         }
         // A chain with no certificate is refused, never "anything goes".
         assert!(unsafe_with("").client_config("127.0.0.1").is_err());
+    }
+
+    #[test]
+    fn check_refuses_what_client_config_refuses_without_reading_roots() {
+        assert!(TlsClientOptions::Default.check("example.com").is_ok());
+        assert!(TlsClientOptions::Default.check("bad host name!").is_err());
+        let empty = TlsClientOptions::Trusted {
+            ca_pem: Some(Vec::new()),
+            common_name_override: String::new(),
+        };
+        assert!(empty.check("example.com").is_err());
+        assert!(TlsClientOptions::ChainOnly { ca_pem: Vec::new() }
+            .check("127.0.0.1")
+            .is_err());
+        let renamed = TlsClientOptions::Trusted {
+            ca_pem: None,
+            common_name_override: "game.example".into(),
+        };
+        assert!(renamed.check("10.0.0.1").is_ok());
+        assert!(renamed.uses_default_roots() && TlsClientOptions::Default.uses_default_roots());
+        assert!(!TlsClientOptions::Unsafe.uses_default_roots());
     }
 
     #[test]

@@ -78,6 +78,26 @@ pub fn default_roots() -> (Arc<RootCertStore>, TrustOrigin) {
         .clone()
 }
 
+/// Starts reading the default roots on a thread of their own, once, so the
+/// connection that needs them finds them read instead of reading the
+/// system's store on the game's thread (a few milliseconds, more on a slow
+/// disk). Should the connection come first, it waits for that read rather
+/// than making another.
+pub fn prefetch() {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    if ROOTS.get().is_some() {
+        return;
+    }
+    STARTED.call_once(|| {
+        // Without a thread, the first connection reads them, as before.
+        let _ = std::thread::Builder::new()
+            .name("ws-trust".into())
+            .spawn(|| {
+                default_roots();
+            });
+    });
+}
+
 /// The built-in roots.
 pub fn built_in() -> RootCertStore {
     RootCertStore {

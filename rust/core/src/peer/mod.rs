@@ -324,8 +324,12 @@ impl Peer {
     pub fn connect_to_url(&mut self, url: &str, tls: TlsClientOptions) -> Result<(), WsError> {
         let (parsed, key, request) = self.prepare_client(url)?;
         if parsed.tls {
-            // Fail early on a bad trusted chain or server name.
-            tls.client_config(&parsed.host)?;
+            // Fail early on a bad trusted chain or server name; the default
+            // roots are read meanwhile, off this thread.
+            tls.check(&parsed.host)?;
+            if tls.uses_default_roots() {
+                crate::trust::prefetch();
+            }
         }
         self.reset();
         let deadline = self.started.checked_add(self.config.handshake_limit());
