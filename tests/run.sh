@@ -2,7 +2,8 @@
 # Runs every test, printing a line for each part it had to skip, and at the
 # end one result line per Godot version (and for the Rust side).
 #
-# Always: the Rust tests and lints, the core's tests built for Windows and
+# Always: the Rust tests and lints, the fuzz targets for a bounded time
+# (FUZZ_SECONDS each, default 20), the core's tests built for Windows and
 # run under Wine, the release zip (built for every platform and checked).
 # With Godot, named by these variables (.ci/run sets them all):
 #   GODOT          the Godot every test runs on (else `godot` on PATH). When
@@ -48,6 +49,14 @@ done_part Rust "cargo test" $?
 part "Rust lints: rustfmt and clippy (warnings are errors)"
 cargo fmt --all --check && cargo clippy --workspace --all-targets --all-features -- -D warnings
 done_part Rust "fmt and clippy" $?
+
+part "Fuzzing: each parser for ${FUZZ_SECONDS:-20} s from the corpus in the repository"
+if command -v cargo-fuzz >/dev/null; then
+  bash tests/fuzz.sh "${FUZZ_SECONDS:-20}"
+  done_part Rust "fuzzing" $?
+else
+  missing Rust "fuzzing" "needs cargo-fuzz (cargo install cargo-fuzz); .ci/run installs it"
+fi
 
 part "Windows: the core's tests under Wine"
 bash tests/windows/run_wine.sh

@@ -155,3 +155,101 @@ pub fn client_frames(data: &[u8]) -> Outcome {
     out.close_code = peer.close_code();
     out
 }
+
+/// Client side, the upgrade: `data[0]` picks the chunk size (odd: the
+/// stream ends after the input); the rest is the server's answer and what
+/// follows it, where `@ACCEPT@` stands for the right `Sec-WebSocket-Accept`
+/// value, so inputs get past it to the sub-protocol and extension checks
+/// and the frames. The client offers compression and two sub-protocols.
+pub fn client_upgrade(data: &[u8]) -> Outcome {
+    let Some((&chunk, answer)) = data.split_first() else {
+        return Outcome::default();
+    };
+    let stream = Memory::new(chunk as usize);
+    let (input, output, eof) = (
+        stream.input.clone(),
+        stream.output.clone(),
+        stream.eof.clone(),
+    );
+    let mut peer = Peer::new(PeerConfig {
+        inbound_buffer_size: 4096,
+        supported_protocols: vec!["chat".into(), "v2".into()],
+        compression_enabled: true,
+        ..PeerConfig::default()
+    });
+    if peer
+        .connect_over_stream(Box::new(stream), "ws://fuzz.test/")
+        .is_err()
+    {
+        return Outcome::default();
+    }
+    let _ = peer.poll();
+    let request = String::from_utf8_lossy(&lock(&output)).to_string();
+    let key = request
+        .lines()
+        .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+        .unwrap_or_default();
+    let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
+    let mut bytes = Vec::with_capacity(answer.len() + accept.len());
+    let mut rest = answer;
+    while let Some(at) = rest.windows(8).position(|w| w == b"@ACCEPT@") {
+        bytes.extend_from_slice(&rest[..at]);
+        bytes.extend_from_slice(accept.as_bytes());
+        rest = &rest[at + 8..];
+    }
+    bytes.extend_from_slice(rest);
+    lock(&input).extend_from_slice(&bytes);
+    *lock(&eof) = chunk % 2 == 1;
+    let mut out = drive(&mut peer);
+    let _ = peer.send(b"x", false);
+    peer.close(4000, "done");
+    let _ = peer.poll();
+    out.close_code = peer.close_code();
+    out
+}
+
+/// An HTTP proxy's answer to `CONNECT` (the head as it came): whether it
+/// opens the tunnel. Never panics; whatever the answer, the error it makes
+/// prints as one line.
+pub fn proxy_answer(data: &[u8]) -> bool {
+    let Ok(Some(proxy)) = crate::proxy::Proxy::parse("user:pass@proxy.test", 3128) else {
+        return false;
+    };
+    match crate::proxy::check_answer(data, &proxy, "game.test:443") {
+        Ok(()) => true,
+        Err(e) => {
+            assert!(!e.to_string().contains(['\n', '\r']), "one line: {e}");
+            false
+        }
+    }
+}
+
+/// permessage-deflate negotiation, both sides: the text as a client's
+/// offers to our server (with `data[0]` picking the server's window and
+/// context takeover), and as a server's answer to our client's offer; an
+/// agreement either side reaches must be one the codec can run. Whether
+/// either side agreed.
+pub fn extensions(data: &[u8]) -> bool {
+    let Some((&pick, text)) = data.split_first() else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(text);
+    let config = crate::DeflateConfig {
+        context_takeover: pick & 1 == 0,
+        max_window_bits: 8 + (pick >> 1) % 9,
+    };
+    let served = crate::extension::accept(&text, &config);
+    if let Some(agreed) = served {
+        let _ = agreed.deflater(true);
+        let _ = agreed.inflater(true);
+        let _ = agreed.header_value();
+    }
+    let answered = crate::extension::verify(Some(&text), Some(&config))
+        .ok()
+        .flatten();
+    if let Some(agreed) = answered {
+        let _ = agreed.deflater(false);
+        let _ = agreed.inflater(false);
+    }
+    served.is_some() || answered.is_some()
+}

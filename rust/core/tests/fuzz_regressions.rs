@@ -1,8 +1,11 @@
 //! Replays the fuzz harnesses on hand-made seeds (checking that they reach
-//! the paths they are meant to) and on every input saved under
+//! the paths they are meant to), on the seed corpus the fuzzing in CI
+//! starts from (`rust/core/fuzz/corpus/`), and on every input saved under
 //! `rust/core/fuzz/regressions/` (crashes once found, now fixed).
 
-use rustws_core::fuzz_support::{client_frames, server_upgrade};
+use rustws_core::fuzz_support::{
+    client_frames, client_upgrade, extensions, proxy_answer, server_upgrade,
+};
 use std::path::PathBuf;
 
 const UPGRADE: &[u8] = b"GET /f HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: chat\r\n\r\n";
@@ -80,5 +83,53 @@ fn saved_inputs_end_in_a_defined_state() {
             "{dir}: {replayed} inputs replayed, {} expected",
             expected.len()
         );
+    }
+}
+
+/// Each seed of the corpus reaches the path its name says, so fuzzing
+/// starts from inputs that get past the parsers' first checks.
+#[test]
+fn corpus_seeds_reach_their_paths() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    let read = |target: &str, name: &str| {
+        std::fs::read(root.join(target).join(name))
+            .unwrap_or_else(|e| panic!("corpus/{target}/{name}: {e}"))
+    };
+    let up = server_upgrade(&read("server_upgrade", "upgrade-then-text"));
+    assert_eq!(up.packets, vec![b"hi".to_vec()]);
+    assert!(server_upgrade(&read("server_upgrade", "upgrade-with-deflate-offer")).opened);
+    assert_eq!(
+        client_frames(&read("client_frames", "fragments-ping-close")).packets,
+        vec![b"abc".to_vec()]
+    );
+    let deflated = client_upgrade(&read("client_upgrade", "accepted-with-deflate"));
+    assert!(deflated.opened, "{deflated:?}");
+    assert!(client_upgrade(&read("client_upgrade", "accepted-plain")).opened);
+    assert!(!client_upgrade(&read("client_upgrade", "refused-403")).opened);
+    assert!(proxy_answer(&read("proxy_answer", "established")));
+    assert!(!proxy_answer(&read("proxy_answer", "wants-credentials")));
+    assert!(extensions(&read("extensions", "client-window")));
+    assert!(extensions(&read("extensions", "two-offers")));
+    // Every file of the corpus runs through its harness without a panic.
+    for (target, harness) in [
+        (
+            "server_upgrade",
+            (|d: &[u8]| drop(server_upgrade(d))) as fn(&[u8]),
+        ),
+        ("client_frames", |d| drop(client_frames(d))),
+        ("client_upgrade", |d| drop(client_upgrade(d))),
+        ("proxy_answer", |d| {
+            proxy_answer(d);
+        }),
+        ("extensions", |d| {
+            extensions(d);
+        }),
+    ] {
+        for entry in std::fs::read_dir(root.join(target))
+            .expect("corpus folder")
+            .flatten()
+        {
+            harness(&std::fs::read(entry.path()).expect("a corpus file"));
+        }
     }
 }
