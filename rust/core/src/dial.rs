@@ -94,7 +94,7 @@ enum Stage {
     Trying(Box<Trying>),
     /// Over before the first poll (an address that answered or refused at
     /// once), waiting to be reported.
-    Ready(Outcome),
+    Ready(Box<Outcome>),
     /// Reported.
     Done,
 }
@@ -133,7 +133,7 @@ impl Connector {
             // The connect starts now, not at the first poll: the caller
             // may wait for the server side to accept before polling.
             if let Some(outcome) = connector.poll() {
-                connector.stage = Stage::Ready(outcome);
+                connector.stage = Stage::Ready(Box::new(outcome));
             }
             return Ok(connector);
         }
@@ -151,7 +151,7 @@ impl Connector {
         let outcome = match &mut self.stage {
             Stage::Done => return None,
             Stage::Ready(_) => match std::mem::replace(&mut self.stage, Stage::Done) {
-                Stage::Ready(outcome) => return Some(outcome),
+                Stage::Ready(outcome) => return Some(*outcome),
                 _ => return None,
             },
             Stage::Worker { until } => match take(&self.job.result) {
