@@ -10,7 +10,7 @@ use super::state::{MpState, CLASS};
 use super::RustWebSocketMultiplayerPeer;
 use crate::binding::{Shared, Stateful};
 use crate::peer::{state, upgrade::headers_dictionary};
-use godot::global::{godot_error, Error};
+use godot::global::Error;
 use godot::prelude::*;
 
 /// The arguments of `upgrade_requested` for the held client `id`, if it
@@ -38,7 +38,7 @@ impl RustWebSocketMultiplayerPeer {
             .pending_link(peer_id)
             .map(|l| l.1.clone());
         if link.is_none() {
-            godot_error!(
+            crate::logger::error!(
                 "{CLASS}: no joining client with id {peer_id} (it must come from upgrade_requested, within handshake_timeout)"
             );
         }
@@ -53,7 +53,7 @@ impl RustWebSocketMultiplayerPeer {
     /// poll, and [signal MultiplayerPeer.peer_connected] follows with that
     /// id. Returns `ERR_INVALID_PARAMETER` when no such client waits.
     #[func]
-    fn accept_upgrade(&mut self, peer_id: i32) -> Error {
+    fn accept_upgrade(&self, peer_id: i32) -> Error {
         let Some(link) = self.held(peer_id) else {
             return Error::ERR_INVALID_PARAMETER;
         };
@@ -68,7 +68,7 @@ impl RustWebSocketMultiplayerPeer {
     /// cannot be sent.
     #[func]
     fn refuse_upgrade(
-        &mut self,
+        &self,
         peer_id: i32,
         status: i32,
         #[opt(default = "")] reason: GString,
