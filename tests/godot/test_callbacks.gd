@@ -41,13 +41,13 @@ func _logger(t, probe: Callable) -> Object:
 		return null
 	var logger = script.new()
 	logger.probe = probe
-	OS.add_logger(logger)
+	OS.call("add_logger", logger)
 	return logger
 
 
 func _remove(logger: Object) -> void:
 	if logger != null:
-		OS.remove_logger(logger)
+		OS.call("remove_logger", logger)
 
 
 ## Every call the Logger made worked and returned `expected`, and it made some.
