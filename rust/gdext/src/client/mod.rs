@@ -47,7 +47,10 @@ class_enums! {
 /// an attempt that failed), it tries again after [member reconnect_delay_min]
 /// seconds, then twice as long each time up to [member reconnect_delay_max],
 /// with a random part ([member reconnect_jitter]) so that many clients do not
-/// come back at once. A close the server asked for (with a close frame)
+/// come back at once; the waits start again from the shortest only after a
+/// link stayed open 5 seconds (a server that drops each link at once gets
+/// ever longer waits). A failed attempt that another follows prints nothing
+/// ([signal closed] says why). A close the server asked for (with a close frame)
 /// stays closed, except codes 1012 (service restart) and 1013 (try again
 /// later); so does [method close].
 /// [br][br]Messages sent while the link is down wait, up to
@@ -212,7 +215,7 @@ impl RustWebSocketClient {
     fn closed(code: i64, reason: GString);
 
     /// Another attempt starts in [param delay] seconds; [param attempt]
-    /// counts the attempts since the link was last open, from 1.
+    /// counts the attempts since a link last stayed open 5 seconds, from 1.
     #[signal]
     fn reconnecting(attempt: i64, delay: f64);
 
@@ -371,7 +374,8 @@ impl RustWebSocketClient {
         self.session.waiting()
     }
 
-    /// Attempts since the link was last open (0 while it is open).
+    /// Attempts since a link last stayed open 5 seconds (0 while one is
+    /// open).
     #[func]
     fn get_reconnect_attempt(&self) -> i64 {
         i64::from(self.session.attempt())
