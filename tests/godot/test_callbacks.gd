@@ -358,3 +358,89 @@ func test_freeing_the_node_or_its_parent_inside_its_signals(t) -> void:
 			t.eq(bad, [], label + ": no failed bind, panic or UB warning")
 			if is_instance_valid(grandparent):
 				grandparent.free()
+
+
+## What worked before stays working: from each signal of the client node, a
+## nested poll(), close(), connect_to_url() and queue_free().
+func test_calls_from_each_signal_of_the_client_node(t) -> void:
+	for signal_name in ["connected", "message_received", "closed", "reconnecting"]:
+		for action in ["poll", "close", "connect_to_url", "queue_free"]:
+			var label := "%s in %s" % [action, signal_name]
+			var talker := Talker.new(["hi"])
+			var url: String = talker.url() if signal_name in ["connected", "message_received"] else "ws://127.0.0.1:%d/" % U.free_port()
+			var c := _client(t, url)
+			c.reconnect_max_attempts = 2
+			var done := [0]
+			var act := func(_a = null, _b = null) -> void:
+				done[0] += 1
+				if done[0] > 1:
+					return
+				match action:
+					"poll": c.poll()
+					"close": c.close()
+					"connect_to_url": c.connect_to_url()
+					"queue_free": c.queue_free()
+			c.connect(signal_name, act)
+			var node_id := c.get_instance_id()
+			c.connect_to_url()
+			var until_done := func() -> bool:
+				talker.poll()
+				return done[0] > 0
+			await t.until(until_done, [], label + ": the signal")
+			await _frames(t, 0.3, [talker])
+			if action == "queue_free":
+				t.check(not is_instance_id_valid(node_id), label + ": the node is gone")
+			elif action == "close":
+				t.check(not c.is_reconnecting(), label + ": no attempt planned after close()")
+			elif action == "connect_to_url":
+				t.check(c.get_ready_state() != WebSocketPeer.STATE_CLOSED or c.is_reconnecting() or _count(c, "closed") >= 1, label + ": a new attempt was made")
+			if is_instance_id_valid(node_id):
+				c.queue_free()
+	var bad := Array(t.errors_printed()).filter(func(l): return l.contains("bind") or l.contains("panic") or l.contains("UB"))
+	t.eq(bad, [], "no failed bind, panic or UB warning")
+
+
+func _count(c: Node, what: String) -> int:
+	return (c.get_meta("events") as Array).count(what)
+
+
+## From the multiplayer server's signals: a nested poll(), get_peer(),
+## disconnect_peer() and close(); with hold_upgrade, accept_upgrade,
+## refuse_upgrade and close() from upgrade_requested.
+func test_calls_from_the_multiplayer_servers_signals(t) -> void:
+	var pair := await _server_and_client(t, RustWebSocketMultiplayerPeer)
+	if pair.is_empty():
+		return
+	var server: RustWebSocketMultiplayerPeer = pair[0]
+	var seen := []
+	var on_left := func(id: int) -> void:
+		server.poll()
+		seen.append(server.get_peer(id) != null)
+		server.close()
+	server.peer_disconnected.connect(on_left)
+	server.disconnect_peer(pair[2])
+	await t.until(func(): return not seen.is_empty(), [server, pair[1]], "peer_disconnected")
+	t.eq(seen, [true], "poll, get_peer and close inside peer_disconnected")
+	t.eq(server.get_connection_status(), MultiplayerPeer.CONNECTION_DISCONNECTED, "closed from the signal")
+
+	for decision in ["accept", "refuse", "close"]:
+		var held := RustWebSocketMultiplayerPeer.new()
+		held.hold_upgrade = true
+		var port := U.free_port()
+		held.create_server(port, "127.0.0.1")
+		var joined := []
+		held.peer_connected.connect(func(id): joined.append(id))
+		var decide := func(id: int, _url: String, _headers: Dictionary) -> void:
+			match decision:
+				"accept": held.accept_upgrade(id)
+				"refuse": held.refuse_upgrade(id, 403, "no")
+				"close": held.close()
+		held.upgrade_requested.connect(decide)
+		var client := WebSocketPeer.new()
+		client.connect_to_url("ws://127.0.0.1:%d/" % port)
+		var expected := WebSocketPeer.STATE_OPEN if decision == "accept" else WebSocketPeer.STATE_CLOSED
+		await t.until(func(): return client.get_ready_state() == expected, [held, client], decision + " from upgrade_requested", 6.0)
+		t.eq(joined.size(), 1 if decision == "accept" else 0, decision + ": who joined")
+		held.close()
+	var bad := Array(t.errors_printed()).filter(func(l): return l.contains("bind") or l.contains("panic") or l.contains("UB"))
+	t.eq(bad, [], "no failed bind, panic or UB warning")

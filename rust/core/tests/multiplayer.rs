@@ -512,7 +512,10 @@ fn the_link_of_a_peer_that_left_is_found_while_its_disconnect_is_handled() {
     assert_eq!(link.close_code(), 4001);
     assert_eq!(link.close_reason(), "bye now");
     assert_eq!(server.links_len(), 0, "not a connected peer any more");
-    // Gone once the next event is asked for.
+    // Still there for a nested poll, gone once the event is handled.
+    server.poll(&mut server_link);
     assert_eq!(server.next_event(), None);
+    assert!(server.link(ida).is_some());
+    assert!(server.handled(Event::Disconnected(ida)).is_some());
     assert!(server.link(ida).is_none());
 }

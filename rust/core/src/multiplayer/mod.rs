@@ -140,10 +140,10 @@ pub struct Hub<L> {
     departing: Vec<i32>,
     /// Links of peers that left, kept until their `Disconnected` is taken.
     departed: BTreeMap<i32, L>,
-    /// The link of the peer whose `Disconnected` was taken last: [`Hub::link`]
-    /// still finds it while the game handles that event (as the engine's
-    /// `get_peer` inside `peer_disconnected`), until the next event is taken.
-    last_departed: Option<(i32, L)>,
+    /// Links of peers whose `Disconnected` was taken and is being handled:
+    /// [`Hub::link`] still finds them (as the engine's `get_peer` inside
+    /// `peer_disconnected`) until [`Hub::handled`].
+    leaving: Vec<(i32, L)>,
     /// The last accept failed (e.g. out of descriptors); said once until an
     /// accept works again.
     accept_failing: bool,
@@ -169,7 +169,7 @@ impl<L: Link> Default for Hub<L> {
             events: VecDeque::new(),
             departing: Vec::new(),
             departed: BTreeMap::new(),
-            last_departed: None,
+            leaving: Vec::new(),
             accept_failing: false,
             client_since: Instant::now(),
             target: 0,
@@ -266,7 +266,7 @@ impl<L: Link> Hub<L> {
         self.events.clear();
         self.departing.clear();
         self.departed.clear();
-        self.last_departed = None;
+        self.leaving.clear();
         self.accept_failing = false;
     }
 
@@ -278,9 +278,11 @@ impl<L: Link> Hub<L> {
     /// The link of a connected peer (on a client: 1, the server), or of the
     /// peer whose `Disconnected` is being handled (its link closed).
     pub fn link(&self, id: i32) -> Option<&L> {
-        self.links.get(&id).or(match &self.last_departed {
-            Some((gone, link)) if *gone == id => Some(link),
-            _ => None,
+        self.links.get(&id).or_else(|| {
+            self.leaving
+                .iter()
+                .find(|(gone, _)| *gone == id)
+                .map(|(_, link)| link)
         })
     }
 
@@ -290,15 +292,27 @@ impl<L: Link> Hub<L> {
     }
 
     /// The next signal to emit. The link of a peer that left stays
-    /// reachable through [`Hub::link`] from its `Disconnected` until the
-    /// next call.
+    /// reachable through [`Hub::link`] from its `Disconnected` until
+    /// [`Hub::handled`] is called for that event.
     pub fn next_event(&mut self) -> Option<Event> {
-        self.last_departed = None;
         let event = self.events.pop_front()?;
         if let Event::Disconnected(id) = event {
-            self.last_departed = self.departed.remove(&id).map(|link| (id, link));
+            if let Some(link) = self.departed.remove(&id) {
+                self.leaving.push((id, link));
+            }
         }
         Some(event)
+    }
+
+    /// `event` (from [`Hub::next_event`]) has been handled: the link of a
+    /// peer that left is handed back, to be dropped by the caller (after
+    /// its lock, as the link may be an engine object).
+    pub fn handled(&mut self, event: Event) -> Option<L> {
+        let Event::Disconnected(id) = event else {
+            return None;
+        };
+        let at = self.leaving.iter().position(|(gone, _)| *gone == id)?;
+        Some(self.leaving.remove(at).1)
     }
 
     /// Received packets waiting to be read.

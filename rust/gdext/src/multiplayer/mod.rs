@@ -256,6 +256,10 @@ direct_virtuals! {
             object
                 .get_or_insert_with(|| this.gd().upcast::<Object>())
                 .emit_signal(signal, &args);
+            // get_peer(id) found the link of a peer that left during its
+            // signal; dropped here, with the lock released.
+            let gone = state.lock().hub.handled(event);
+            drop(gone);
         }
     }
 
