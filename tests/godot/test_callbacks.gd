@@ -213,6 +213,7 @@ func test_get_peer_inside_peer_disconnected_is_the_closed_peer(t) -> void:
 		await t.until(func(): return not inside.is_empty(), [server, pair[1]], label + ": peer_disconnected")
 		t.eq(inside, [[true, 1000, "had enough", WebSocketPeer.STATE_CLOSED]], label + ": get_peer inside peer_disconnected: the closed peer, its code and reason")
 		t.check(server.get_peer(pair[2]) == null, label + ": gone after the signal")
+		server.peer_disconnected.disconnect(note)
 		server.close()
 
 
@@ -422,6 +423,7 @@ func test_calls_from_the_multiplayer_servers_signals(t) -> void:
 	await t.until(func(): return not seen.is_empty(), [server, pair[1]], "peer_disconnected")
 	t.eq(seen, [true], "poll, get_peer and close inside peer_disconnected")
 	t.eq(server.get_connection_status(), MultiplayerPeer.CONNECTION_DISCONNECTED, "closed from the signal")
+	server.peer_disconnected.disconnect(on_left)
 
 	for decision in ["accept", "refuse", "close"]:
 		var held := RustWebSocketMultiplayerPeer.new()
@@ -441,6 +443,7 @@ func test_calls_from_the_multiplayer_servers_signals(t) -> void:
 		var expected := WebSocketPeer.STATE_OPEN if decision == "accept" else WebSocketPeer.STATE_CLOSED
 		await t.until(func(): return client.get_ready_state() == expected, [held, client], decision + " from upgrade_requested", 6.0)
 		t.eq(joined.size(), 1 if decision == "accept" else 0, decision + ": who joined")
+		held.upgrade_requested.disconnect(decide)
 		held.close()
 	var bad := Array(t.errors_printed()).filter(func(l): return l.contains("bind") or l.contains("panic") or l.contains("UB"))
 	t.eq(bad, [], "no failed bind, panic or UB warning")
