@@ -447,3 +447,42 @@ func test_calls_from_the_multiplayer_servers_signals(t) -> void:
 		held.close()
 	var bad := Array(t.errors_printed()).filter(func(l): return l.contains("bind") or l.contains("panic") or l.contains("UB"))
 	t.eq(bad, [], "no failed bind, panic or UB warning")
+
+
+## Issue 27, item 6: a client sends a frame with RSV2 set to the multiplayer
+## server while a Logger asks the server for its id (the server reports the
+## protocol error as it polls the link).
+func test_logger_reads_the_server_on_a_frame_with_rsv2(t) -> void:
+	for cls in [RustWebSocketMultiplayerPeer, WebSocketMultiplayerPeer]:
+		var label: String = cls.new().get_class()
+		var server = cls.new()
+		var logger := _logger(t, func(): return server.get_unique_id())
+		if logger == null:
+			return
+		var port := U.free_port()
+		t.eq(server.create_server(port, "127.0.0.1"), OK, label + ": create_server")
+		var conn := StreamPeerTCP.new()
+		conn.connect_to_host("127.0.0.1", port)
+		var request := "GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" % port
+		var sent := [false]
+		var send_request := func() -> bool:
+			conn.poll()
+			if not sent[0] and conn.get_status() == StreamPeerTCP.STATUS_CONNECTED:
+				conn.put_data(request.to_utf8_buffer())
+				sent[0] = true
+			return sent[0]
+		await t.until(send_request, [server], label + ": connected")
+		var head: String = await U.read_head(t, conn, [server])
+		t.check(head.begins_with("HTTP/1.1 101"), label + ": upgraded")
+		# FIN, RSV2, binary; masked, one byte.
+		conn.put_data(PackedByteArray([0xA2, 0x81, 1, 2, 3, 4, 0x2A]))
+		var left := []
+		server.peer_disconnected.connect(func(id): left.append(id))
+		var gone := func() -> bool:
+			conn.poll()
+			return conn.get_status() != StreamPeerTCP.STATUS_CONNECTED or not left.is_empty()
+		await t.until(gone, [server], label + ": the link of the bad frame ended")
+		_remove(logger)
+		server.close()
+		if cls == RustWebSocketMultiplayerPeer:
+			_all_seen(t, logger, 1, label)

@@ -392,7 +392,10 @@ impl RustWebSocketMultiplayerPeer {
     }
 
     /// Returns the [RustWebSocketPeer] of the connected peer [param peer_id]
-    /// (on a client, 1 is the server), or `null` with an error.
+    /// (on a client, 1 is the server), or `null` with an error. Inside
+    /// [signal MultiplayerPeer.peer_disconnected], the closed peer of the
+    /// one that left (its [method RustWebSocketPeer.get_close_code] and
+    /// reason), as the engine's class.
     #[func]
     fn get_peer(&self, peer_id: i32) -> Option<Gd<crate::peer::RustWebSocketPeer>> {
         self.with_link(peer_id, |l| l.0.clone())
