@@ -17,14 +17,19 @@ use godot::prelude::*;
 /// still waits.
 pub(super) fn request_of(shared: &Shared<MpState>, id: i32) -> Option<Vec<Variant>> {
     let link = shared.lock().hub.pending_link(id)?.1.clone();
-    let link = link.lock();
-    if !link.core.upgrade_waiting() {
-        return None;
-    }
+    let (url, headers) = {
+        let link = link.lock();
+        if !link.core.upgrade_waiting() {
+            return None;
+        }
+        let url = link.core.requested_url().to_string();
+        (url, link.core.handshake_headers().to_vec())
+    };
+    // Godot values are made with no lock held.
     Some(vec![
         Variant::from(i64::from(id)),
-        GString::from(link.core.requested_url()).to_variant(),
-        headers_dictionary(link.core.handshake_headers()).to_variant(),
+        GString::from(url.as_str()).to_variant(),
+        headers_dictionary(&headers).to_variant(),
     ])
 }
 
