@@ -193,6 +193,44 @@ mod tests {
         assert_eq!(parse_level("loud"), None);
     }
 
+    /// The methods and virtuals Godot calls never bind an object of ours
+    /// mutably for the whole call (`&mut self` in a `#[godot_api]` block):
+    /// what they print or emit would reach a game's `Logger` or handler
+    /// with the object bound, and its call back would fail. They take
+    /// `&self` (state behind its own lock) or the object (`gd_self`).
+    #[test]
+    fn no_engine_called_method_binds_its_object_mutably() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = vec![src.clone()];
+        let mut offenders = Vec::new();
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                for entry in std::fs::read_dir(&path).unwrap().flatten() {
+                    files.push(entry.path());
+                }
+                continue;
+            }
+            if path.extension().and_then(|e| e.to_str()) != Some("rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let mut in_api = false;
+            for (n, line) in text.lines().enumerate() {
+                if line.starts_with("#[godot_api") {
+                    in_api = true;
+                } else if line == "}" {
+                    in_api = false;
+                } else if in_api && line.contains("&mut self") {
+                    offenders.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+                }
+            }
+        }
+        assert!(
+            offenders.is_empty(),
+            "methods binding mutably: {offenders:#?}"
+        );
+    }
+
     #[test]
     fn held_lines_wait_for_the_outermost_release() {
         let outer = hold();
