@@ -3,8 +3,10 @@
 ## receives, or the multiplayer server, synchronously from inside the
 ## report (nothing of ours may be locked or bound then); get_peer() inside
 ## peer_disconnected; the client node's handlers that turn reconnecting
-## off, close, connect elsewhere or free the node (or its parent). Each
-## beside the engine's class where it has the behaviour.
+## off, close, connect elsewhere or free the node (or its parent); and what
+## worked from signals before (nested poll, close, queue_free, held upgrade
+## decisions, SceneMultiplayer peer swaps). Each beside the engine's class
+## where it has the behaviour.
 extends RefCounted
 
 const U := preload("ws_util.gd")
@@ -486,3 +488,35 @@ func test_logger_reads_the_server_on_a_frame_with_rsv2(t) -> void:
 		server.close()
 		if cls == RustWebSocketMultiplayerPeer:
 			_all_seen(t, logger, 1, label)
+
+
+## SceneMultiplayer's peer swapped from inside a signal of ours: a client
+## whose connected_to_server handler puts a new peer in (connecting to the
+## same server), and one whose handler puts the offline peer back.
+func test_scene_multiplayer_peer_swapped_inside_a_signal(t) -> void:
+	var server := RustWebSocketMultiplayerPeer.new()
+	var port := U.free_port()
+	t.eq(server.create_server(port, "127.0.0.1"), OK, "create_server")
+	var scene := SceneMultiplayer.new()
+	var first := RustWebSocketMultiplayerPeer.new()
+	first.create_client("ws://127.0.0.1:%d/" % port)
+	scene.multiplayer_peer = first
+	var second := RustWebSocketMultiplayerPeer.new()
+	var joins := [0]
+	var swap := func() -> void:
+		joins[0] += 1
+		if joins[0] == 1:
+			second.create_client("ws://127.0.0.1:%d/" % port)
+			scene.multiplayer_peer = second
+		else:
+			scene.multiplayer_peer = OfflineMultiplayerPeer.new()
+	scene.connected_to_server.connect(swap)
+	await t.until(func(): return joins[0] == 2, [server, scene], "connected twice, the second time through the swapped-in peer")
+	t.check(scene.multiplayer_peer is OfflineMultiplayerPeer, "offline again, swapped from the second signal")
+	t.eq(second.get_connection_status(), MultiplayerPeer.CONNECTION_CONNECTED, "the swapped-in peer connected")
+	scene.connected_to_server.disconnect(swap)
+	first.close()
+	second.close()
+	server.close()
+	var bad := Array(t.errors_printed()).filter(func(l): return l.contains("bind") or l.contains("panic") or l.contains("UB"))
+	t.eq(bad, [], "no failed bind, panic or UB warning")
