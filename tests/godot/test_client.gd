@@ -3,7 +3,9 @@
 ## after the server restarts, with what was sent meanwhile delivered once;
 ## the backoff's waits; a server that refuses every attempt (403) does not
 ## make it spin; the outbox's limit and what it drops; 1012 brings it back;
-## autoconnect, manual polling and polling from a thread.
+## a server that drops every link at once gets ever longer waits; a node
+## retrying is quiet until it gives up; autoconnect, manual polling and
+## polling from a thread.
 extends RefCounted
 
 const U := preload("ws_util.gd")
@@ -270,6 +272,39 @@ func test_a_server_restarting_with_1012_is_rejoined(t) -> void:
 	await t.until(func(): return _events(c, "closed").size() == 2, [srv], "our close answered")
 	await _wait(t, 0.3, [srv])
 	t.eq(_events(c, "reconnecting").size(), 1, "our own close is not retried")
+	c.queue_free()
+
+
+func test_a_server_that_drops_each_link_at_once_gets_ever_longer_waits(t) -> void:
+	var srv := Server.new()
+	srv.start()
+	var c := _client(t, "ws://127.0.0.1:%d/" % srv.port)
+	c.reconnect_delay_min = 0.05
+	c.reconnect_delay_max = 0.4
+	c.connect_to_url()
+	# Each link is closed with 1012 as soon as it opens.
+	var kick := func() -> bool:
+		for p in srv.open():
+			p.close(1012, "restarting")
+		return _events(c, "reconnecting").size() >= 5
+	if not await t.until(kick, [srv], "five reconnects", 10.0):
+		return
+	var tries := _events(c, "reconnecting").slice(0, 5)
+	t.eq(_events(c, "connected").size(), 5, "each attempt opened")
+	t.eq(tries.map(func(e): return e[1]), [1, 2, 3, 4, 5], "a link that dropped at once counts as another attempt in a row")
+	t.eq(tries.map(func(e): return e[2]), [0.05, 0.1, 0.2, 0.4, 0.4], "so the waits grow up to reconnect_delay_max")
+	c.queue_free()
+
+
+func test_a_reconnecting_node_prints_only_when_it_gives_up(t) -> void:
+	var port := U.free_port()
+	var c := _client(t, "ws://127.0.0.1:%d/" % port)
+	c.reconnect_max_attempts = 3
+	c.connect_to_url()
+	await t.until(func(): return _events(c, "closed").size() == 4 and not c.is_reconnecting(), [], "the first attempt and three more", 10.0)
+	var lines := Array(t.errors_printed()).filter(func(l): return l.contains(":%d" % port))
+	t.eq(lines.size(), 1, "one error line, when no further attempt comes: %s" % [lines])
+	t.check(_events(c, "closed").all(func(e): return str(e[2]) != ""), "each closed says why")
 	c.queue_free()
 
 

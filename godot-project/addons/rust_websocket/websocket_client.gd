@@ -37,6 +37,9 @@ var _was_open := false
 var _closing_here := false
 var _attempt := 0
 var _next_at := -1.0
+## When the current link opened (-1: none open): the attempts count from 1
+## again only after a link stayed open 5 s.
+var _open_since := -1.0
 var _outbox: Array = []  # [PackedByteArray, is_text]
 var _dropped := 0
 
@@ -76,6 +79,7 @@ func _start() -> Error:
 	var err := _peer.connect_to_url(url, tls_options)
 	_active = err == OK
 	_was_open = false
+	_open_since = -1.0
 	_closing_here = false
 	return err
 
@@ -118,7 +122,7 @@ func is_reconnecting() -> bool:
 
 
 func get_reconnect_attempt() -> int:
-	return _attempt
+	return 0 if _open_since >= 0.0 else _attempt
 
 
 func get_queued_message_count() -> int:
@@ -139,6 +143,11 @@ func poll() -> void:
 		_dropped = 0
 		messages_dropped.emit(n)
 	var now := Time.get_ticks_msec() / 1000.0
+	if not reconnect_enabled and _next_at >= 0.0:
+		_next_at = -1.0
+		_attempt = 0
+		_dropped += _outbox.size()
+		_outbox.clear()
 	if not _active:
 		if _next_at >= 0.0 and now >= _next_at:
 			_next_at = -1.0
@@ -149,7 +158,7 @@ func poll() -> void:
 	var state := _peer.get_ready_state()
 	if not _was_open and (state == WebSocketPeer.STATE_OPEN or (state != WebSocketPeer.STATE_CONNECTING and (_peer.get_available_packet_count() > 0 or _peer.get_close_code() >= 0))):
 		_was_open = true
-		_attempt = 0
+		_open_since = now
 		connected.emit()
 		while not _outbox.is_empty() and _peer.get_ready_state() == WebSocketPeer.STATE_OPEN:
 			var m: Array = _outbox.pop_front()
@@ -160,6 +169,9 @@ func poll() -> void:
 	if state != WebSocketPeer.STATE_CLOSED:
 		return
 	_active = false
+	if _open_since >= 0.0 and now - _open_since >= 5.0:
+		_attempt = 0
+	_open_since = -1.0
 	var code := _peer.get_close_code()
 	closed.emit(code, _peer.get_close_reason())
 	var by_server := _was_open and code >= 0

@@ -39,6 +39,12 @@ impl Default for Backoff {
 /// that refuses at once cannot make a client spin.
 pub const FLOOR_DELAY: f64 = 0.05;
 
+/// How long, in seconds, a link must stay open for the attempts to count
+/// from 1 again: a server that accepts and drops at once (or closes with
+/// 1012/1013 each time) gets ever longer waits, not an attempt every
+/// [`FLOOR_DELAY`].
+pub const STABLE_OPEN: f64 = 5.0;
+
 /// Longest wait, whatever the settings (a year): longer ones, up to an
 /// infinite `max_delay`, are as good as never and must still make a
 /// `Duration`.
@@ -98,9 +104,11 @@ pub struct Reconnector {
     pub backoff: Backoff,
     /// Reconnecting at all.
     pub enabled: bool,
-    /// Attempts since the link was last open.
+    /// Attempts since a link last stayed open [`STABLE_OPEN`] seconds.
     attempt: u32,
     next_at: Option<Instant>,
+    /// When the current link opened (while it is open).
+    open_since: Option<Instant>,
 }
 
 impl Reconnector {
@@ -111,19 +119,26 @@ impl Reconnector {
             enabled,
             attempt: 0,
             next_at: None,
+            open_since: None,
         }
     }
 
-    /// The link opened: the next ending starts counting from 1 again.
-    pub fn opened(&mut self) {
-        self.attempt = 0;
+    /// The link opened at `now`. The attempts count from 1 again once it
+    /// has stayed open [`STABLE_OPEN`] seconds (at its ending).
+    pub fn opened(&mut self, now: Instant) {
         self.next_at = None;
+        self.open_since = Some(now);
     }
 
     /// The link ended as `ending` at `now`: the next attempt's number and
     /// wait in seconds, when there is one (`draw` is random, in `[0, 1)`).
     pub fn ended(&mut self, ending: Ending, now: Instant, draw: f64) -> Option<(u32, f64)> {
         self.next_at = None;
+        if let Some(since) = self.open_since.take() {
+            if now.saturating_duration_since(since) >= Duration::from_secs_f64(STABLE_OPEN) {
+                self.attempt = 0;
+            }
+        }
         let exhausted = self.backoff.max_attempts > 0 && self.attempt >= self.backoff.max_attempts;
         if !self.enabled || !ending.calls_for_reconnect() || exhausted {
             return None;
@@ -159,11 +174,16 @@ impl Reconnector {
     pub fn cancel(&mut self) {
         self.next_at = None;
         self.attempt = 0;
+        self.open_since = None;
     }
 
-    /// Attempts since the link was last open.
+    /// Attempts since a link last stayed open; 0 while one is open.
     pub fn attempt(&self) -> u32 {
-        self.attempt
+        if self.open_since.is_some() {
+            0
+        } else {
+            self.attempt
+        }
     }
 }
 
@@ -312,8 +332,10 @@ mod tests {
         assert_eq!(r.ended(Ending::Lost, t0, 0.5), Some((3, 4.0)));
         assert_eq!(r.ended(Ending::Lost, t0, 0.5), None, "max_attempts");
         assert!(!r.waiting());
-        r.opened();
-        assert_eq!(r.ended(Ending::Lost, t0, 0.5), Some((1, 1.0)));
+        r.opened(t0);
+        assert_eq!(r.attempt(), 0, "none while open");
+        let later = t0 + Duration::from_secs_f64(STABLE_OPEN);
+        assert_eq!(r.ended(Ending::Lost, later, 0.5), Some((1, 1.0)));
         assert_eq!(r.ended(Ending::ClosedHere, t0, 0.5), None);
         assert!(
             !r.waiting(),
@@ -321,6 +343,36 @@ mod tests {
         );
         let mut off = Reconnector::new(Backoff::default(), false);
         assert_eq!(off.ended(Ending::Lost, t0, 0.5), None);
+    }
+
+    #[test]
+    fn a_link_that_drops_at_once_does_not_reset_the_backoff() {
+        let mut r = Reconnector::new(
+            Backoff {
+                min_delay: 0.05,
+                max_delay: 8.0,
+                jitter: 0.0,
+                max_attempts: 0,
+            },
+            true,
+        );
+        let mut now = Instant::now();
+        let mut delays = Vec::new();
+        // A server that accepts, then closes with 1012 (or drops) at once.
+        for ending in [Ending::Lost, Ending::ClosedByServer(1012), Ending::Lost] {
+            let (attempt, delay) = r.ended(ending, now, 0.0).expect("another attempt");
+            delays.push((attempt, delay));
+            now += Duration::from_secs_f64(delay);
+            assert!(r.due(now));
+            r.opened(now);
+            now += Duration::from_millis(10);
+        }
+        assert_eq!(delays, [(1, 0.05), (2, 0.1), (3, 0.2)]);
+        assert_eq!(r.ended(Ending::Lost, now, 0.0), Some((4, 0.4)));
+        // One that stayed open long enough starts again from the shortest.
+        r.opened(now);
+        let stable = now + Duration::from_secs_f64(STABLE_OPEN);
+        assert_eq!(r.ended(Ending::Lost, stable, 0.0), Some((1, 0.05)));
     }
 
     #[test]

@@ -487,3 +487,35 @@ fn a_held_join_is_announced_once_and_decided_by_the_game() {
     );
     assert_eq!(events(&mut server), vec![Event::Connected(accepted)]);
 }
+
+#[test]
+fn the_link_of_a_peer_that_left_is_found_while_its_disconnect_is_handled() {
+    let (mut server, mut clients) = server_and_clients(1);
+    let mut a = clients.remove(0);
+    let ida = a.unique_id();
+    a.link_mut(SERVER_ID).unwrap().close(4001, "bye now");
+    let start = Instant::now();
+    let mut event = None;
+    while event.is_none() {
+        assert!(start.elapsed() < Duration::from_secs(10), "timed out");
+        server.poll(&mut server_link);
+        a.poll(&mut server_link);
+        event = server.next_event();
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(event, Some(Event::Disconnected(ida)));
+    // As the engine's get_peer inside peer_disconnected: the closed link,
+    // with the code and reason the client gave.
+    let link = server
+        .link(ida)
+        .expect("the link while its event is handled");
+    assert_eq!(link.close_code(), 4001);
+    assert_eq!(link.close_reason(), "bye now");
+    assert_eq!(server.links_len(), 0, "not a connected peer any more");
+    // Still there for a nested poll, gone once the event is handled.
+    server.poll(&mut server_link);
+    assert_eq!(server.next_event(), None);
+    assert!(server.link(ida).is_some());
+    assert!(server.handled(Event::Disconnected(ida)).is_some());
+    assert!(server.link(ida).is_none());
+}

@@ -1,14 +1,128 @@
-//! A `log` backend that prints to Godot's output: info and below with
-//! `print`, warnings with `push_warning`, errors with `push_error`.
+//! Everything the extension prints goes through here: the `log` records of
+//! the core (info and below with `print`, warnings with `push_warning`,
+//! errors with `push_error`) and the reports of the classes ([`error!`],
+//! [`warning!`]).
+//!
+//! A game's `Logger` (Godot 4.5+, `OS.add_logger`) receives each line
+//! synchronously, on the thread that printed it, and may call straight back
+//! into the object that printed (`multiplayer.get_unique_id()`, a
+//! property). So nothing is printed while this thread holds one of our
+//! locks or a godot-rust bind of one of our objects: such sections hold a
+//! [`Hold`] (every `Shared::lock` guard does, and the client node takes one
+//! around each bind), and lines printed meanwhile wait in a thread-local
+//! queue that the last `Hold` to drop prints, once the lock or bind is
+//! released. Direct use of godot-rust's print macros is refused by clippy
+//! (`clippy.toml`) outside this file.
 //!
 //! The level comes from the environment variable `RUST_WEBSOCKET_LOG`
 //! (`off`, `error`, `warn`, `info`, `debug`, `trace`), else from the project
 //! setting `network/rust_websocket/log_level` (same words), else `warn`.
 
+#![allow(clippy::disallowed_macros)]
+
 use godot::classes::ProjectSettings;
 use godot::global::{godot_error, godot_print, godot_warn};
 use godot::obj::Singleton;
 use log::{Level, LevelFilter, Log, Metadata, Record};
+use std::cell::{Cell, RefCell};
+use std::marker::PhantomData;
+
+thread_local! {
+    /// How many [`Hold`]s this thread has.
+    static HELD: Cell<usize> = const { Cell::new(0) };
+    /// Lines printed while held, in order.
+    static WAITING: RefCell<Vec<(Level, String)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// While one lives, this thread's reports wait; the last to drop prints
+/// them. Hold it for exactly as long as a lock or a bind it guards (drop it
+/// after them).
+#[must_use]
+pub(crate) struct Hold {
+    /// Thread-bound: the count is this thread's.
+    _not_send: PhantomData<*const ()>,
+}
+
+/// Starts holding this thread's reports.
+pub(crate) fn hold() -> Hold {
+    HELD.with(|held| held.set(held.get() + 1));
+    Hold {
+        _not_send: PhantomData,
+    }
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        let left = HELD.with(|held| {
+            let left = held.get().saturating_sub(1);
+            held.set(left);
+            left
+        });
+        if left == 0 {
+            print_waiting();
+        }
+    }
+}
+
+/// `true` while this thread holds reports back.
+pub(crate) fn holding() -> bool {
+    HELD.with(|held| held.get() > 0)
+}
+
+/// Prints the lines that waited. A line printed by a `Logger` called from
+/// here (it may call into our objects, which hold and release again) is
+/// printed by that inner release, or taken by the next round.
+fn print_waiting() {
+    loop {
+        let lines = WAITING
+            .try_with(|waiting| std::mem::take(&mut *waiting.borrow_mut()))
+            .unwrap_or_default();
+        if lines.is_empty() {
+            return;
+        }
+        for (level, line) in lines {
+            print_now(level, &line);
+        }
+    }
+}
+
+fn print_now(level: Level, line: &str) {
+    match level {
+        Level::Error => godot_error!("{line}"),
+        Level::Warn => godot_warn!("{line}"),
+        _ => godot_print!("{line}"),
+    }
+}
+
+/// Prints `line` now, or once this thread holds nothing any more.
+pub(crate) fn say(level: Level, line: String) {
+    if holding() {
+        let queued = WAITING
+            .try_with(|waiting| waiting.borrow_mut().push((level, line.clone())))
+            .is_ok();
+        if queued {
+            return;
+        }
+    }
+    print_now(level, &line);
+}
+
+/// Reports an error (Godot's `push_error`), after any lock or bind of ours
+/// this thread holds is released.
+macro_rules! error {
+    ($($arg:tt)*) => {
+        $crate::logger::say(::log::Level::Error, format!($($arg)*))
+    };
+}
+
+/// Reports a warning (Godot's `push_warning`), as [`error!`].
+macro_rules! warning {
+    ($($arg:tt)*) => {
+        $crate::logger::say(::log::Level::Warn, format!($($arg)*))
+    };
+}
+
+pub(crate) use {error, warning};
 
 struct GodotLogger;
 
@@ -21,11 +135,11 @@ impl Log for GodotLogger {
         if !self.enabled(record.metadata()) {
             return;
         }
-        match record.level() {
-            Level::Error => godot_error!("[{}] {}", record.target(), record.args()),
-            Level::Warn => godot_warn!("[{}] {}", record.target(), record.args()),
-            level => godot_print!("[{level} {}] {}", record.target(), record.args()),
-        }
+        let line = match record.level() {
+            Level::Error | Level::Warn => format!("[{}] {}", record.target(), record.args()),
+            level => format!("[{level} {}] {}", record.target(), record.args()),
+        };
+        say(record.level(), line);
     }
 
     fn flush(&self) {}
@@ -77,5 +191,59 @@ mod tests {
         assert_eq!(parse_level(" INFO "), Some(LevelFilter::Info));
         assert_eq!(parse_level("off"), Some(LevelFilter::Off));
         assert_eq!(parse_level("loud"), None);
+    }
+
+    /// The methods and virtuals Godot calls never bind an object of ours
+    /// mutably for the whole call (`&mut self` in a `#[godot_api]` block):
+    /// what they print or emit would reach a game's `Logger` or handler
+    /// with the object bound, and its call back would fail. They take
+    /// `&self` (state behind its own lock) or the object (`gd_self`).
+    #[test]
+    fn no_engine_called_method_binds_its_object_mutably() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = vec![src.clone()];
+        let mut offenders = Vec::new();
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                for entry in std::fs::read_dir(&path).unwrap().flatten() {
+                    files.push(entry.path());
+                }
+                continue;
+            }
+            if path.extension().and_then(|e| e.to_str()) != Some("rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let mut in_api = false;
+            for (n, line) in text.lines().enumerate() {
+                if line.starts_with("#[godot_api") {
+                    in_api = true;
+                } else if line == "}" {
+                    in_api = false;
+                } else if in_api && line.contains("&mut self") {
+                    offenders.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+                }
+            }
+        }
+        assert!(
+            offenders.is_empty(),
+            "methods binding mutably: {offenders:#?}"
+        );
+    }
+
+    #[test]
+    fn held_lines_wait_for_the_outermost_release() {
+        let outer = hold();
+        let inner = hold();
+        say(Level::Info, "first".into());
+        drop(inner);
+        assert!(holding());
+        let waiting = WAITING.with(|w| w.borrow().len());
+        assert_eq!(waiting, 1, "a line printed while held waits");
+        // Taken out here rather than printed (no engine in unit tests).
+        let lines = WAITING.with(|w| std::mem::take(&mut *w.borrow_mut()));
+        assert_eq!(lines, vec![(Level::Info, "first".to_string())]);
+        drop(outer);
+        assert!(!holding());
     }
 }

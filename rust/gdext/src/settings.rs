@@ -8,7 +8,7 @@
 //! into a block of their own).
 
 use godot::builtin::{GString, PackedStringArray};
-use godot::global::godot_error;
+
 use rustws_core::{PeerConfig, Refused};
 
 /// A class with link settings.
@@ -49,6 +49,6 @@ pub(crate) fn as_int(value: usize) -> i32 {
 /// Says why `class` refused a value (the property kept its old one).
 pub(crate) fn report(class: &str, result: Result<(), Refused>) {
     if let Err(refused) = result {
-        godot_error!("{class}: {refused}");
+        crate::logger::error!("{class}: {refused}");
     }
 }

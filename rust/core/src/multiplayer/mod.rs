@@ -138,6 +138,12 @@ pub struct Hub<L> {
     /// Peers whose link ended while packets of theirs were waiting: their
     /// `Disconnected` comes at the next poll.
     departing: Vec<i32>,
+    /// Links of peers that left, kept until their `Disconnected` is taken.
+    departed: BTreeMap<i32, L>,
+    /// Links of peers whose `Disconnected` was taken and is being handled:
+    /// [`Hub::link`] still finds them (as the engine's `get_peer` inside
+    /// `peer_disconnected`) until [`Hub::handled`].
+    leaving: Vec<(i32, L)>,
     /// The last accept failed (e.g. out of descriptors); said once until an
     /// accept works again.
     accept_failing: bool,
@@ -162,6 +168,8 @@ impl<L: Link> Default for Hub<L> {
             incoming: VecDeque::new(),
             events: VecDeque::new(),
             departing: Vec::new(),
+            departed: BTreeMap::new(),
+            leaving: Vec::new(),
             accept_failing: false,
             client_since: Instant::now(),
             target: 0,
@@ -257,6 +265,8 @@ impl<L: Link> Hub<L> {
         self.incoming.clear();
         self.events.clear();
         self.departing.clear();
+        self.departed.clear();
+        self.leaving.clear();
         self.accept_failing = false;
     }
 
@@ -265,9 +275,15 @@ impl<L: Link> Hub<L> {
         self.links.len()
     }
 
-    /// The link of a connected peer (on a client: 1, the server).
+    /// The link of a connected peer (on a client: 1, the server), or of the
+    /// peer whose `Disconnected` is being handled (its link closed).
     pub fn link(&self, id: i32) -> Option<&L> {
-        self.links.get(&id)
+        self.links.get(&id).or_else(|| {
+            self.leaving
+                .iter()
+                .find(|(gone, _)| *gone == id)
+                .map(|(_, link)| link)
+        })
     }
 
     /// The link of a connected peer, to change it.
@@ -275,9 +291,28 @@ impl<L: Link> Hub<L> {
         self.links.get_mut(&id)
     }
 
-    /// The next signal to emit.
+    /// The next signal to emit. The link of a peer that left stays
+    /// reachable through [`Hub::link`] from its `Disconnected` until
+    /// [`Hub::handled`] is called for that event.
     pub fn next_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        let event = self.events.pop_front()?;
+        if let Event::Disconnected(id) = event {
+            if let Some(link) = self.departed.remove(&id) {
+                self.leaving.push((id, link));
+            }
+        }
+        Some(event)
+    }
+
+    /// `event` (from [`Hub::next_event`]) has been handled: the link of a
+    /// peer that left is handed back, to be dropped by the caller (after
+    /// its lock, as the link may be an engine object).
+    pub fn handled(&mut self, event: Event) -> Option<L> {
+        let Event::Disconnected(id) = event else {
+            return None;
+        };
+        let at = self.leaving.iter().position(|(gone, _)| *gone == id)?;
+        Some(self.leaving.remove(at).1)
     }
 
     /// Received packets waiting to be read.
@@ -383,6 +418,7 @@ impl<L: Link> Hub<L> {
     /// status is connected, and drops packets of peers it already forgot).
     fn depart(&mut self, id: i32, mut link: L) {
         Self::drain(&mut self.incoming, id, &mut link);
+        self.departed.insert(id, link);
         if self.incoming.iter().any(|p| p.from == id) {
             self.departing.push(id);
         } else {
@@ -401,8 +437,10 @@ impl<L: Link> Hub<L> {
         if !self.is_server() {
             // The client's session ends with its server link.
             let events = std::mem::take(&mut self.events);
+            let departed = std::mem::take(&mut self.departed);
             self.clear();
             self.events = events;
+            self.departed = departed;
         }
     }
 }

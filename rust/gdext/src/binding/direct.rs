@@ -17,7 +17,7 @@
 
 use super::{state_of, Shared, Stateful};
 use godot::builtin::{GString, PackedByteArray, Variant, VariantType};
-use godot::global::{godot_error, Error};
+use godot::global::Error;
 use godot::meta::{FromGodot, ToGodot};
 use godot::obj::EngineEnum;
 use godot::register::private::method::ClassMethodInfo;
@@ -225,7 +225,7 @@ pub(crate) trait Direct {
 }
 
 fn panicked(class: impl std::fmt::Display, name: &str) {
-    godot_error!(
+    crate::logger::error!(
         "{class}.{name}: internal error (a bug in the extension, reported above); the call did nothing. Please report it."
     );
 }
@@ -302,7 +302,7 @@ unsafe extern "C" fn ptrcall<M: Direct>(
         // SAFETY: `ret` is the engine's live value of the registered type.
         Ok(Some(value)) if !ret.is_null() => unsafe { value.write_to(ret) },
         Ok(Some(_)) => {}
-        Ok(None) => godot_error!(
+        Ok(None) => crate::logger::error!(
             "{}.{}: called without an object.",
             <M::Class as godot::obj::GodotClass>::class_id(),
             M::NAME

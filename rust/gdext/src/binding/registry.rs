@@ -12,9 +12,11 @@
 //! find the `Arc` in a [`Registry`] keyed by instance id. The first call on an object binds it once to fetch the `Arc`; the
 //! object's `Drop` removes it.
 
+use crate::logger::{self, Hold};
 use godot::obj::InstanceId;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
 
 /// The state of one object, and the id it is registered under.
@@ -32,9 +34,35 @@ impl<S> Shared<S> {
     }
 
     /// Locks the state. A panic while it was locked (which would be a bug)
-    /// leaves it usable rather than poisoning every later call.
-    pub fn lock(&self) -> MutexGuard<'_, S> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    /// leaves it usable rather than poisoning every later call. What this
+    /// thread reports meanwhile is printed once the lock is released (see
+    /// [`crate::logger`]).
+    pub fn lock(&self) -> Locked<'_, S> {
+        let hold = logger::hold();
+        Locked {
+            guard: self.state.lock().unwrap_or_else(PoisonError::into_inner),
+            _hold: hold,
+        }
+    }
+}
+
+/// A locked state. Fields drop in order: the lock is released first, then
+/// the reports made meanwhile are printed.
+pub struct Locked<'a, S> {
+    guard: MutexGuard<'a, S>,
+    _hold: Hold,
+}
+
+impl<S> Deref for Locked<'_, S> {
+    type Target = S;
+    fn deref(&self) -> &S {
+        &self.guard
+    }
+}
+
+impl<S> DerefMut for Locked<'_, S> {
+    fn deref_mut(&mut self) -> &mut S {
+        &mut self.guard
     }
 }
 

@@ -15,7 +15,7 @@
 
 use super::{state_of, Shared, Stateful};
 use godot::classes::multiplayer_peer::{ConnectionStatus, TransferMode};
-use godot::global::{godot_error, Error};
+use godot::global::Error;
 use godot::obj::{EngineEnum, Gd};
 use godot::private::{as_storage, Storage};
 use godot::sys;
@@ -201,12 +201,12 @@ pub(crate) unsafe extern "C" fn call<M: DirectVirtual>(
         // SAFETY: `ret` is the engine's live value of the virtual's type.
         Ok(Some(value)) if !ret.is_null() => unsafe { value.write_to(ret) },
         Ok(Some(_)) => {}
-        Ok(None) => godot_error!(
+        Ok(None) => crate::logger::error!(
             "{}.{}: called without an object.",
             <M::Class as godot::obj::GodotClass>::class_id(),
             M::NAME
         ),
-        Err(_) => godot_error!(
+        Err(_) => crate::logger::error!(
             "{}.{}: internal error (a bug in the extension, reported above); the call did nothing. Please report it.",
             <M::Class as godot::obj::GodotClass>::class_id(),
             M::NAME

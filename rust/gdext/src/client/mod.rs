@@ -11,7 +11,7 @@ mod session;
 use crate::binding::class_enums;
 use crate::peer::RustWebSocketPeer;
 use godot::classes::{Engine, INode, Node, TlsOptions, X509Certificate};
-use godot::global::{godot_error, Error};
+use godot::global::Error;
 use godot::prelude::*;
 use rustws_core::Backoff;
 use session::{Event, Session};
@@ -47,7 +47,10 @@ class_enums! {
 /// an attempt that failed), it tries again after [member reconnect_delay_min]
 /// seconds, then twice as long each time up to [member reconnect_delay_max],
 /// with a random part ([member reconnect_jitter]) so that many clients do not
-/// come back at once. A close the server asked for (with a close frame)
+/// come back at once; the waits start again from the shortest only after a
+/// link stayed open 5 seconds (a server that drops each link at once gets
+/// ever longer waits). A failed attempt that another follows prints nothing
+/// ([signal closed] says why). A close the server asked for (with a close frame)
 /// stays closed, except codes 1012 (service restart) and 1013 (try again
 /// later); so does [method close].
 /// [br][br]Messages sent while the link is down wait, up to
@@ -156,27 +159,38 @@ impl INode for RustWebSocketClient {
         }
     }
 
-    fn ready(&mut self) {
-        if self.autoconnect && !self.url.is_empty() && !Engine::singleton().is_editor_hint() {
-            self.connect_to_url(GString::new());
+    // The virtuals take the object rather than binding it for the whole
+    // call: the signals of a poll are emitted with nothing bound, and a
+    // handler may free the node (see `RustWebSocketClient::with`).
+    #[func(gd_self)]
+    fn ready(this: Gd<Self>) {
+        let wanted = {
+            let me = this.bind();
+            me.autoconnect && !me.url.is_empty()
+        };
+        if wanted && !Engine::singleton().is_editor_hint() {
+            Self::connect_to_url(this, GString::new());
         }
     }
 
-    fn process(&mut self, _delta: f64) {
-        if self.poll_mode == POLL_PROCESS {
-            self.poll();
+    #[func(gd_self)]
+    fn process(this: Gd<Self>, _delta: f64) {
+        if this.bind().poll_mode == POLL_PROCESS {
+            Self::poll(this);
         }
     }
 
-    fn physics_process(&mut self, _delta: f64) {
-        if self.poll_mode == POLL_PHYSICS {
-            self.poll();
+    #[func(gd_self)]
+    fn physics_process(this: Gd<Self>, _delta: f64) {
+        if this.bind().poll_mode == POLL_PHYSICS {
+            Self::poll(this);
         }
     }
 
-    fn exit_tree(&mut self) {
+    #[func(gd_self)]
+    fn exit_tree(mut this: Gd<Self>) {
         // A client leaving the scene says goodbye rather than vanishing.
-        self.session.leave();
+        Self::with(&mut this, |me| me.session.leave());
     }
 }
 
@@ -201,7 +215,7 @@ impl RustWebSocketClient {
     fn closed(code: i64, reason: GString);
 
     /// Another attempt starts in [param delay] seconds; [param attempt]
-    /// counts the attempts since the link was last open, from 1.
+    /// counts the attempts since a link last stayed open 5 seconds, from 1.
     #[signal]
     fn reconnecting(attempt: i64, delay: f64);
 
@@ -217,83 +231,129 @@ impl RustWebSocketClient {
     /// outcome comes as [signal connected] or [signal closed]. An attempt
     /// already under way or a link already open is closed first (without
     /// [signal closed]).
-    #[func]
-    fn connect_to_url(&mut self, #[opt(default = "")] url: GString) -> Error {
-        if !url.is_empty() {
-            self.url = url;
-        }
-        if self.url.is_empty() {
-            godot_error!("RustWebSocketClient: no URL to connect to; set url or pass one to connect_to_url().");
-            return Error::ERR_INVALID_PARAMETER;
-        }
-        self.session.restart();
-        self.attempt()
+    #[func(gd_self)]
+    fn connect_to_url(mut this: Gd<Self>, #[opt(default = "")] url: GString) -> Error {
+        Self::with(&mut this, |me| {
+            if !url.is_empty() {
+                me.url = url;
+            }
+            if me.url.is_empty() {
+                crate::logger::error!("RustWebSocketClient: no URL to connect to; set url or pass one to connect_to_url().");
+                return Error::ERR_INVALID_PARAMETER;
+            }
+            me.session.restart();
+            me.attempt()
+        })
     }
 
     /// Sends [param message] as a text message. While the link is down and
     /// another attempt is coming, the message waits (up to
     /// [member queue_limit]) and [constant OK] is returned.
-    #[func]
-    fn send_text(&mut self, message: GString) -> Error {
-        let limit = self.limit();
-        self.session
-            .send(message.to_string().as_bytes(), true, limit)
+    #[func(gd_self)]
+    fn send_text(mut this: Gd<Self>, message: GString) -> Error {
+        Self::with(&mut this, |me| {
+            let limit = me.limit();
+            me.session.send(message.to_string().as_bytes(), true, limit)
+        })
     }
 
     /// Sends [param message] as a binary message (or as text with
     /// [constant RustWebSocketPeer.WRITE_MODE_TEXT]); waits while the link
     /// is down, as [method send_text].
-    #[func]
-    fn send(&mut self, message: PackedByteArray, #[opt(default = 1)] write_mode: i64) -> Error {
-        let limit = self.limit();
-        self.session
-            .send(message.as_slice(), write_mode == 0, limit)
+    #[func(gd_self)]
+    fn send(
+        mut this: Gd<Self>,
+        message: PackedByteArray,
+        #[opt(default = 1)] write_mode: i64,
+    ) -> Error {
+        Self::with(&mut this, |me| {
+            let limit = me.limit();
+            me.session.send(message.as_slice(), write_mode == 0, limit)
+        })
     }
 
     /// Closes the link (with [param code] and [param reason], as
     /// [method WebSocketPeer.close]) and stops reconnecting;
     /// [signal closed] comes once the server answered. Messages still
     /// waiting are dropped ([signal messages_dropped]).
-    #[func]
-    fn close(&mut self, #[opt(default = 1000)] code: i64, #[opt(default = "")] reason: GString) {
-        self.session.close_here(code, &reason.to_string());
+    #[func(gd_self)]
+    fn close(
+        mut this: Gd<Self>,
+        #[opt(default = 1000)] code: i64,
+        #[opt(default = "")] reason: GString,
+    ) {
+        Self::with(&mut this, |me| {
+            me.session.close_here(code, &reason.to_string())
+        });
     }
 
     /// Polls the link and emits the signals of what happened; called by the
     /// node itself unless [member poll_mode] is [constant POLL_MANUAL].
-    #[func]
-    fn poll(&mut self) {
-        let backoff = self.backoff();
-        let (events, due) = self.session.poll(backoff, self.reconnect_enabled);
-        if due {
-            let err = self.attempt();
-            if err != Error::OK {
-                // A URL that cannot work now will not work later.
-                self.session.give_up();
+    #[func(gd_self)]
+    fn poll(mut this: Gd<Self>) {
+        let (events, generation) = Self::with(&mut this, |me| {
+            let backoff = me.backoff();
+            let (events, due) = me.session.poll(backoff, me.reconnect_enabled);
+            if due {
+                let err = me.attempt();
+                if err != Error::OK {
+                    // A URL that cannot work now will not work later.
+                    me.session.give_up();
+                }
             }
-        }
+            (events, me.session.generation())
+        });
+        // Emitted with nothing bound or locked, one at a time: a handler may
+        // call back, connect elsewhere, close, or free the node (or its
+        // parent, or the tree); each is checked for before the next signal.
         for event in events {
-            // A handler before this one may have connected or closed.
-            if matches!(event, Event::Reconnecting(..)) && !self.session.waiting() {
+            if !this.is_instance_valid() {
+                return;
+            }
+            let stale = {
+                let me = this.bind();
+                let current = me.session.generation() == generation;
+                match event {
+                    // Counted whatever the link: always said.
+                    Event::Dropped(_) => false,
+                    // A handler before this one may have connected, closed
+                    // or turned reconnecting off.
+                    Event::Reconnecting(..) => {
+                        !current || !me.session.waiting() || !me.reconnect_enabled
+                    }
+                    // A handler connected elsewhere: the old link's events
+                    // are not the new one's.
+                    _ => !current,
+                }
+            };
+            if stale {
+                if matches!(event, Event::Reconnecting(..)) {
+                    // reconnect_enabled was turned off: no attempt comes.
+                    Self::with(&mut this, |me| {
+                        if !me.reconnect_enabled {
+                            me.session.give_up();
+                        }
+                    });
+                }
                 continue;
             }
-            let mut base = self.base_mut();
+            let mut node = this.clone().upcast::<Node>();
             match event {
-                Event::Connected => base.emit_signal("connected", &[]),
-                Event::Message(message) => base.emit_signal("message_received", &[message]),
-                Event::Closed(code, reason) => base.emit_signal(
+                Event::Connected => node.emit_signal("connected", &[]),
+                Event::Message(message) => node.emit_signal("message_received", &[message]),
+                Event::Closed(code, reason) => node.emit_signal(
                     "closed",
                     &[
                         code.to_variant(),
                         GString::from(reason.as_str()).to_variant(),
                     ],
                 ),
-                Event::Reconnecting(attempt, delay) => base.emit_signal(
+                Event::Reconnecting(attempt, delay) => node.emit_signal(
                     "reconnecting",
                     &[i64::from(attempt).to_variant(), delay.to_variant()],
                 ),
                 Event::Dropped(count) => {
-                    base.emit_signal("messages_dropped", &[(count as i64).to_variant()])
+                    node.emit_signal("messages_dropped", &[(count as i64).to_variant()])
                 }
             };
         }
@@ -314,7 +374,8 @@ impl RustWebSocketClient {
         self.session.waiting()
     }
 
-    /// Attempts since the link was last open (0 while it is open).
+    /// Attempts since a link last stayed open 5 seconds (0 while one is
+    /// open).
     #[func]
     fn get_reconnect_attempt(&self) -> i64 {
         i64::from(self.session.attempt())
@@ -337,6 +398,17 @@ impl RustWebSocketClient {
 }
 
 impl RustWebSocketClient {
+    /// `f` of the node, bound for that time only; what it reports is printed
+    /// once the bind is released (a game's `Logger` may read the node).
+    fn with<R>(this: &mut Gd<Self>, f: impl FnOnce(&mut Self) -> R) -> R {
+        let hold = crate::logger::hold();
+        let mut me = this.bind_mut();
+        let result = f(&mut me);
+        drop(me);
+        drop(hold);
+        result
+    }
+
     fn limit(&self) -> usize {
         usize::try_from(self.queue_limit).unwrap_or(0)
     }

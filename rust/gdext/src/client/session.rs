@@ -6,7 +6,7 @@
 
 use crate::peer::{state, RustWebSocketPeer};
 use godot::classes::TlsOptions;
-use godot::global::{godot_error, Error};
+use godot::global::Error;
 use godot::prelude::*;
 use rustws_core::{Backoff, Ending, Outbox, ReadyState, Reconnector};
 use std::time::Instant;
@@ -34,6 +34,8 @@ pub(crate) struct Session {
     closing_here: bool,
     /// Messages dropped since the last poll, to report.
     dropped: usize,
+    /// Counts the attempts started: events of an older one are not emitted.
+    generation: u64,
 }
 
 impl Session {
@@ -49,6 +51,7 @@ impl Session {
             was_open: false,
             closing_here: false,
             dropped: 0,
+            generation: 0,
         }
     }
 
@@ -66,6 +69,11 @@ impl Session {
 
     pub(crate) fn attempt(&self) -> u32 {
         self.reconnector.attempt()
+    }
+
+    /// The attempt under way (see [`Session::poll`]).
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
     }
 
     pub(crate) fn queued(&self) -> usize {
@@ -100,7 +108,8 @@ impl Session {
             s.core.config.set_supported_protocols(protocols);
             s.core.config.handshake_headers = headers;
         }
-        let err = self.peer.bind_mut().connect(url, tls);
+        let err = self.peer.bind().connect(url, tls);
+        self.generation += 1;
         self.active = err == Error::OK;
         self.was_open = false;
         self.closing_here = false;
@@ -116,14 +125,14 @@ impl Session {
         }
         let coming = (self.active && state == ReadyState::Connecting) || self.reconnector.waiting();
         if !coming {
-            godot_error!("RustWebSocketClient: cannot send: not connected, and no attempt is coming (call connect_to_url()).");
+            crate::logger::error!("RustWebSocketClient: cannot send: not connected, and no attempt is coming (call connect_to_url()).");
             return Error::FAILED;
         }
         if self.outbox.push(data, text) {
             return Error::OK;
         }
         self.dropped += 1;
-        godot_error!(
+        crate::logger::error!(
             "RustWebSocketClient: {limit} messages already wait for the link to open (queue_limit); this one was dropped."
         );
         Error::ERR_OUT_OF_MEMORY
@@ -145,25 +154,33 @@ impl Session {
         self.close_here(1001, "");
     }
 
-    /// Polls the peer: the signals to emit, in order, and whether the next
-    /// attempt is due now.
+    /// Polls the peer: the signals to emit, in order (those of the attempt
+    /// [`Session::generation`] names once this returns), and whether the
+    /// next attempt is due now. With `enabled` off, an attempt planned is
+    /// called off.
     pub(crate) fn poll(&mut self, backoff: Backoff, enabled: bool) -> (Vec<Event>, bool) {
         let mut events = Vec::new();
+        self.reconnector.backoff = backoff;
+        self.reconnector.enabled = enabled;
+        if !enabled && self.reconnector.waiting() {
+            self.give_up();
+        }
         if self.dropped > 0 {
             events.push(Event::Dropped(std::mem::take(&mut self.dropped)));
         }
-        self.reconnector.backoff = backoff;
-        self.reconnector.enabled = enabled;
         if !self.active {
             return (events, self.reconnector.due(Instant::now()));
         }
-        let failure = self.shared.lock().poll();
-        state::report(failure);
+        let mut failure = self.shared.lock().poll();
         let mut s = self.shared.lock();
         let now = s.core.ready_state();
+        if now != ReadyState::Closed {
+            // Printed once the lock is released (see `crate::logger`).
+            state::report(failure.take());
+        }
         if !self.was_open && s.core.has_opened() {
             self.was_open = true;
-            self.reconnector.opened();
+            self.reconnector.opened(Instant::now());
             events.push(Event::Connected);
             while let Some((data, text)) = self.outbox.pop() {
                 if let Err(failure) = s.send(&self.shared, &data, text) {
@@ -199,8 +216,11 @@ impl Session {
             };
             events.push(Event::Closed(i64::from(code), reason));
             match self.reconnector.ended_now(ending) {
+                // An attempt the game asked for failed: the reason is on
+                // `closed`, and another attempt comes; nothing to print.
                 Some((attempt, delay)) => events.push(Event::Reconnecting(attempt, delay)),
                 None => {
+                    state::report(failure);
                     let dropped = self.outbox.clear();
                     if dropped > 0 {
                         events.push(Event::Dropped(dropped));

@@ -17,7 +17,7 @@ use crate::settings::{self, HasLinkSettings};
 use crate::tls_args::TlsArg;
 use godot::classes::multiplayer_peer::{ConnectionStatus, TransferMode};
 use godot::classes::MultiplayerPeerExtension;
-use godot::global::{godot_error, Error};
+use godot::global::Error;
 use godot::prelude::*;
 use rustws_core::{Event, HubError, PeerConfig, Status, Stream};
 use state::{hub_error, Linked, MpState, CLASS, MULTIS};
@@ -132,7 +132,7 @@ impl RustWebSocketMultiplayerPeer {
     fn with_link<R>(&self, id: i32, f: impl FnOnce(&Linked) -> R) -> Option<R> {
         let found = self.shared.lock().hub.link(id).map(f);
         if found.is_none() {
-            godot_error!("{}: no connected peer with id {id}.", Self::CLASS);
+            crate::logger::error!("{}: no connected peer with id {id}.", Self::CLASS);
         }
         found
     }
@@ -232,7 +232,7 @@ direct_virtuals! {
                 match accepted {
                     Ok(()) => Some(link),
                     Err(e) => {
-                        godot_error!("{CLASS}: cannot serve a new connection: {e}");
+                        crate::logger::error!("{CLASS}: cannot serve a new connection: {e}");
                         None
                     }
                 }
@@ -256,6 +256,10 @@ direct_virtuals! {
             object
                 .get_or_insert_with(|| this.gd().upcast::<Object>())
                 .emit_signal(signal, &args);
+            // get_peer(id) found the link of a peer that left during its
+            // signal; dropped here, with the lock released.
+            let gone = state.lock().hub.handled(event);
+            drop(gone);
         }
     }
 
@@ -318,7 +322,7 @@ impl RustWebSocketMultiplayerPeer {
 
     /// Sets [member hold_upgrade].
     #[func]
-    fn set_hold_upgrade(&mut self, enabled: bool) {
+    fn set_hold_upgrade(&self, enabled: bool) {
         self.with_config(|c| c.hold_upgrade = enabled);
     }
 
@@ -327,7 +331,7 @@ impl RustWebSocketMultiplayerPeer {
     /// [signal MultiplayerPeer.peer_connected] is emitted for peer 1.
     #[func]
     fn create_client(
-        &mut self,
+        &self,
         url: GString,
         #[opt(default = TlsArg(None))] tls_client_options: TlsArg,
     ) -> Error {
@@ -338,7 +342,7 @@ impl RustWebSocketMultiplayerPeer {
         let err = link
             .0
             .clone()
-            .bind_mut()
+            .bind()
             .connect(&url.to_string(), tls_client_options.0);
         if err != Error::OK {
             return err;
@@ -352,7 +356,7 @@ impl RustWebSocketMultiplayerPeer {
     /// ([method TLSOptions.server]) it serves `wss://` through rustls.
     #[func]
     fn create_server(
-        &mut self,
+        &self,
         port: i32,
         #[opt(default = "*")] bind_address: GString,
         #[opt(default = TlsArg(None))] tls_server_options: TlsArg,
@@ -361,7 +365,7 @@ impl RustWebSocketMultiplayerPeer {
             return e;
         }
         let Ok(port) = u16::try_from(port) else {
-            godot_error!(
+            crate::logger::error!(
                 "{}: port must be between 0 and 65535 (got {port}).",
                 Self::CLASS
             );
@@ -375,7 +379,7 @@ impl RustWebSocketMultiplayerPeer {
             None => None,
             Some(Ok(config)) => Some(config),
             Some(Err(why)) => {
-                godot_error!("{}: {why}", Self::CLASS);
+                crate::logger::error!("{}: {why}", Self::CLASS);
                 return Error::ERR_INVALID_PARAMETER;
             }
         };
@@ -388,7 +392,10 @@ impl RustWebSocketMultiplayerPeer {
     }
 
     /// Returns the [RustWebSocketPeer] of the connected peer [param peer_id]
-    /// (on a client, 1 is the server), or `null` with an error.
+    /// (on a client, 1 is the server), or `null` with an error. Inside
+    /// [signal MultiplayerPeer.peer_disconnected], the closed peer of the
+    /// one that left (its [method RustWebSocketPeer.get_close_code] and
+    /// reason), as the engine's class.
     #[func]
     fn get_peer(&self, peer_id: i32) -> Option<Gd<crate::peer::RustWebSocketPeer>> {
         self.with_link(peer_id, |l| l.0.clone())
@@ -419,7 +426,7 @@ impl RustWebSocketMultiplayerPeer {
 
     /// Sets [member supported_protocols]; spaces around each are removed.
     #[func]
-    fn set_supported_protocols(&mut self, protocols: PackedStringArray) {
+    fn set_supported_protocols(&self, protocols: PackedStringArray) {
         let list = settings::strings(&protocols);
         self.with_config(|c| c.set_supported_protocols(list));
     }
@@ -433,7 +440,7 @@ impl RustWebSocketMultiplayerPeer {
     /// Sets [member handshake_headers], each `"Name: value"` (the argument
     /// is named `protocols`, as in the engine's class).
     #[func]
-    fn set_handshake_headers(&mut self, protocols: PackedStringArray) {
+    fn set_handshake_headers(&self, protocols: PackedStringArray) {
         let list = settings::strings(&protocols);
         self.with_config(|c| c.handshake_headers = list);
     }
@@ -446,7 +453,7 @@ impl RustWebSocketMultiplayerPeer {
 
     /// Sets [member inbound_buffer_size] (bytes, greater than 0).
     #[func]
-    fn set_inbound_buffer_size(&mut self, buffer_size: i32) {
+    fn set_inbound_buffer_size(&self, buffer_size: i32) {
         self.change(|c| c.set_inbound_buffer_size(buffer_size.into()));
     }
 
@@ -458,7 +465,7 @@ impl RustWebSocketMultiplayerPeer {
 
     /// Sets [member outbound_buffer_size] (bytes; 0 means no limit).
     #[func]
-    fn set_outbound_buffer_size(&mut self, buffer_size: i32) {
+    fn set_outbound_buffer_size(&self, buffer_size: i32) {
         self.change(|c| c.set_outbound_buffer_size(buffer_size.into()));
     }
 
@@ -470,7 +477,7 @@ impl RustWebSocketMultiplayerPeer {
 
     /// Sets [member max_queued_packets] (greater than 0).
     #[func]
-    fn set_max_queued_packets(&mut self, max_queued_packets: i32) {
+    fn set_max_queued_packets(&self, max_queued_packets: i32) {
         self.change(|c| c.set_max_queued_packets(max_queued_packets.into()));
     }
 
@@ -482,7 +489,7 @@ impl RustWebSocketMultiplayerPeer {
 
     /// Sets [member compression_enabled].
     #[func]
-    fn set_compression_enabled(&mut self, enabled: bool) {
+    fn set_compression_enabled(&self, enabled: bool) {
         self.with_config(|c| c.compression_enabled = enabled);
     }
 
@@ -494,7 +501,7 @@ impl RustWebSocketMultiplayerPeer {
 
     /// Sets [member compression_threshold] (bytes, 0 or more).
     #[func]
-    fn set_compression_threshold(&mut self, bytes: i32) {
+    fn set_compression_threshold(&self, bytes: i32) {
         self.change(|c| c.set_compression_threshold(bytes.into()));
     }
 
@@ -506,7 +513,7 @@ impl RustWebSocketMultiplayerPeer {
 
     /// Sets [member compression_context_takeover].
     #[func]
-    fn set_compression_context_takeover(&mut self, enabled: bool) {
+    fn set_compression_context_takeover(&self, enabled: bool) {
         self.with_config(|c| c.deflate.context_takeover = enabled);
     }
 
@@ -518,7 +525,7 @@ impl RustWebSocketMultiplayerPeer {
 
     /// Sets [member compression_window_bits] (9-15).
     #[func]
-    fn set_compression_window_bits(&mut self, bits: i32) {
+    fn set_compression_window_bits(&self, bits: i32) {
         self.change(|c| c.set_compression_window_bits(bits.into()));
     }
 
@@ -530,7 +537,7 @@ impl RustWebSocketMultiplayerPeer {
 
     /// Sets [member heartbeat_interval] in seconds (0 or more).
     #[func]
-    fn set_heartbeat_interval(&mut self, interval: f64) {
+    fn set_heartbeat_interval(&self, interval: f64) {
         self.change(|c| c.set_heartbeat_interval(interval));
     }
 
@@ -542,7 +549,7 @@ impl RustWebSocketMultiplayerPeer {
 
     /// Sets [member heartbeat_misses] (1 or more).
     #[func]
-    fn set_heartbeat_misses(&mut self, pings: i32) {
+    fn set_heartbeat_misses(&self, pings: i32) {
         self.change(|c| c.set_heartbeat_misses(pings.into()));
     }
 
@@ -554,7 +561,7 @@ impl RustWebSocketMultiplayerPeer {
 
     /// Sets [member connect_timeout] in seconds (greater than 0).
     #[func]
-    fn set_connect_timeout(&mut self, seconds: f64) {
+    fn set_connect_timeout(&self, seconds: f64) {
         self.change(|c| c.set_connect_timeout(seconds));
     }
 
@@ -566,7 +573,7 @@ impl RustWebSocketMultiplayerPeer {
 
     /// Sets the handshake timeout in seconds (greater than 0).
     #[func]
-    fn set_handshake_timeout(&mut self, timeout: f64) {
+    fn set_handshake_timeout(&self, timeout: f64) {
         let result = {
             let mut state = self.shared.lock();
             let result = state.config.set_handshake_timeout(timeout);

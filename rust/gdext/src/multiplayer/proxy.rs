@@ -19,7 +19,7 @@ impl RustWebSocketMultiplayerPeer {
     /// [constant MultiplayerPeer.CONNECTION_DISCONNECTED]); the reason is
     /// printed.
     #[func]
-    fn set_http_proxy(&mut self, host: GString, port: i32) {
+    fn set_http_proxy(&self, host: GString, port: i32) {
         self.change(|c| c.set_http_proxy(&host.to_string(), port.into()));
     }
 
@@ -27,7 +27,7 @@ impl RustWebSocketMultiplayerPeer {
     /// [code]wss://[/code] URL, as [method RustWebSocketPeer.set_https_proxy]
     /// does: TLS runs end to end with the server.
     #[func]
-    fn set_https_proxy(&mut self, host: GString, port: i32) {
+    fn set_https_proxy(&self, host: GString, port: i32) {
         self.change(|c| c.set_https_proxy(&host.to_string(), port.into()));
     }
 }

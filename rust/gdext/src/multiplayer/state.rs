@@ -6,7 +6,7 @@ use crate::binding::{Registry, Shared};
 use crate::peer::state::{report, SharedState};
 use crate::peer::RustWebSocketPeer;
 use godot::classes::multiplayer_peer::TransferMode;
-use godot::global::{godot_error, Error};
+use godot::global::Error;
 use godot::obj::Gd;
 use rustws_core::{
     link_config, Bytes, Hub, HubError, Link, PeerConfig, ReadyState, Status, WsError,
@@ -145,6 +145,6 @@ pub(crate) fn hub_error(err: HubError) -> Error {
         HubError::Listen(_) => Error::ERR_CANT_CREATE,
         HubError::Send(e) => crate::errors::code(e),
     };
-    godot_error!("{CLASS}: {err}");
+    crate::logger::error!("{CLASS}: {err}");
     code
 }

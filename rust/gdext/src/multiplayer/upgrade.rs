@@ -10,21 +10,26 @@ use super::state::{MpState, CLASS};
 use super::RustWebSocketMultiplayerPeer;
 use crate::binding::{Shared, Stateful};
 use crate::peer::{state, upgrade::headers_dictionary};
-use godot::global::{godot_error, Error};
+use godot::global::Error;
 use godot::prelude::*;
 
 /// The arguments of `upgrade_requested` for the held client `id`, if it
 /// still waits.
 pub(super) fn request_of(shared: &Shared<MpState>, id: i32) -> Option<Vec<Variant>> {
     let link = shared.lock().hub.pending_link(id)?.1.clone();
-    let link = link.lock();
-    if !link.core.upgrade_waiting() {
-        return None;
-    }
+    let (url, headers) = {
+        let link = link.lock();
+        if !link.core.upgrade_waiting() {
+            return None;
+        }
+        let url = link.core.requested_url().to_string();
+        (url, link.core.handshake_headers().to_vec())
+    };
+    // Godot values are made with no lock held.
     Some(vec![
         Variant::from(i64::from(id)),
-        GString::from(link.core.requested_url()).to_variant(),
-        headers_dictionary(link.core.handshake_headers()).to_variant(),
+        GString::from(url.as_str()).to_variant(),
+        headers_dictionary(&headers).to_variant(),
     ])
 }
 
@@ -38,7 +43,7 @@ impl RustWebSocketMultiplayerPeer {
             .pending_link(peer_id)
             .map(|l| l.1.clone());
         if link.is_none() {
-            godot_error!(
+            crate::logger::error!(
                 "{CLASS}: no joining client with id {peer_id} (it must come from upgrade_requested, within handshake_timeout)"
             );
         }
@@ -53,7 +58,7 @@ impl RustWebSocketMultiplayerPeer {
     /// poll, and [signal MultiplayerPeer.peer_connected] follows with that
     /// id. Returns `ERR_INVALID_PARAMETER` when no such client waits.
     #[func]
-    fn accept_upgrade(&mut self, peer_id: i32) -> Error {
+    fn accept_upgrade(&self, peer_id: i32) -> Error {
         let Some(link) = self.held(peer_id) else {
             return Error::ERR_INVALID_PARAMETER;
         };
@@ -68,7 +73,7 @@ impl RustWebSocketMultiplayerPeer {
     /// cannot be sent.
     #[func]
     fn refuse_upgrade(
-        &mut self,
+        &self,
         peer_id: i32,
         status: i32,
         #[opt(default = "")] reason: GString,

@@ -218,7 +218,7 @@ impl RustWebSocketPeer {
     }
 
     /// Connects as a client; reports failures like `connect_to_url`.
-    pub(crate) fn connect(&mut self, url: &str, tls: Option<Gd<TlsOptions>>) -> Error {
+    pub(crate) fn connect(&self, url: &str, tls: Option<Gd<TlsOptions>>) -> Error {
         self.connect_to_url(GString::from(url), TlsArg(tls))
     }
 }
@@ -273,7 +273,7 @@ impl RustWebSocketPeer {
     /// override the name, or [method TLSOptions.client_unsafe] for testing.
     #[func]
     fn connect_to_url(
-        &mut self,
+        &self,
         url: GString,
         #[opt(default = TlsArg(None))] tls_client_options: TlsArg,
     ) -> Error {
@@ -288,7 +288,7 @@ impl RustWebSocketPeer {
     /// [method TCPServer.take_connection] or a TLS stream accepted with
     /// [method StreamPeerTLS.accept_stream].
     #[func]
-    fn accept_stream(&mut self, stream: Option<Gd<StreamPeer>>) -> Error {
+    fn accept_stream(&self, stream: Option<Gd<StreamPeer>>) -> Error {
         let Some(stream) = stream else {
             let err = WsError::InvalidParameter(
                 "accept_stream needs a stream; got null. Pass TCPServer.take_connection().".into(),
@@ -354,7 +354,7 @@ impl RustWebSocketPeer {
     /// Disables Nagle's algorithm on the TCP socket when [param enabled] is
     /// `true` (the default).
     #[func]
-    fn set_no_delay(&mut self, enabled: bool) {
+    fn set_no_delay(&self, enabled: bool) {
         self.shared.lock().core.set_nodelay(enabled);
     }
 
@@ -380,7 +380,7 @@ impl RustWebSocketPeer {
 
     /// Sets [member supported_protocols]; spaces around each are removed.
     #[func]
-    fn set_supported_protocols(&mut self, protocols: PackedStringArray) {
+    fn set_supported_protocols(&self, protocols: PackedStringArray) {
         let list = settings::strings(&protocols);
         self.with_config(|c| c.set_supported_protocols(list));
     }
@@ -394,7 +394,7 @@ impl RustWebSocketPeer {
     /// Sets [member handshake_headers], each `"Name: value"` (the argument
     /// is named `protocols`, as in the engine's class).
     #[func]
-    fn set_handshake_headers(&mut self, protocols: PackedStringArray) {
+    fn set_handshake_headers(&self, protocols: PackedStringArray) {
         let list = settings::strings(&protocols);
         self.with_config(|c| c.handshake_headers = list);
     }
@@ -407,7 +407,7 @@ impl RustWebSocketPeer {
 
     /// Sets [member inbound_buffer_size] (bytes, greater than 0).
     #[func]
-    fn set_inbound_buffer_size(&mut self, buffer_size: i32) {
+    fn set_inbound_buffer_size(&self, buffer_size: i32) {
         self.change(|c| c.set_inbound_buffer_size(buffer_size.into()));
     }
 
@@ -419,7 +419,7 @@ impl RustWebSocketPeer {
 
     /// Sets [member outbound_buffer_size] (bytes; 0 means no limit).
     #[func]
-    fn set_outbound_buffer_size(&mut self, buffer_size: i32) {
+    fn set_outbound_buffer_size(&self, buffer_size: i32) {
         self.change(|c| c.set_outbound_buffer_size(buffer_size.into()));
     }
 
@@ -431,7 +431,7 @@ impl RustWebSocketPeer {
 
     /// Sets [member max_queued_packets] (greater than 0).
     #[func]
-    fn set_max_queued_packets(&mut self, buffer_size: i32) {
+    fn set_max_queued_packets(&self, buffer_size: i32) {
         self.change(|c| c.set_max_queued_packets(buffer_size.into()));
     }
 
@@ -449,13 +449,13 @@ impl RustWebSocketPeer {
 
     /// Sets [member hold_upgrade].
     #[func]
-    fn set_hold_upgrade(&mut self, enabled: bool) {
+    fn set_hold_upgrade(&self, enabled: bool) {
         self.with_config(|c| c.hold_upgrade = enabled);
     }
 
     /// Sets [member compression_enabled].
     #[func]
-    fn set_compression_enabled(&mut self, enabled: bool) {
+    fn set_compression_enabled(&self, enabled: bool) {
         self.with_config(|c| c.compression_enabled = enabled);
     }
 
@@ -467,7 +467,7 @@ impl RustWebSocketPeer {
 
     /// Sets [member compression_threshold] (bytes, 0 or more).
     #[func]
-    fn set_compression_threshold(&mut self, bytes: i32) {
+    fn set_compression_threshold(&self, bytes: i32) {
         self.change(|c| c.set_compression_threshold(bytes.into()));
     }
 
@@ -479,7 +479,7 @@ impl RustWebSocketPeer {
 
     /// Sets [member compression_context_takeover].
     #[func]
-    fn set_compression_context_takeover(&mut self, enabled: bool) {
+    fn set_compression_context_takeover(&self, enabled: bool) {
         self.with_config(|c| c.deflate.context_takeover = enabled);
     }
 
@@ -491,13 +491,13 @@ impl RustWebSocketPeer {
 
     /// Sets [member compression_window_bits] (9-15).
     #[func]
-    fn set_compression_window_bits(&mut self, bits: i32) {
+    fn set_compression_window_bits(&self, bits: i32) {
         self.change(|c| c.set_compression_window_bits(bits.into()));
     }
 
     /// Sets [member heartbeat_interval] in seconds (0 or more).
     #[func]
-    fn set_heartbeat_interval(&mut self, interval: f64) {
+    fn set_heartbeat_interval(&self, interval: f64) {
         let result = self.shared.lock().core.set_heartbeat_interval(interval);
         settings::report(Self::CLASS, result);
     }
@@ -516,7 +516,7 @@ impl RustWebSocketPeer {
 
     /// Sets [member heartbeat_misses] (1 or more).
     #[func]
-    fn set_heartbeat_misses(&mut self, pings: i32) {
+    fn set_heartbeat_misses(&self, pings: i32) {
         self.change(|c| c.set_heartbeat_misses(pings.into()));
     }
 
@@ -528,7 +528,7 @@ impl RustWebSocketPeer {
 
     /// Sets [member connect_timeout] in seconds (greater than 0).
     #[func]
-    fn set_connect_timeout(&mut self, seconds: f64) {
+    fn set_connect_timeout(&self, seconds: f64) {
         self.change(|c| c.set_connect_timeout(seconds));
     }
 
@@ -540,7 +540,7 @@ impl RustWebSocketPeer {
 
     /// Sets [member handshake_timeout] in seconds (greater than 0).
     #[func]
-    fn set_handshake_timeout(&mut self, seconds: f64) {
+    fn set_handshake_timeout(&self, seconds: f64) {
         self.change(|c| c.set_handshake_timeout(seconds));
     }
 

@@ -27,7 +27,7 @@ impl RustWebSocketPeer {
     /// [method get_connected_host] and [method get_connected_port] then
     /// name the proxy.
     #[func]
-    fn set_http_proxy(&mut self, host: GString, port: i32) {
+    fn set_http_proxy(&self, host: GString, port: i32) {
         self.change(|c| c.set_http_proxy(&host.to_string(), port.into()));
     }
 
@@ -37,7 +37,7 @@ impl RustWebSocketPeer {
     /// the proxy sees neither the messages nor the URL's path. Same forms as
     /// [method set_http_proxy].
     #[func]
-    fn set_https_proxy(&mut self, host: GString, port: i32) {
+    fn set_https_proxy(&self, host: GString, port: i32) {
         self.change(|c| c.set_https_proxy(&host.to_string(), port.into()));
     }
 }

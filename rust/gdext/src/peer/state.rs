@@ -7,7 +7,7 @@
 use super::flush::{self, Batch};
 use crate::binding::{Registry, Shared};
 use crate::errors;
-use godot::global::{godot_error, godot_warn, Error};
+use godot::global::Error;
 use rustws_core::{Bytes, Peer, WsError};
 use std::sync::Arc;
 
@@ -157,8 +157,8 @@ fn say(err: &WsError, url: &str) {
         format!(" ({})", rustws_core::shown_url(url))
     };
     if err.is_warning() {
-        godot_warn!("{class}{at}: {err}");
+        crate::logger::warning!("{class}{at}: {err}");
     } else {
-        godot_error!("{class}{at}: {err}");
+        crate::logger::error!("{class}{at}: {err}");
     }
 }

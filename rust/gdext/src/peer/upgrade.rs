@@ -35,7 +35,7 @@ impl RustWebSocketPeer {
     /// `ERR_INVALID_PARAMETER` when no request waits (see
     /// [method is_upgrade_waiting]).
     #[func]
-    fn accept_upgrade(&mut self) -> Error {
+    fn accept_upgrade(&self) -> Error {
         let result = self.shared.lock().core.accept_upgrade();
         state::to_godot(result.map_err(|e| (e, String::new())))
     }
@@ -47,7 +47,7 @@ impl RustWebSocketPeer {
     /// failure of its connection. Returns `ERR_INVALID_PARAMETER` when no
     /// request waits or the status or reason cannot be sent.
     #[func]
-    fn refuse_upgrade(&mut self, status: i32, #[opt(default = "")] reason: GString) -> Error {
+    fn refuse_upgrade(&self, status: i32, #[opt(default = "")] reason: GString) -> Error {
         let result = self
             .shared
             .lock()
