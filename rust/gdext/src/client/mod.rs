@@ -103,8 +103,11 @@ pub struct RustWebSocketClient {
     /// the URL's host.
     #[export]
     tls_common_name_override: GString,
-    /// Check the server's certificate. Off accepts any certificate, as
-    /// [method TLSOptions.client_unsafe] does: for development only.
+    /// Check the server's certificate and its host name. Off is
+    /// [method TLSOptions.client_unsafe]: with [member tls_trusted_chain]
+    /// the certificate must still be signed by that chain (only the host
+    /// name is not checked, for a server reached by address); without one,
+    /// any certificate is accepted (for development only).
     #[export]
     tls_verify: bool,
     /// Reconnect when the link drops or an attempt fails.
