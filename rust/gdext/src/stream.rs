@@ -169,10 +169,21 @@ impl Write for GodotStream {
     }
 }
 
-// SAFETY: a GodotStream belongs to one RustWebSocketPeer and is only used
-// inside that peer's calls, which Godot code makes from one thread at a time
-// (the rule for the engine's own stream objects too). The objects it holds
-// are RefCounted, whose reference counts are atomic in the engine.
+// SAFETY: `Send` lets the peer's state (which owns this stream, boxed as a
+// `dyn Stream` inside the core's `Peer`) sit behind that peer's `Mutex`
+// and be reached from whichever thread calls the peer. Why that is sound:
+// - Every use of the `Gd`s here (a read, a write, a status call, the drop)
+//   happens through `Peer`, so with that peer's lock held: our code never
+//   calls these objects from two threads at once. A `GodotStream` is made
+//   in `server_stream` and moved straight into a `Peer`; it is not `Clone`
+//   and no reference to it leaves the `Peer`.
+// - The objects are `StreamPeerTCP`/`StreamPeerTLS`, both `RefCounted`:
+//   moving a `Gd` to another thread and dropping it there only changes an
+//   atomic reference count in the engine.
+// - The game may still hold the same stream and call it from another
+//   thread at the same time; that is the engine's own rule for its stream
+//   objects (its `WebSocketPeer` keeps the stream it is given just as we
+//   do), not something this type adds.
 unsafe impl Send for GodotStream {}
 
 impl Stream for GodotStream {

@@ -20,10 +20,17 @@ pub(crate) const CLASS: &str = "RustWebSocketMultiplayerPeer";
 /// out) and its state, which the hub uses directly.
 pub(crate) struct Linked(pub Gd<RustWebSocketPeer>, pub SharedState);
 
-// SAFETY: a Linked belongs to the hub of one RustWebSocketMultiplayerPeer,
-// used from one thread at a time (as the engine's objects are); its Gd keeps
-// a ref-counted object alive (atomic counts) and is only cloned out for
-// `get_peer`. The link's state is behind its own lock.
+// SAFETY: `Send` lets the hub (inside the multiplayer state's `Mutex`) hold
+// its links and be reached from whichever thread calls the multiplayer
+// peer. Why that is sound:
+// - The `Gd<RustWebSocketPeer>` is only cloned (for `get_peer`, atomic
+//   reference count: `RustWebSocketPeer` is `RefCounted`) and dropped, and
+//   both happen with the multiplayer state's lock held or after the link
+//   left the hub; the hub never calls a method of the object through it.
+// - All the link's work goes through `SharedState`, the peer's own state
+//   behind its own `Mutex` (an `Arc`, itself `Send`), which is what a game
+//   holding the same object from `get_peer` reaches too: the two are
+//   serialized by that lock, and every method of the class takes `&self`.
 unsafe impl Send for Linked {}
 
 impl Linked {
