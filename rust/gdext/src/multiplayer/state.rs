@@ -26,7 +26,9 @@ pub(crate) struct Linked(pub Gd<RustWebSocketPeer>, pub SharedState);
 // - The `Gd<RustWebSocketPeer>` is only cloned (for `get_peer`, atomic
 //   reference count: `RustWebSocketPeer` is `RefCounted`) and dropped, and
 //   both happen with the multiplayer state's lock held or after the link
-//   left the hub; the hub never calls a method of the object through it.
+//   left the hub; the hub never calls a method of the object through it
+//   (`create_client` calls `connect` once, before the link enters the hub,
+//   with no lock held).
 // - All the link's work goes through `SharedState`, the peer's own state
 //   behind its own `Mutex` (an `Arc`, itself `Send`), which is what a game
 //   holding the same object from `get_peer` reaches too: the two are
