@@ -185,18 +185,24 @@ fn take<T>(m: &Mutex<Option<T>>) -> Option<T> {
 
 /// The address a host string names literally (`127.0.0.1`, `::1`, `[::1]`).
 fn literal(host: &str) -> Option<IpAddr> {
-    host.trim_start_matches('[')
-        .trim_end_matches(']')
+    host.strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
         .parse()
         .ok()
 }
 
-/// Hands `job` to the pool, starting a worker when none is idle.
+/// Hands `job` to the pool, starting a worker unless an idle one is left
+/// for every job waiting (a woken worker stays counted as idle until it
+/// runs, so two jobs queued at once must not share one).
 fn queue(job: &Arc<Job>) -> Result<(), WsError> {
     let (mutex, ready) = pool();
     let mut pool = lock(mutex);
+    // Jobs given up while they waited (cancelled, past their deadline)
+    // leave the queue now rather than pile up behind a stuck resolver.
+    pool.queue.retain(|j| !j.given_up());
     pool.queue.push_back(job.clone());
-    if pool.idle == 0 && pool.workers < MAX_WORKERS {
+    if pool.queue.len() > pool.idle && pool.workers < MAX_WORKERS {
         let spawned = std::thread::Builder::new()
             .name("ws-connect".into())
             .spawn(work);
@@ -475,6 +481,13 @@ fn connect_error(job: &Job, why: String, cause: ConnectCause) -> WsError {
 mod tests {
     use super::*;
 
+    /// The pool is shared by the process: tests that fill it or time it
+    /// run one at a time.
+    fn serial() -> MutexGuard<'static, ()> {
+        static SERIAL: Mutex<()> = Mutex::new(());
+        lock(&SERIAL)
+    }
+
     fn wait(c: &mut Connector) -> Outcome {
         let start = Instant::now();
         loop {
@@ -488,6 +501,7 @@ mod tests {
 
     #[test]
     fn reports_refused_and_unresolvable() {
+        let _serial = serial();
         // A port nothing listens on: bind, learn the port, close.
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -515,6 +529,7 @@ mod tests {
 
     #[test]
     fn connects_and_hands_over_a_non_blocking_socket() {
+        let _serial = serial();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let deadline = Instant::now() + Duration::from_secs(5);
@@ -533,6 +548,7 @@ mod tests {
     /// one go through while every worker waits on the resolver.
     #[test]
     fn a_slow_lookup_ends_at_the_connect_timeout_and_blocks_no_one() {
+        let _serial = serial();
         let start = Instant::now();
         let mut slow: Vec<Connector> = (0..MAX_WORKERS + 4)
             .map(|i| {
@@ -554,6 +570,13 @@ mod tests {
             "{:?}",
             start.elapsed()
         );
+        // Every worker is stuck now: a name waits for one (and fails at its
+        // own limit, not later); a literal address still goes through.
+        let named_start = Instant::now();
+        let mut named =
+            Connector::start("localhost", port, None, Duration::from_millis(200)).unwrap();
+        assert!(matches!(wait(&mut named), Err(WsError::Resolve { .. })));
+        assert!(named_start.elapsed() < Duration::from_millis(600));
         for c in &mut slow {
             match wait(c) {
                 Err(WsError::Resolve { why, .. }) => {
@@ -567,10 +590,50 @@ mod tests {
             "{:?}",
             start.elapsed()
         );
+        // The stuck lookups end before the next test needs the pool.
+        std::thread::sleep(Duration::from_millis(2200).saturating_sub(start.elapsed()));
+    }
+
+    /// Two lookups started at once with one idle worker each get a worker:
+    /// a name is not looked up behind a slow one.
+    #[test]
+    fn lookups_started_together_run_side_by_side() {
+        let _serial = serial();
+        // Leave an idle worker behind.
+        let mut warm = Connector::start("localhost", 9, None, Duration::from_secs(5)).unwrap();
+        let _ = wait(&mut warm);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let start = Instant::now();
+        let mut slow =
+            Connector::start("first.slow.invalid", 80, None, Duration::from_secs(5)).unwrap();
+        let mut quick =
+            Connector::start("localhost", port, None, Duration::from_millis(700)).unwrap();
+        assert!(
+            wait(&mut quick).is_ok(),
+            "the second name waited behind the first"
+        );
+        assert!(
+            start.elapsed() < Duration::from_millis(700),
+            "{:?}",
+            start.elapsed()
+        );
+        drop(slow.poll());
+    }
+
+    #[test]
+    fn only_one_pair_of_brackets_makes_an_address() {
+        let _serial = serial();
+        assert_eq!(literal("[::1]"), "::1".parse().ok());
+        assert_eq!(literal("::1"), "::1".parse().ok());
+        assert_eq!(literal("127.0.0.1"), "127.0.0.1".parse().ok());
+        assert_eq!(literal("[[::1]]"), None);
+        assert_eq!(literal("localhost"), None);
     }
 
     #[test]
     fn a_job_past_its_deadline_is_not_tried() {
+        let _serial = serial();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let past = Instant::now() - Duration::from_millis(1);
