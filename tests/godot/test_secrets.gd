@@ -76,3 +76,14 @@ func test_bare_cr_or_lf_in_a_request_is_refused(t) -> void:
 		tcp.stop()
 	for line in _all_output(t):
 		t.check(not line.begins_with("ERROR: forged"), "a forged line was printed: " + line)
+
+
+## A handshake header refused for a line break (a token read from a file
+## keeps its trailing newline) is named, never printed with its value; a
+## long bad request line is quoted only in part.
+func test_a_refused_header_does_not_print_its_value(t) -> void:
+	var p := RustWebSocketPeer.new()
+	p.handshake_headers = PackedStringArray(["Authorization: Bearer SECRET-TKN-9\n"])
+	t.eq(p.connect_to_url("ws://127.0.0.1:%d/" % U.free_port()), ERR_INVALID_PARAMETER, "the header is refused")
+	t.check_logged("named \"Authorization\"")
+	_none_contains(t, "SECRET-TKN-9", "the header's value")

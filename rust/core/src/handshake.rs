@@ -30,9 +30,17 @@ pub fn validate_extra_headers(headers: &[String]) -> Result<(), WsError> {
             !n.trim().is_empty() && n.bytes().all(|b| b.is_ascii_graphic() && b != b':')
         });
         if bad || !named {
+            // Never the value: it may be a token (one read from a file
+            // keeps its line break).
+            let name = h.split_once(':').map_or("", |(n, _)| n);
+            let what = if bad {
+                "holds a line break"
+            } else {
+                "has no \"Name:\" part"
+            };
             return Err(WsError::InvalidParameter(format!(
-                "Invalid entry in handshake_headers: \"{}\". Each entry must be one line of the form \"Name: value\".",
-                h.escape_debug()
+                "Invalid entry in handshake_headers (named \"{}\"): it {what}. Each entry must be one line of the form \"Name: value\".",
+                crate::shown::clipped(name, 64)
             )));
         }
     }
@@ -102,7 +110,7 @@ fn parse_head(head: &[u8]) -> Result<Head<'_>, String> {
     {
         return Err(format!(
             "a line of the HTTP head holds a bare CR, LF or other control character: \"{}\"",
-            bad.escape_debug()
+            crate::shown::clipped(bad.split(':').next().unwrap_or_default(), 64)
         ));
     }
     let mut lines = text.split("\r\n");

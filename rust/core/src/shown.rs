@@ -26,10 +26,27 @@ pub fn printable(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// At most `max` characters of `text`, printable, with "..." when cut: what
+/// is quoted of a line a peer sent (it may be long, and hold a cookie).
+pub fn clipped(text: &str, max: usize) -> String {
+    let mut out: String = text.chars().take(max).collect();
+    if out.len() < text.len() {
+        out.push_str("...");
+    }
+    printable(&out).into_owned()
+}
+
 /// A URL as it may be printed: user info as `***@`, each query value as
 /// `***` (names kept, so the line still says which parameter was sent),
-/// the fragment dropped, control characters escaped.
+/// the fragment dropped, control characters escaped. Everything between
+/// `://` and the last `@` counts as user info (a password may hold `/`,
+/// `?` or `#`): hiding too much is fine, showing a password is not.
 pub fn url(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        if let Some((_, host_on)) = rest.rsplit_once('@') {
+            return self::url(&format!("{scheme}://{host_on}")).replacen("://", "://***@", 1);
+        }
+    }
     let url = url.split('#').next().unwrap_or_default();
     let (base, query) = match url.split_once('?') {
         Some((base, query)) => (base, Some(query)),
@@ -90,7 +107,20 @@ mod tests {
             "wss://game.example:8443/play?token=***&room=***"
         );
         assert_eq!(url("ws://alice:pw@host/path?x"), "ws://***@host/path?***");
-        assert_eq!(url("ws://host/a@b"), "ws://host/a@b");
+        // Whatever a password holds, it is not shown.
+        assert_eq!(
+            url("wss://alice:pa/ss@game.example/play"),
+            "wss://***@game.example/play"
+        );
+        assert_eq!(
+            url("wss://alice:pa?ss@game.example/"),
+            "wss://***@game.example/"
+        );
+        assert_eq!(
+            url("wss://alice:pa#ss@game.example/"),
+            "wss://***@game.example/"
+        );
+        assert_eq!(url("ws://host/a?mail=x@y.z"), "ws://***@y.z");
         assert_eq!(url("/chat?session=abc"), "/chat?session=***");
         assert_eq!(url("ws://host/"), "ws://host/");
         assert_eq!(url("ws://host/\nFAKE: line"), "ws://host/\\nFAKE: line");
@@ -104,6 +134,14 @@ mod tests {
         );
         assert_eq!(proxy_host("alice:pw@proxy"), "***@proxy");
         assert_eq!(proxy_host("proxy"), "proxy");
+    }
+
+    #[test]
+    fn quotes_are_clipped() {
+        assert_eq!(clipped("short", 64), "short");
+        let long = "x".repeat(7000);
+        assert_eq!(clipped(&long, 64).len(), 67);
+        assert_eq!(clipped("a\u{1}b", 64), "a\\u{1}b");
     }
 
     #[test]
