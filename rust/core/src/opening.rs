@@ -212,7 +212,19 @@ fn dial(
     proxy: Option<Box<Proxy>>,
     wants: &Wants,
 ) -> Result<Step, WsError> {
-    let Some(sock) = connector.poll() else {
+    // TLS with the default roots starts once they have been read (off this
+    // thread, see `trust::prefetch`): this thread holds the game's object
+    // and must not wait for the read, nor make it.
+    let roots_pending = tls
+        .as_ref()
+        .is_some_and(TlsClientOptions::uses_default_roots)
+        && !crate::trust::ready();
+    let polled = if roots_pending {
+        None
+    } else {
+        connector.poll()
+    };
+    let Some(sock) = polled else {
         return Ok(Step::Waiting(Opening::Dialing {
             connector,
             url,

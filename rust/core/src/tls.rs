@@ -325,8 +325,9 @@ pub fn describe(err: &rustls::Error) -> String {
                 "the server's certificate is not valid yet (check the clock)".into()
             }
             CertificateError::UnknownIssuer => format!(
-                "the server's certificate is not signed by a trusted authority (self-signed, or a private CA?); without a trusted_chain, the trusted authorities are {}: add the CA there, name a bundle in the project setting network/tls/certificate_bundle_override, or pass TLSOptions.client(trusted_chain) with the CA (TLSOptions.client_unsafe() for testing only)",
-                trust::default_roots().1
+                "the server's certificate is not signed by a trusted authority (self-signed, or a private CA?): not by the trusted_chain given, or without one, by {}: add the CA there, name a bundle in the project setting network/tls/certificate_bundle_override, or pass TLSOptions.client(trusted_chain) with the CA (TLSOptions.client_unsafe() for testing only)",
+                // Never read here: this may run where a lock is held.
+                trust::origin_if_read().map_or("the default trust".to_string(), |o| o.to_string())
             ),
             CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => "the server's certificate is not valid for this host name; connect with the name in the certificate, or set common_name_override in TLSOptions.client()".into(),
             CertificateError::Revoked => "the server's certificate has been revoked".into(),

@@ -63,38 +63,66 @@ pub fn set_default_trust(sources: impl Fn() -> TrustSources + Send + Sync + 'sta
     let _ = SOURCES.set(Box::new(sources));
 }
 
-/// The default roots and where they came from (read at the first call).
+/// The default roots and where they came from (read at the first call;
+/// what there is to say about them is printed after the read, by the
+/// caller that made it).
 pub fn default_roots() -> (Arc<RootCertStore>, TrustOrigin) {
-    ROOTS
+    let mut said = Vec::new();
+    let roots = ROOTS
         .get_or_init(|| {
             let sources = SOURCES.get().map(|f| f()).unwrap_or_default();
-            let (roots, origin) = choose(sources);
-            log::info!(
-                "wss:// clients trust {origin} by default ({} certificates)",
-                roots.len()
-            );
+            let (roots, origin) = choose(sources, &mut said);
+            said.push((
+                log::Level::Info,
+                format!(
+                    "wss:// clients trust {origin} by default ({} certificates)",
+                    roots.len()
+                ),
+            ));
             (Arc::new(roots), origin)
         })
-        .clone()
+        .clone();
+    for (level, line) in said {
+        log::log!(level, "{line}");
+    }
+    roots
 }
+
+/// Where the default roots come from, if they have been read (never reads
+/// them).
+pub fn origin_if_read() -> Option<TrustOrigin> {
+    ROOTS.get().map(|(_, origin)| origin.clone())
+}
+
+/// Whether a connection may take the default roots now without waiting:
+/// they have been read, or no thread reads them (then the caller does).
+/// Starts that thread ([`prefetch`]) if it was not.
+pub fn ready() -> bool {
+    prefetch();
+    ROOTS.get().is_some() || !PREFETCHING.load(std::sync::atomic::Ordering::Acquire)
+}
+
+/// Whether the thread of [`prefetch`] runs (or ran).
+static PREFETCHING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Starts reading the default roots on a thread of their own, once, so the
 /// connection that needs them finds them read instead of reading the
-/// system's store on the game's thread (a few milliseconds, more on a slow
-/// disk). Should the connection come first, it waits for that read rather
-/// than making another.
+/// system's store on the game's thread, where a lock of the game's object
+/// is held (a few milliseconds, more on a slow disk). Connections wait for
+/// that read without blocking ([`ready`]).
 pub fn prefetch() {
     static STARTED: std::sync::Once = std::sync::Once::new();
     if ROOTS.get().is_some() {
         return;
     }
     STARTED.call_once(|| {
-        // Without a thread, the first connection reads them, as before.
-        let _ = std::thread::Builder::new()
+        let spawned = std::thread::Builder::new()
             .name("ws-trust".into())
             .spawn(|| {
                 default_roots();
             });
+        // Without a thread, the first connection reads them, as before.
+        PREFETCHING.store(spawned.is_ok(), std::sync::atomic::Ordering::Release);
     });
 }
 
@@ -120,25 +148,31 @@ fn parse(pem: &[u8]) -> (RootCertStore, usize) {
 }
 
 /// The engine's order, with what goes wrong said once.
-fn choose(sources: TrustSources) -> (RootCertStore, TrustOrigin) {
+fn choose(
+    sources: TrustSources,
+    said: &mut Vec<(log::Level, String)>,
+) -> (RootCertStore, TrustOrigin) {
     if let Some((name, bundle)) = sources.bundle_override {
         let origin = TrustOrigin::Bundle(name.clone());
         let roots = match bundle {
             Ok(pem) => {
                 let (roots, refused) = parse(&pem);
                 if roots.is_empty() {
-                    log::error!(
+                    said.push((log::Level::Error, format!(
                         "network/tls/certificate_bundle_override names {name}, which holds no certificate this can use; wss:// connections that use the default trust will fail"
-                    );
+                    )));
                 } else if refused > 0 {
-                    log::warn!("{refused} certificate(s) of {name} could not be used");
+                    said.push((
+                        log::Level::Warn,
+                        format!("{refused} certificate(s) of {name} could not be used"),
+                    ));
                 }
                 roots
             }
             Err(why) => {
-                log::error!(
+                said.push((log::Level::Error, format!(
                     "network/tls/certificate_bundle_override names {name}, which cannot be read ({why}); wss:// connections that use the default trust will fail"
-                );
+                )));
                 RootCertStore::empty()
             }
         };
@@ -148,13 +182,14 @@ fn choose(sources: TrustSources) -> (RootCertStore, TrustOrigin) {
         let (roots, refused) = parse(&sources.system_pem);
         if !roots.is_empty() {
             if refused > 0 {
-                log::debug!("{refused} of the system's CA certificates could not be used");
+                said.push((
+                    log::Level::Debug,
+                    format!("{refused} of the system's CA certificates could not be used"),
+                ));
             }
             return (roots, TrustOrigin::System);
         }
-        log::warn!(
-            "the system's CA certificates could not be read as PEM; wss:// clients trust the roots built in instead"
-        );
+        said.push((log::Level::Warn, "the system's CA certificates could not be read as PEM; wss:// clients trust the roots built in instead".into()));
     }
     (built_in(), TrustOrigin::BuiltIn)
 }
@@ -162,6 +197,10 @@ fn choose(sources: TrustSources) -> (RootCertStore, TrustOrigin) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn choose_quietly(sources: TrustSources) -> (RootCertStore, TrustOrigin) {
+        choose(sources, &mut Vec::new())
+    }
 
     fn pem_of(count: usize) -> Vec<u8> {
         let mut pem = Vec::new();
@@ -181,7 +220,7 @@ mod tests {
         let two = pem_of(2);
         let bundle = |r: Result<Vec<u8>, String>| Some(("res://ca.crt".to_string(), r));
         // The project's bundle wins over the system's.
-        let (roots, origin) = choose(TrustSources {
+        let (roots, origin) = choose_quietly(TrustSources {
             bundle_override: bundle(Ok(two.clone())),
             system_pem: pem_of(1),
         });
@@ -191,26 +230,26 @@ mod tests {
         );
         // A bundle that cannot be used leaves no roots (never a silent
         // fall-back past what the project asked for).
-        let (roots, _) = choose(TrustSources {
+        let (roots, _) = choose_quietly(TrustSources {
             bundle_override: bundle(Err("no such file".into())),
             system_pem: two.clone(),
         });
         assert!(roots.is_empty());
-        let (roots, _) = choose(TrustSources {
+        let (roots, _) = choose_quietly(TrustSources {
             bundle_override: bundle(Ok(b"not pem".to_vec())),
             system_pem: two.clone(),
         });
         assert!(roots.is_empty());
         // Else the system's, else the built-in roots.
-        let (roots, origin) = choose(TrustSources {
+        let (roots, origin) = choose_quietly(TrustSources {
             bundle_override: None,
             system_pem: two,
         });
         assert_eq!((roots.len(), origin), (2, TrustOrigin::System));
-        let (roots, origin) = choose(TrustSources::default());
+        let (roots, origin) = choose_quietly(TrustSources::default());
         assert_eq!(origin, TrustOrigin::BuiltIn);
         assert_eq!(roots.len(), webpki_roots::TLS_SERVER_ROOTS.len());
-        let (_, origin) = choose(TrustSources {
+        let (_, origin) = choose_quietly(TrustSources {
             bundle_override: None,
             system_pem: b"garbage".to_vec(),
         });
