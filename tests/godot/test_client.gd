@@ -4,7 +4,7 @@
 ## the backoff's waits; a server that refuses every attempt (403) does not
 ## make it spin; the outbox's limit and what it drops; 1012 brings it back;
 ## a server that drops every link at once gets ever longer waits; a node
-## retrying is quiet until it gives up; autoconnect, manual polling and
+## retrying says a failure once (and again when it gives up); autoconnect, manual polling and
 ## polling from a thread.
 extends RefCounted
 
@@ -296,14 +296,17 @@ func test_a_server_that_drops_each_link_at_once_gets_ever_longer_waits(t) -> voi
 	c.queue_free()
 
 
-func test_a_reconnecting_node_prints_only_when_it_gives_up(t) -> void:
+## Each retry of the same failure is quiet (the reason is on `closed`): the
+## failure is printed when it first happens and when the node gives up,
+## not once per attempt.
+func test_a_reconnecting_node_prints_a_failure_once_and_when_it_gives_up(t) -> void:
 	var port := U.free_port()
 	var c := _client(t, "ws://127.0.0.1:%d/" % port)
 	c.reconnect_max_attempts = 3
 	c.connect_to_url()
 	await t.until(func(): return _events(c, "closed").size() == 4 and not c.is_reconnecting(), [], "the first attempt and three more", 10.0)
 	var lines := Array(t.errors_printed()).filter(func(l): return l.contains(":%d" % port))
-	t.eq(lines.size(), 1, "one error line, when no further attempt comes: %s" % [lines])
+	t.eq(lines.size(), 2, "two error lines for four attempts (the first failure, and giving up): %s" % [lines])
 	t.check(_events(c, "closed").all(func(e): return str(e[2]) != ""), "each closed says why")
 	c.queue_free()
 

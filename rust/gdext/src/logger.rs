@@ -25,13 +25,17 @@ use godot::global::{godot_error, godot_print, godot_warn};
 use godot::obj::Singleton;
 use log::{Level, LevelFilter, Log, Metadata, Record};
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::marker::PhantomData;
 
 thread_local! {
     /// How many [`Hold`]s this thread has.
     static HELD: Cell<usize> = const { Cell::new(0) };
     /// Lines printed while held, in order.
-    static WAITING: RefCell<Vec<(Level, String)>> = const { RefCell::new(Vec::new()) };
+    static WAITING: RefCell<VecDeque<(Level, String)>> = const { RefCell::new(VecDeque::new()) };
+    /// This thread is printing the waiting lines (a `Logger` it reaches may
+    /// report too: those lines join the queue, after the ones before them).
+    static PRINTING: Cell<bool> = const { Cell::new(false) };
 }
 
 /// While one lives, this thread's reports wait; the last to drop prints
@@ -69,20 +73,34 @@ pub(crate) fn holding() -> bool {
     HELD.with(|held| held.get() > 0)
 }
 
-/// Prints the lines that waited. A line printed by a `Logger` called from
-/// here (it may call into our objects, which hold and release again) is
-/// printed by that inner release, or taken by the next round.
+/// Prints the lines that waited, one at a time from the oldest. A line a
+/// `Logger` called from here reports (it may call into our objects, which
+/// hold and release again) joins the end of the queue and is printed in
+/// its turn by this loop, never ahead of the lines before it.
 fn print_waiting() {
-    loop {
-        let lines = WAITING
-            .try_with(|waiting| std::mem::take(&mut *waiting.borrow_mut()))
-            .unwrap_or_default();
-        if lines.is_empty() {
-            return;
+    drain(&mut print_now);
+}
+
+/// [`print_waiting`] with the printing given (tests print into a list).
+fn drain(print: &mut dyn FnMut(Level, &str)) {
+    if PRINTING.with(Cell::get) {
+        return;
+    }
+    /// Clears the flag however printing ends.
+    struct Printing;
+    impl Drop for Printing {
+        fn drop(&mut self) {
+            let _ = PRINTING.try_with(|p| p.set(false));
         }
-        for (level, line) in lines {
-            print_now(level, &line);
-        }
+    }
+    PRINTING.with(|p| p.set(true));
+    let _printing = Printing;
+    while let Some((level, line)) = WAITING
+        .try_with(|waiting| waiting.borrow_mut().pop_front())
+        .ok()
+        .flatten()
+    {
+        print(level, &line);
     }
 }
 
@@ -96,9 +114,9 @@ fn print_now(level: Level, line: &str) {
 
 /// Prints `line` now, or once this thread holds nothing any more.
 pub(crate) fn say(level: Level, line: String) {
-    if holding() {
+    if holding() || PRINTING.with(Cell::get) {
         let queued = WAITING
-            .try_with(|waiting| waiting.borrow_mut().push((level, line.clone())))
+            .try_with(|waiting| waiting.borrow_mut().push_back((level, line.clone())))
             .is_ok();
         if queued {
             return;
@@ -245,5 +263,41 @@ mod tests {
         assert_eq!(lines, vec![(Level::Info, "first".to_string())]);
         drop(outer);
         assert!(!holding());
+    }
+
+    /// A line reported while the waiting ones print (a `Logger` calling
+    /// back into our object) comes after them, in order.
+    #[test]
+    fn lines_reported_while_printing_keep_their_order() {
+        let held = hold();
+        say(Level::Error, "first".into());
+        say(Level::Warn, "second".into());
+        // Released without printing (no engine here); drained by hand.
+        HELD.with(|h| h.set(0));
+        std::mem::forget(held);
+        let mut printed = Vec::new();
+        drain(&mut |_, line| {
+            printed.push(line.to_string());
+            if line == "first" {
+                // What a Logger receiving "first" reports, directly and
+                // from inside one of our locks.
+                say(Level::Error, "from the logger".into());
+                let inner = hold();
+                say(Level::Error, "from a lock".into());
+                HELD.with(|h| h.set(h.get() - 1));
+                std::mem::forget(inner);
+                print_waiting_test_hook();
+            }
+        });
+        assert_eq!(
+            printed,
+            ["first", "second", "from the logger", "from a lock"]
+        );
+        assert!(!PRINTING.with(Cell::get));
+    }
+
+    /// What the drop of the last `Hold` does (it would print for real).
+    fn print_waiting_test_hook() {
+        drain(&mut |_, _| panic!("a nested release printed ahead of the queue"));
     }
 }

@@ -13,7 +13,7 @@ use crate::peer::RustWebSocketPeer;
 use godot::classes::{Engine, INode, Node, TlsOptions, X509Certificate};
 use godot::global::Error;
 use godot::prelude::*;
-use rustws_core::Backoff;
+use rustws_core::{Backoff, TlsClientOptions, WsError};
 use session::{Event, Session};
 
 class_enums! {
@@ -49,8 +49,11 @@ class_enums! {
 /// with a random part ([member reconnect_jitter]) so that many clients do not
 /// come back at once; the waits start again from the shortest only after a
 /// link stayed open 5 seconds (a server that drops each link at once gets
-/// ever longer waits). A failed attempt that another follows prints nothing
-/// ([signal closed] says why). A close the server asked for (with a close frame)
+/// ever longer waits; with [member reconnect_max_attempts], each such link
+/// counts as an attempt). Retrying is quiet: a failure is printed when it
+/// first happens, not again for each attempt that fails the same way
+/// ([signal closed] says why each time), and once more when no attempt
+/// follows. A close the server asked for (with a close frame)
 /// stays closed, except codes 1012 (service restart) and 1013 (try again
 /// later); so does [method close].
 /// [br][br]Messages sent while the link is down wait, up to
@@ -236,6 +239,7 @@ impl RustWebSocketClient {
     /// [signal closed]).
     #[func(gd_self)]
     fn connect_to_url(mut this: Gd<Self>, #[opt(default = "")] url: GString) -> Error {
+        let tls = Self::tls(&this);
         Self::with(&mut this, |me| {
             if !url.is_empty() {
                 me.url = url;
@@ -245,7 +249,7 @@ impl RustWebSocketClient {
                 return Error::ERR_INVALID_PARAMETER;
             }
             me.session.restart();
-            me.attempt()
+            me.attempt(tls)
         })
     }
 
@@ -294,18 +298,20 @@ impl RustWebSocketClient {
     /// node itself unless [member poll_mode] is [constant POLL_MANUAL].
     #[func(gd_self)]
     fn poll(mut this: Gd<Self>) {
-        let (events, generation) = Self::with(&mut this, |me| {
+        let (events, due) = Self::with(&mut this, |me| {
             let backoff = me.backoff();
-            let (events, due) = me.session.poll(backoff, me.reconnect_enabled);
-            if due {
-                let err = me.attempt();
-                if err != Error::OK {
+            me.session.poll(backoff, me.reconnect_enabled)
+        });
+        if due {
+            let tls = Self::tls(&this);
+            Self::with(&mut this, |me| {
+                if me.attempt(tls) != Error::OK {
                     // A URL that cannot work now will not work later.
                     me.session.give_up();
                 }
-            }
-            (events, me.session.generation())
-        });
+            });
+        }
+        let generation = Self::with(&mut this, |me| me.session.generation());
         // Emitted with nothing bound or locked, one at a time: a handler may
         // call back, connect elsewhere, close, or free the node (or its
         // parent, or the tree); each is checked for before the next signal.
@@ -425,26 +431,32 @@ impl RustWebSocketClient {
         }
     }
 
-    /// The TLS options of the inspector's settings.
-    fn tls_options(&self) -> Option<Gd<TlsOptions>> {
-        let chain = self.tls_trusted_chain.clone();
-        if !self.tls_verify {
-            return TlsOptions::client_unsafe_ex()
+    /// The TLS options of the inspector's settings, as the core takes them.
+    /// Made with the node not bound: reading the chain calls into the
+    /// engine, which may print, and a Logger may read the node.
+    fn tls(this: &Gd<Self>) -> Result<TlsClientOptions, WsError> {
+        let (chain, name, verify) = {
+            let me = this.bind();
+            let chain = me.tls_trusted_chain.clone();
+            (chain, me.tls_common_name_override.clone(), me.tls_verify)
+        };
+        let options = if !verify {
+            TlsOptions::client_unsafe_ex()
                 .trusted_chain(chain.as_ref())
-                .done();
-        }
-        if chain.is_none() && self.tls_common_name_override.is_empty() {
-            return None;
-        }
-        TlsOptions::client_ex()
-            .trusted_chain(chain.as_ref())
-            .common_name_override(&self.tls_common_name_override)
-            .done()
+                .done()
+        } else if chain.is_none() && name.is_empty() {
+            None
+        } else {
+            TlsOptions::client_ex()
+                .trusted_chain(chain.as_ref())
+                .common_name_override(&name)
+                .done()
+        };
+        crate::tls_args::client_options(options)
     }
 
-    /// Starts one attempt at [member url].
-    fn attempt(&mut self) -> Error {
-        let tls = self.tls_options();
+    /// Starts one attempt at [member url] with `tls` (see [`Self::tls`]).
+    fn attempt(&mut self, tls: Result<TlsClientOptions, WsError>) -> Error {
         let url = self.url.to_string();
         let protocols = crate::settings::strings(&self.supported_protocols);
         let headers = crate::settings::strings(&self.handshake_headers);

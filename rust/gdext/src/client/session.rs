@@ -5,10 +5,9 @@
 //! into the node).
 
 use crate::peer::{state, RustWebSocketPeer};
-use godot::classes::TlsOptions;
 use godot::global::Error;
 use godot::prelude::*;
-use rustws_core::{Backoff, Ending, Outbox, ReadyState, Reconnector};
+use rustws_core::{Backoff, Ending, Outbox, ReadyState, Reconnector, TlsClientOptions, WsError};
 use std::time::Instant;
 
 /// A signal to emit.
@@ -36,6 +35,9 @@ pub(crate) struct Session {
     dropped: usize,
     /// Counts the attempts started: events of an older one are not emitted.
     generation: u64,
+    /// What the last failed attempt printed, while attempts keep failing:
+    /// the same failure again is not printed again.
+    last_said: Option<String>,
 }
 
 impl Session {
@@ -52,6 +54,7 @@ impl Session {
             closing_here: false,
             dropped: 0,
             generation: 0,
+            last_said: None,
         }
     }
 
@@ -96,19 +99,20 @@ impl Session {
     pub(crate) fn connect(
         &mut self,
         url: &str,
-        tls: Option<Gd<TlsOptions>>,
+        tls: Result<TlsClientOptions, WsError>,
         protocols: Vec<String>,
         headers: Vec<String>,
     ) -> Error {
-        {
+        let result = tls.and_then(|tls| {
             let mut s = self.shared.lock();
             if s.core.ready_state() != ReadyState::Closed {
                 s.core.close(-1, "");
             }
             s.core.config.set_supported_protocols(protocols);
             s.core.config.handshake_headers = headers;
-        }
-        let err = self.peer.bind().connect(url, tls);
+            s.core.connect_to_url(url, tls)
+        });
+        let err = state::to_godot(result.map_err(|e| (e, url.to_string())));
         self.generation += 1;
         self.active = err == Error::OK;
         self.was_open = false;
@@ -180,6 +184,7 @@ impl Session {
         }
         if !self.was_open && s.core.has_opened() {
             self.was_open = true;
+            self.last_said = None;
             self.reconnector.opened(Instant::now());
             events.push(Event::Connected);
             while let Some((data, text)) = self.outbox.pop() {
@@ -216,9 +221,18 @@ impl Session {
             };
             events.push(Event::Closed(i64::from(code), reason));
             match self.reconnector.ended_now(ending) {
-                // An attempt the game asked for failed: the reason is on
-                // `closed`, and another attempt comes; nothing to print.
-                Some((attempt, delay)) => events.push(Event::Reconnecting(attempt, delay)),
+                // An attempt the game asked for failed and another comes:
+                // the reason is on `closed`; it is printed only when it is
+                // not the one the attempt before printed (a certificate
+                // refused, a 403, a host down: said once, not every retry).
+                Some((attempt, delay)) => {
+                    let said = failure.as_ref().map(|(e, _)| e.to_string());
+                    if said.is_some() && said != self.last_said {
+                        self.last_said = said;
+                        state::report(failure);
+                    }
+                    events.push(Event::Reconnecting(attempt, delay));
+                }
                 None => {
                     state::report(failure);
                     let dropped = self.outbox.clear();
