@@ -69,5 +69,5 @@ pub use shown::{printable, url as shown_url};
 pub use takeover::take_over;
 pub use tls::{server_config, ServerConfig, TlsClientOptions};
 pub use transport::Stream;
-pub use trust::{default_roots, set_default_trust, TrustOrigin, TrustSources};
+pub use trust::{default_roots, finish_trust_read, set_default_trust, TrustOrigin, TrustSources};
 pub use tungstenite::Bytes;

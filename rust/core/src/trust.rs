@@ -123,7 +123,27 @@ pub fn prefetch() {
             });
         // Without a thread, the first connection reads them, as before.
         PREFETCHING.store(spawned.is_ok(), std::sync::atomic::Ordering::Release);
+        if let Ok(handle) = spawned {
+            *READER
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(handle);
+        }
     });
+}
+
+/// The thread of [`prefetch`], until [`finish_trust_read`] waits for it.
+static READER: std::sync::Mutex<Option<std::thread::JoinHandle<()>>> = std::sync::Mutex::new(None);
+
+/// Waits for the thread reading the default roots, if one runs: the
+/// embedder calls it before it goes away (the read may call into it).
+pub fn finish_trust_read() {
+    let reader = READER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    if let Some(reader) = reader {
+        let _ = reader.join();
+    }
 }
 
 /// The built-in roots.

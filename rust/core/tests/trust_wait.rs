@@ -56,4 +56,6 @@ fn a_slow_trust_store_never_blocks_a_poll() {
         "a call waited {longest:?}"
     );
     assert_eq!(peer.ready_state(), ReadyState::Connecting);
+    // What the embedder does before it goes away: the reader is done.
+    rustws_core::finish_trust_read();
 }

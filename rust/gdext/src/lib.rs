@@ -49,6 +49,14 @@ unsafe impl ExtensionLibrary for RustWebSocketExtension {
             multiplayer::calls::register_all();
         }
     }
+
+    fn on_stage_deinit(stage: InitStage) {
+        if stage == InitStage::Scene {
+            // The thread reading the default roots calls into the engine: it
+            // ends before the engine does.
+            rustws_core::finish_trust_read();
+        }
+    }
 }
 
 #[cfg(test)]
