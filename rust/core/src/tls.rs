@@ -632,7 +632,7 @@ mod tests {
     }
 
     #[test]
-    fn check_refuses_what_client_config_refuses_without_reading_roots() {
+    fn check_refuses_what_client_config_refuses() {
         assert!(TlsClientOptions::Default.check("example.com").is_ok());
         assert!(TlsClientOptions::Default.check("bad host name!").is_err());
         let empty = TlsClientOptions::Trusted {
