@@ -4,7 +4,8 @@
 # WebSocketPeer:
 #   server role: `wstest -m fuzzingclient` against tests/autobahn/echo_server.gd
 #   client role: tests/autobahn/fuzzing_client.gd against `wstest -m fuzzingserver`
-# Fails on any FAILED case of ours (the engine's results are only reported).
+# Fails on any FAILED case of ours, and on any case where ours is NON-STRICT
+# (or UNIMPLEMENTED) and the engine's class is OK (report.py).
 # Writes the table to tests/.tmp/autobahn/autobahn.md; with --docs also to
 # docs/autobahn.md.
 # Usage: tests/autobahn/run.sh PROJECT_DIR GODOT [--docs]

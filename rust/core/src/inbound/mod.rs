@@ -101,6 +101,11 @@ pub struct Reader {
     pending: Option<(FrameHeader, usize)>,
     /// The payload so far of a pending frame larger than `chunk`.
     big: Vec<u8>,
+    /// Of a pending text frame's payload: the bytes unmasked in place so
+    /// far, and those known to be valid UTF-8 up to a character's end (so
+    /// invalid text fails at the bad byte, not when its frame is whole).
+    unmasked: usize,
+    valid: usize,
     inflater: Option<Inflater>,
     /// The last read came back short from a source where that means it was
     /// empty (a plain socket): reading again now would only find nothing, so
@@ -140,6 +145,8 @@ impl Reader {
             partial: None,
             pending: None,
             big: Vec::new(),
+            unmasked: 0,
+            valid: 0,
             drained: false,
             inflater: None,
             round_frames: 0,
@@ -280,6 +287,7 @@ impl Reader {
                     self.check_header(&header, len)?;
                     self.start += used;
                     self.round_frames += 1;
+                    (self.unmasked, self.valid) = (0, 0);
                     // Checked against the limit, which is a usize.
                     let len = usize::try_from(len).unwrap_or(usize::MAX);
                     if len > self.chunk {
@@ -293,27 +301,31 @@ impl Reader {
                     (header, len)
                 }
             };
+            let arrived = if len > self.chunk {
+                self.big.len()
+            } else {
+                self.buf.len() - self.start
+            };
+            if arrived < len {
+                self.check_text_so_far(&header, len)?;
+                self.pending = Some((header, len));
+                return Ok(None);
+            }
+            let mask = header.mask.map(|m| mask_from(m, self.unmasked));
             let payload = if len > self.chunk {
-                if self.big.len() < len {
-                    self.pending = Some((header, len));
-                    return Ok(None);
-                }
                 let mut payload = std::mem::take(&mut self.big);
-                if let Some(mask) = header.mask {
-                    apply_mask(&mut payload, mask);
+                if let Some(mask) = mask {
+                    apply_mask(&mut payload[self.unmasked..], mask);
                 }
                 payload
             } else {
-                if self.buf.len() - self.start < len {
-                    self.pending = Some((header, len));
-                    return Ok(None);
-                }
                 // Copied out: a small message must not keep the buffer alive.
                 let bytes = &self.buf[self.start..self.start + len];
                 let mut payload = Vec::with_capacity(len);
-                match header.mask {
-                    Some(mask) => extend_masked(&mut payload, bytes, mask),
-                    None => payload.extend_from_slice(bytes),
+                payload.extend_from_slice(&bytes[..self.unmasked]);
+                match mask {
+                    Some(mask) => extend_masked(&mut payload, &bytes[self.unmasked..], mask),
+                    None => payload.extend_from_slice(&bytes[self.unmasked..]),
                 }
                 self.start += len;
                 payload
@@ -326,6 +338,43 @@ impl Reader {
                 return Ok(Some(event));
             }
         }
+    }
+
+    /// The part of a pending text frame that has arrived is unmasked in
+    /// place and checked as UTF-8 (a frame that continues a text message
+    /// too, when no character of it is left unfinished before the frame):
+    /// an invalid byte fails now, as it would at a frame's end.
+    fn check_text_so_far(&mut self, header: &FrameHeader, len: usize) -> Result<(), ReadError> {
+        let text = match header.opcode {
+            OpCode::Data(Data::Text) => !header.rsv1,
+            OpCode::Data(Data::Continue) => self
+                .partial
+                .as_ref()
+                .is_some_and(|p| p.text && !p.compressed && p.checked == p.data.len()),
+            _ => false,
+        };
+        if !text {
+            return Ok(());
+        }
+        let arrived = if len > self.chunk {
+            &mut self.big[..]
+        } else {
+            let end = self.buf.len().min(self.start + len);
+            &mut self.buf[self.start..end]
+        };
+        if let Some(mask) = header.mask {
+            apply_mask(
+                &mut arrived[self.unmasked..],
+                mask_from(mask, self.unmasked),
+            );
+        }
+        self.unmasked = arrived.len();
+        match std::str::from_utf8(&arrived[self.valid..]) {
+            Ok(_) => self.valid = arrived.len(),
+            Err(e) if e.error_len().is_some() => return Err(ReadError::InvalidUtf8),
+            Err(e) => self.valid += e.valid_up_to(),
+        }
+        Ok(())
     }
 
     fn check_header(&self, h: &FrameHeader, len: u64) -> Result<(), ReadError> {
@@ -454,6 +503,17 @@ impl Reader {
             }
         }
     }
+}
+
+/// The mask key as it applies from byte `offset` of a payload on.
+fn mask_from(mask: [u8; 4], offset: usize) -> [u8; 4] {
+    let o = offset % 4;
+    [
+        mask[o],
+        mask[(o + 1) % 4],
+        mask[(o + 2) % 4],
+        mask[(o + 3) % 4],
+    ]
 }
 
 /// A message as an allocation of exactly its length (shrunk if larger).

@@ -222,3 +222,44 @@ fn invalid_utf8_fails_at_the_fragment_that_has_it() {
         Some(ReadError::InvalidUtf8)
     ));
 }
+
+#[test]
+fn invalid_text_fails_at_the_bad_byte_before_its_frame_is_whole() {
+    // Autobahn 6.4.3: one text frame in chops; the second chop has a byte
+    // that can never be valid (0xf4 0x90: past U+10FFFF).
+    let payload = [b'a', b'b', 0xf4, 0x90, 0x80, 0x80, b'c', b'd'];
+    let frame = masked(0x81, &payload);
+    for (fragmented, bytes) in [
+        (false, frame),
+        (true, {
+            let mut b = masked(0x01, b"ok");
+            b.extend(masked(0x80, &payload));
+            b
+        }),
+    ] {
+        let cut = bytes.len() - 3; // the bad bytes have arrived, not the end
+        let mut src = Socketish {
+            held: bytes[..cut].to_vec(),
+            reads: 0,
+            drains: true,
+        };
+        let mut reader = Reader::new(Vec::new(), true, 1000, 64);
+        reader.start_round(usize::MAX);
+        assert!(
+            matches!(reader.next(&mut src), Err(ReadError::InvalidUtf8)),
+            "fragmented: {fragmented}"
+        );
+    }
+    // Valid text in chops (a character split between them) arrives whole.
+    let text = "añb€c".repeat(30);
+    let bytes = masked(0x81, text.as_bytes());
+    for chunk in [1, 2, 5, 64] {
+        let (events, err) = read_all(&bytes, chunk);
+        assert!(err.is_none(), "chunk {chunk}: {err:?}");
+        assert_eq!(
+            events,
+            vec![message(text.as_bytes(), true)],
+            "chunk {chunk}"
+        );
+    }
+}
