@@ -82,9 +82,9 @@ def main():
         "Counts per case group; UNIMPLEMENTED means the extension was not agreed "
         "(the engine's class has no permessage-deflate). NON-STRICT cases are "
         "accepted by the suite: in 3.x, 4.x and 5.15 a valid message comes just "
-        "before the bad frame and the link closes before the game's echo of it; "
-        "in 6.4.3 and 6.4.4 invalid UTF-8 arrives in the middle of one frame, "
-        "and is refused when that frame is complete rather than at the bad byte. "
+        "before the bad frame and the link closes before the game's echo of it "
+        "(RustWebSocketPeer delivers the message on that poll and fails the link "
+        "at the next one, after the echo left). "
         "Both roles ran at once, in 18 to 19 minutes each on 2 cores, nearly all of it in the Python "
         "`wstest` compressing and checking cases 12 and 13.",
         "",
