@@ -1,7 +1,8 @@
 ## Hardening seen from GDScript: a refused accept_stream leaves the caller's
 ## connection alone, a trusted chain that cannot be used is an error (never
 ## the default roots), heartbeats apply to open links and multiplayer links
-## have one, and a close the peer never answers ends after the close timeout.
+## have one, a close the peer never answers ends after the close timeout, and
+## tiny messages trickled to a game that does not read hold little memory.
 extends RefCounted
 
 const U := preload("ws_util.gd")
@@ -83,3 +84,63 @@ func test_a_close_the_peer_never_answers_ends_after_the_timeout(t) -> void:
 	t.eq(c.get_ready_state(), RustWebSocketPeer.STATE_CLOSING, "closing")
 	await t.until(func(): return c.get_ready_state() == RustWebSocketPeer.STATE_CLOSED, [c], "the close timeout", 15.0)
 	t.check_logged("closing handshake")
+
+
+## Resident memory of this process, in bytes (Linux); -1 elsewhere.
+static func _resident() -> int:
+	var f := FileAccess.open("/proc/self/statm", FileAccess.READ)
+	if f == null:
+		return -1
+	# A /proc file reports no length: read its line.
+	var fields := f.get_line().split(" ")
+	return int(fields[1]) * 4096 if fields.size() > 1 else -1
+
+
+## A raw server trickles `count` one-byte messages, one per write, and the
+## client is polled until each arrives (one per read; it stops when the
+## client takes no more); nothing is read. Returns the resident growth.
+static func _trickle(t, client, count: int) -> int:
+	var conn: StreamPeerTCP = await U.raw_server_for(t, client)
+	if conn == null or client.get_ready_state() != 1:
+		t.check(false, "the client opened")
+		return 0
+	conn.set_no_delay(true)
+	var frame := PackedByteArray([0x82, 1, 120])
+	var before := _resident()
+	var stalled := false
+	for i in count:
+		conn.put_data(frame)
+		var tries := 0
+		while not stalled and client.get_available_packet_count() <= i and tries < 200:
+			OS.delay_usec(100)
+			client.poll()
+			tries += 1
+		stalled = stalled or client.get_available_packet_count() <= i
+	var grown := _resident() - before
+	print("  %s: %d of %d one-byte messages queued, resident +%d KiB" % [client.get_class(), client.get_available_packet_count(), count, grown / 1024])
+	# Nothing was lost: the rest waited in the socket.
+	var got := 0
+	var deadline := Time.get_ticks_msec() + 10000
+	while got < count and Time.get_ticks_msec() < deadline:
+		client.poll()
+		while client.get_available_packet_count() > 0:
+			client.get_packet()
+			got += 1
+		OS.delay_usec(200)
+	t.eq(got, count, "%s received every message" % client.get_class())
+	client.close()
+	conn.disconnect_from_host()
+	return grown
+
+
+func test_tiny_messages_trickled_to_a_game_that_does_not_read_hold_little_memory(t) -> void:
+	if OS.get_name() != "Linux":
+		t.check(true, "resident memory is read from /proc: not measured here")
+		return
+	if not t.check(_resident() > 0, "resident memory from /proc/self/statm"):
+		return
+	var engine := await _trickle(t, WebSocketPeer.new(), 2000)
+	var ours := await _trickle(t, RustWebSocketPeer.new(), 2000)
+	# Before: a 16 KiB read chunk stayed alive per queued message, about
+	# 8 MB resident for 2,000 of them.
+	t.check(ours < max(1024 * 1024, 4 * engine), "ours grew %d KiB resident, the engine's class %d KiB" % [ours / 1024, engine / 1024])

@@ -92,11 +92,6 @@ impl Connection {
         self.io.replies_pending()
     }
 
-    /// Bytes read from the stream so far.
-    pub fn read_total(&self) -> u64 {
-        self.io.read_total()
-    }
-
     /// Writes what waits in the outbound buffer, as far as the socket takes it.
     pub fn flush(&mut self) -> io::Result<()> {
         self.io.flush_out()
@@ -133,9 +128,21 @@ impl Connection {
         self.close_sent && self.close_received && self.io.buffered() == 0
     }
 
-    /// Starts this poll's reading (see [`crate::inbound::Reader::start_round`]).
-    pub fn start_reading(&mut self) {
-        self.reader.start_round();
+    /// Starts this poll's reading, which may read `budget` bytes (see
+    /// [`crate::inbound::Reader::start_round`]).
+    pub fn start_reading(&mut self, budget: usize) {
+        self.reader.start_round(budget);
+    }
+
+    /// This poll's reading stopped at its budget: input may be left.
+    pub fn reading_paused(&self) -> bool {
+        self.reader.paused()
+    }
+
+    /// Bytes of memory held for received data not yet whole (the read
+    /// buffer, a frame or message being received).
+    pub fn held_inbound(&self) -> usize {
+        self.reader.held()
     }
 
     /// The next thing the peer sent, if any has arrived.

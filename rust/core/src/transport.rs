@@ -169,8 +169,6 @@ pub struct Io {
     /// Where each control frame ends, and its length.
     reply_ends: VecDeque<(u64, usize)>,
     replies_pending: usize,
-    /// Total bytes ever read from the stream.
-    read_total: u64,
 }
 
 /// Written bytes at the front of the outbound buffer are dropped (what
@@ -194,7 +192,6 @@ impl Io {
             ends: VecDeque::new(),
             reply_ends: VecDeque::new(),
             replies_pending: 0,
-            read_total: 0,
         }
     }
 
@@ -301,11 +298,6 @@ impl Io {
         self.replies_pending
     }
 
-    /// Total bytes read from the stream so far.
-    pub fn read_total(&self) -> u64 {
-        self.read_total
-    }
-
     /// Gives back the capacity of a drained outbound buffer beyond a few KiB;
     /// called for links that sent nothing since their last poll, so busy
     /// links keep their buffer and idle ones hold little memory.
@@ -363,17 +355,13 @@ impl Io {
 
 impl Read for Io {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.stream.read(buf)?;
-        self.read_total += n as u64;
-        Ok(n)
+        self.stream.read(buf)
     }
 }
 
 impl ReadUninit for Io {
     fn read_uninit(&mut self, buf: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
-        let n = self.stream.read_uninit(buf)?;
-        self.read_total += n as u64;
-        Ok(n)
+        self.stream.read_uninit(buf)
     }
 
     fn short_read_drains(&self) -> bool {

@@ -418,3 +418,114 @@ fn heartbeat_misses_set_how_many_unanswered_pings_end_a_link() {
         assert!(pings.chunks(2).all(|p| p == [0x89, 0x00]), "{pings:?}");
     }
 }
+
+/// Autobahn 3.2's order: a valid text message, then a frame with RSV2 set
+/// (and a ping), in one TCP write. The message is delivered on the poll
+/// that reads it, with the link still open, so the game can echo it; the
+/// link fails with 1002 on the next poll, after the echo left.
+#[test]
+fn a_message_before_a_protocol_error_is_delivered_before_the_close() {
+    let (mut peer, mut raw) = open_server();
+    let mut frames = masked(0x81, b"Hello, world!");
+    frames.extend(masked(0xa1, b"Hello, world!")); // RSV2 set
+    frames.extend(masked(0x89, b"")); // a ping
+    raw.write_all(&frames).unwrap();
+    // Let all of it arrive, so one poll reads it all.
+    std::thread::sleep(Duration::from_millis(50));
+    let errors = poll_until(&mut peer, "the message", |p| {
+        p.available_packets() > 0 || p.ready_state() == ReadyState::Closed
+    });
+    assert!(
+        errors.is_empty(),
+        "the poll that delivers the message: {errors:?}"
+    );
+    assert_eq!(peer.ready_state(), ReadyState::Open);
+    let packet = peer
+        .pop_packet()
+        .expect("the message, on the poll that read it");
+    assert_eq!(&packet.data[..], b"Hello, world!");
+    peer.send(&packet.data, packet.text)
+        .expect("the link is open for the echo");
+    let errors = wait_closed(&mut peer);
+    assert!(
+        matches!(errors.as_slice(), [WsError::Protocol { code: 1002, .. }]),
+        "{errors:?}"
+    );
+    // On the wire: the echo, then the close with 1002.
+    let mut echo = [0u8; 15];
+    raw.read_exact(&mut echo).unwrap();
+    assert_eq!(&echo[..2], &[0x81, 13], "the echo comes first");
+    assert_eq!(&echo[2..], b"Hello, world!");
+    assert_eq!(read_close_code(&mut raw), 1002);
+}
+
+/// A TCP stream read as TLS is (a short read does not prove it empty) that
+/// counts the bytes read.
+struct CountedReads {
+    inner: TcpStream,
+    read: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Read for CountedReads {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+impl Write for CountedReads {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl Stream for CountedReads {}
+
+/// Empty non-final continuation frames carry nothing and end no message:
+/// one poll still parses only so many of them (the per-poll budget counts
+/// frames, not only messages), even over a stream that is read until it
+/// would block; the next polls go on, and the message they continue
+/// arrives whole.
+#[test]
+fn empty_continuation_frames_do_not_make_a_poll_read_without_end() {
+    const FRAMES: usize = 300_000; // 1.8 MB of 6-byte frames
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut raw = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (sock, _) = listener.accept().unwrap();
+    sock.set_nonblocking(true).unwrap();
+    let read = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let stream: Box<dyn Stream> = Box::new(CountedReads {
+        inner: sock,
+        read: read.clone(),
+    });
+    let mut peer = Peer::new(PeerConfig::default());
+    peer.accept_stream(stream, false).unwrap();
+    raw.write_all(UPGRADE.as_bytes()).unwrap();
+    wait_open(&mut peer);
+    let mut frames = masked(0x01, b"a"); // a text message begins
+    for _ in 0..FRAMES {
+        frames.extend(masked(0x00, b""));
+    }
+    frames.extend(masked(0x80, b"b")); // and ends
+    let writer = std::thread::spawn(move || {
+        raw.write_all(&frames).unwrap();
+        raw
+    });
+    // The socket's buffers fill; the writer waits for us to read.
+    std::thread::sleep(Duration::from_millis(200));
+    let before = read.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(peer.poll().is_none());
+    let one_poll = read.load(std::sync::atomic::Ordering::Relaxed) - before;
+    assert!(
+        one_poll < 128 * 1024,
+        "one poll read {one_poll} bytes of empty frames"
+    );
+    let text = next_packet(&mut peer);
+    assert_eq!(&text.data[..], b"ab");
+    assert_eq!(peer.ready_state(), ReadyState::Open);
+    let _raw = writer.join().unwrap();
+}

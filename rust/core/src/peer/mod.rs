@@ -17,6 +17,7 @@ use crate::dial::Connector;
 use crate::error::{Failure, WsError};
 use crate::extension;
 use crate::handshake;
+use crate::inbound::ReadError;
 use crate::opening::{Opening, Wants};
 use crate::queue::{Packet, PacketQueue};
 use crate::tls::{TlsClientOptions, TlsFailure};
@@ -114,6 +115,9 @@ pub struct Peer {
     /// Reading stopped early (full queue, budget, pongs not read): frames
     /// may wait in the read buffer even if the socket has nothing new.
     unread_frames: bool,
+    /// A read failure held back for the next poll, because a message this
+    /// poll delivered came before it.
+    deferred_failure: Option<ReadError>,
 }
 
 impl Default for Peer {
@@ -152,6 +156,7 @@ impl Peer {
             nodelay: true,
             batching: false,
             unread_frames: false,
+            deferred_failure: None,
         }
     }
 
@@ -234,6 +239,18 @@ impl Peer {
         self.inbound.len()
     }
 
+    /// Bytes of memory held for received data: the packets waiting (their
+    /// allocations and queue slots) and, on an open link, the read buffer
+    /// and whatever frame or message is arriving. Stays within a small
+    /// multiple of `inbound_buffer_size` whatever the peer sends.
+    pub fn held_inbound(&self) -> usize {
+        let link = match &self.phase {
+            Phase::Open(c) => c.held_inbound(),
+            _ => 0,
+        };
+        self.inbound.held().saturating_add(link)
+    }
+
     /// `true` when the last packet read came in a text frame.
     pub fn was_text(&self) -> bool {
         self.last_was_text
@@ -290,6 +307,7 @@ impl Peer {
         self.apply_heartbeat();
         self.unanswered = 0;
         self.unread_frames = false;
+        self.deferred_failure = None;
         self.batching = false;
         self.closed_at = None;
         self.failure = None;

@@ -140,28 +140,53 @@ impl Peer {
     /// Reads while there is room: stops while the inbound queue is full,
     /// while replies to the peer's pings pile up unread (it floods and does
     /// not read: TCP then slows it down), or when this poll has read its
-    /// share. `Break` ends the poll with its outcome (the link ended).
+    /// share (bytes and frames, see [`crate::inbound::Reader::start_round`]).
+    /// `Break` ends the poll with its outcome (the link ended).
+    ///
+    /// A protocol error that follows a message this poll delivered waits for
+    /// the next poll: the game sees the message first and may answer it
+    /// before the link fails, as with the engine's class (Autobahn 3.2).
     fn read_frames(&mut self) -> ControlFlow<Option<WsError>> {
+        if let Some(e) = self.deferred_failure.take() {
+            return ControlFlow::Break(self.read_failure(e));
+        }
         let Phase::Open(conn) = &mut self.phase else {
             return ControlFlow::Break(None);
         };
-        conn.start_reading();
-        let read_until = conn.read_total() + (self.inbound_limit as u64).max(READ_BUDGET);
+        conn.start_reading(
+            usize::try_from(READ_BUDGET)
+                .unwrap_or(usize::MAX)
+                .max(self.inbound_limit),
+        );
+        let mut delivered = false;
         loop {
             let Phase::Open(conn) = &mut self.phase else {
                 return ControlFlow::Break(None);
             };
             if !self.inbound.has_room(self.inbound_limit, self.queue_limit)
                 || conn.replies_pending() > REPLY_BACKLOG
-                || conn.read_total() > read_until
             {
                 self.unread_frames = true;
                 return ControlFlow::Continue(());
             }
             match conn.read() {
-                Ok(Some(event)) => self.handle(event),
-                Ok(None) => return ControlFlow::Continue(()),
+                Ok(Some(event)) => {
+                    delivered |= matches!(event, Inbound::Message { .. });
+                    self.handle(event);
+                }
+                Ok(None) => {
+                    self.unread_frames |= conn.reading_paused();
+                    return ControlFlow::Continue(());
+                }
                 Err(ReadError::Eof) => return ControlFlow::Break(self.end_of_stream()),
+                Err(
+                    e
+                    @ (ReadError::Protocol(_) | ReadError::TooBig { .. } | ReadError::InvalidUtf8),
+                ) if delivered => {
+                    self.deferred_failure = Some(e);
+                    self.unread_frames = true;
+                    return ControlFlow::Continue(());
+                }
                 Err(e) => return ControlFlow::Break(self.read_failure(e)),
             }
         }

@@ -7,13 +7,21 @@
 //! compressed with permessage-deflate (RSV1) are inflated as their frames
 //! arrive, and the size limit applies to the inflated bytes.
 //!
-//! The reader owns its input buffer; payloads of unfragmented, uncompressed
-//! messages are handed out without a copy.
+//! What a link holds for received data is bounded by what arrived, never by
+//! what a header declares: the read buffer keeps `chunk` bytes of room
+//! (plus a header); a frame larger than that is read straight into an
+//! allocation of its own, grown as its bytes arrive. Every message handed
+//! out is an allocation of exactly its length (a small one is copied out of
+//! the read buffer, which it would otherwise keep alive), so a queue of
+//! them holds what it counts ([`Reader::held`] for the reader's own part).
+//!
+//! One round of reading (one poll) parses at most [`MAX_FRAMES_PER_ROUND`]
+//! frames and reads at most its byte budget, whatever the frames are (empty
+//! continuation frames included): see [`Reader::start_round`].
 
 use crate::close::{self, BadClose};
 use crate::deflate::{InflateError, Inflater};
-use crate::transport::ReadUninit;
-use bytes::{Buf, BytesMut};
+use crate::transport::{apply_mask, extend_masked, ReadUninit};
 use std::io::{self, Cursor};
 use tungstenite::protocol::frame::coding::{Control, Data, OpCode};
 use tungstenite::protocol::frame::FrameHeader;
@@ -78,8 +86,11 @@ struct Partial {
 
 /// Frames to messages, for one connection.
 pub struct Reader {
-    buf: BytesMut,
-    /// Read size (and the least room kept for a read).
+    /// Bytes read and not used yet are `buf[start..]`: frame headers and
+    /// frames of up to `chunk` bytes. Its capacity is `chunk` plus a header.
+    buf: Vec<u8>,
+    start: usize,
+    /// Read size, and the largest frame read through `buf`.
     chunk: usize,
     /// `true` on the server side: frames must be masked.
     expect_masked: bool,
@@ -88,11 +99,24 @@ pub struct Reader {
     partial: Option<Partial>,
     /// The header of a frame whose payload has not fully arrived.
     pending: Option<(FrameHeader, usize)>,
+    /// The payload so far of a pending frame larger than `chunk`.
+    big: Vec<u8>,
+    /// Of a pending text frame's payload: the bytes unmasked in place so
+    /// far, and those known to be valid UTF-8 up to a character's end (so
+    /// invalid text fails at the bad byte, not when its frame is whole).
+    unmasked: usize,
+    valid: usize,
     inflater: Option<Inflater>,
     /// The last read came back short from a source where that means it was
     /// empty (a plain socket): reading again now would only find nothing, so
     /// this round of reading ends once the buffer is used up.
     drained: bool,
+    /// This round's use: frames parsed, bytes read, and the bytes it may read.
+    round_frames: usize,
+    round_bytes: usize,
+    round_budget: usize,
+    /// This round stopped at its budget; input may be left.
+    paused: bool,
 }
 
 /// Most bytes one read asks for while a large frame arrives.
@@ -101,19 +125,34 @@ const MAX_READ: usize = 256 * 1024;
 /// Largest control frame payload.
 const MAX_CONTROL: usize = 125;
 
+/// Longest frame header (RFC 6455 section 5.2).
+const MAX_HEADER: usize = 14;
+
+/// Most frames one round of reading parses, whatever they carry.
+pub const MAX_FRAMES_PER_ROUND: usize = 4096;
+
 impl Reader {
     /// A reader for the server side (`expect_masked`) or the client side,
     /// starting with bytes already read past the HTTP upgrade.
     pub fn new(leftover: Vec<u8>, expect_masked: bool, limit: usize, chunk: usize) -> Reader {
+        let chunk = chunk.max(1);
         Reader {
-            buf: BytesMut::from(&leftover[..]),
+            buf: leftover,
+            start: 0,
             chunk,
             expect_masked,
             limit,
             partial: None,
             pending: None,
+            big: Vec::new(),
+            unmasked: 0,
+            valid: 0,
             drained: false,
             inflater: None,
+            round_frames: 0,
+            round_bytes: 0,
+            round_budget: usize::MAX,
+            paused: false,
         }
     }
 
@@ -126,15 +165,36 @@ impl Reader {
     /// empty. (An inflater that keeps no context between messages already
     /// gave its state back at the last message's end.)
     pub fn trim(&mut self) {
-        if self.buf.is_empty() && self.pending.is_none() && self.partial.is_none() {
-            self.buf = BytesMut::new();
+        if self.start == self.buf.len() && self.pending.is_none() && self.partial.is_none() {
+            self.buf = Vec::new();
+            self.start = 0;
         }
     }
 
-    /// Starts a round of reading (one poll): the source is read again even
-    /// if the last read found it drained.
-    pub fn start_round(&mut self) {
+    /// Bytes of memory the reader holds for what it received: the read
+    /// buffer, a large frame's payload so far, and a message being
+    /// reassembled (capacities, not contents).
+    pub fn held(&self) -> usize {
+        self.buf.capacity()
+            + self.big.capacity()
+            + self.partial.as_ref().map_or(0, |p| p.data.capacity())
+    }
+
+    /// Starts a round of reading (one poll) that may read `budget` bytes
+    /// from the source and parse [`MAX_FRAMES_PER_ROUND`] frames: the source
+    /// is read again even if the last read found it drained.
+    pub fn start_round(&mut self, budget: usize) {
         self.drained = false;
+        self.paused = false;
+        self.round_frames = 0;
+        self.round_bytes = 0;
+        self.round_budget = budget;
+    }
+
+    /// The last round stopped at its budget (frames or bytes), so input may
+    /// wait in the buffer or the source.
+    pub fn paused(&self) -> bool {
+        self.paused
     }
 
     /// The next thing the peer sent, reading from `src` as needed;
@@ -145,7 +205,11 @@ impl Reader {
             if let Some(event) = self.next_buffered()? {
                 return Ok(Some(event));
             }
-            if std::mem::take(&mut self.drained) {
+            if self.paused || std::mem::take(&mut self.drained) {
+                return Ok(None);
+            }
+            if self.round_bytes >= self.round_budget {
+                self.paused = true;
                 return Ok(None);
             }
             match self.read_in(src) {
@@ -158,24 +222,48 @@ impl Reader {
         }
     }
 
-    /// One read from `src`, straight into the buffer's spare room (sockets
-    /// need no zeroing first). Room for a whole pending frame is reserved at
-    /// once (its size was checked against the limit); each read takes at
-    /// most [`MAX_READ`] of it.
+    /// One read from `src`, straight into spare room (sockets need no
+    /// zeroing first): into the large pending frame's own allocation, grown
+    /// as its bytes arrive (doubling, at most to the frame's length), else
+    /// into the read buffer. Each read takes at most [`MAX_READ`].
     fn read_in(&mut self, src: &mut impl ReadUninit) -> io::Result<usize> {
-        let missing = self
+        let big = self
             .pending
             .as_ref()
-            .map_or(0, |(_, len)| len.saturating_sub(self.buf.len()));
-        self.buf.reserve(missing.max(self.chunk));
-        let step = missing.clamp(self.chunk, self.chunk.max(MAX_READ));
-        let spare = self.buf.spare_capacity_mut();
-        let step = step.min(spare.len());
+            .map(|(_, len)| *len)
+            .filter(|len| *len > self.chunk);
+        let into = match big {
+            Some(len) => {
+                let missing = len.saturating_sub(self.big.len());
+                if self.big.len() == self.big.capacity() {
+                    self.big
+                        .reserve_exact(missing.min(self.big.len().max(self.chunk)));
+                }
+                &mut self.big
+            }
+            None => {
+                if self.start > 0 {
+                    self.buf.copy_within(self.start.., 0);
+                    self.buf.truncate(self.buf.len() - self.start);
+                    self.start = 0;
+                }
+                let room = self.chunk.saturating_add(MAX_HEADER);
+                if self.buf.capacity() < room || self.buf.len() == self.buf.capacity() {
+                    self.buf
+                        .reserve_exact(room.saturating_sub(self.buf.len()).max(MAX_HEADER));
+                }
+                &mut self.buf
+            }
+        };
+        let limit = big.map_or(usize::MAX, |len| len.saturating_sub(into.len()));
+        let spare = into.spare_capacity_mut();
+        let step = spare.len().min(limit).min(MAX_READ);
         let n = src.read_uninit(&mut spare[..step])?;
         let n = n.min(step);
-        self.drained = n > 0 && n < step && src.short_read_drains();
         // SAFETY: the source wrote `n` bytes at the start of the spare room.
-        unsafe { self.buf.set_len(self.buf.len() + n) };
+        unsafe { into.set_len(into.len() + n) };
+        self.drained = n > 0 && n < step && src.short_read_drains();
+        self.round_bytes = self.round_bytes.saturating_add(n);
         Ok(n)
     }
 
@@ -185,7 +273,11 @@ impl Reader {
             let (header, len) = match self.pending.take() {
                 Some(p) => p,
                 None => {
-                    let mut cursor = Cursor::new(&self.buf[..]);
+                    if self.round_frames >= MAX_FRAMES_PER_ROUND {
+                        self.paused = true;
+                        return Ok(None);
+                    }
+                    let mut cursor = Cursor::new(&self.buf[self.start..]);
                     let parsed = FrameHeader::parse(&mut cursor)
                         .map_err(|e| ReadError::Protocol(e.to_string()))?;
                     let Some((header, len)) = parsed else {
@@ -193,22 +285,96 @@ impl Reader {
                     };
                     let used = cursor.position() as usize;
                     self.check_header(&header, len)?;
-                    self.buf.advance(used);
-                    (header, len as usize)
+                    self.start += used;
+                    self.round_frames += 1;
+                    (self.unmasked, self.valid) = (0, 0);
+                    // Checked against the limit, which is a usize.
+                    let len = usize::try_from(len).unwrap_or(usize::MAX);
+                    if len > self.chunk {
+                        // Its own allocation, with what already arrived.
+                        let have = (self.buf.len() - self.start).min(len);
+                        self.big = Vec::with_capacity(have.max(self.chunk));
+                        self.big
+                            .extend_from_slice(&self.buf[self.start..self.start + have]);
+                        self.start += have;
+                    }
+                    (header, len)
                 }
             };
-            if self.buf.len() < len {
+            let arrived = if len > self.chunk {
+                self.big.len()
+            } else {
+                self.buf.len() - self.start
+            };
+            if arrived < len {
+                self.check_text_so_far(&header, len)?;
                 self.pending = Some((header, len));
                 return Ok(None);
             }
-            let mut payload = self.buf.split_to(len);
-            if let Some(mask) = header.mask {
-                crate::transport::apply_mask(&mut payload, mask);
+            let mask = header.mask.map(|m| mask_from(m, self.unmasked));
+            let payload = if len > self.chunk {
+                let mut payload = std::mem::take(&mut self.big);
+                if let Some(mask) = mask {
+                    apply_mask(&mut payload[self.unmasked..], mask);
+                }
+                payload
+            } else {
+                // Copied out: a small message must not keep the buffer alive.
+                let bytes = &self.buf[self.start..self.start + len];
+                let mut payload = Vec::with_capacity(len);
+                payload.extend_from_slice(&bytes[..self.unmasked]);
+                match mask {
+                    Some(mask) => extend_masked(&mut payload, &bytes[self.unmasked..], mask),
+                    None => payload.extend_from_slice(&bytes[self.unmasked..]),
+                }
+                self.start += len;
+                payload
+            };
+            if self.start == self.buf.len() {
+                self.buf.clear();
+                self.start = 0;
             }
             if let Some(event) = self.frame(header, payload)? {
                 return Ok(Some(event));
             }
         }
+    }
+
+    /// The part of a pending text frame that has arrived is unmasked in
+    /// place and checked as UTF-8 (a frame that continues a text message
+    /// too, when no character of it is left unfinished before the frame):
+    /// an invalid byte fails now, as it would at a frame's end.
+    fn check_text_so_far(&mut self, header: &FrameHeader, len: usize) -> Result<(), ReadError> {
+        let text = match header.opcode {
+            OpCode::Data(Data::Text) => !header.rsv1,
+            OpCode::Data(Data::Continue) => self
+                .partial
+                .as_ref()
+                .is_some_and(|p| p.text && !p.compressed && p.checked == p.data.len()),
+            _ => false,
+        };
+        if !text {
+            return Ok(());
+        }
+        let arrived = if len > self.chunk {
+            &mut self.big[..]
+        } else {
+            let end = self.buf.len().min(self.start + len);
+            &mut self.buf[self.start..end]
+        };
+        if let Some(mask) = header.mask {
+            apply_mask(
+                &mut arrived[self.unmasked..],
+                mask_from(mask, self.unmasked),
+            );
+        }
+        self.unmasked = arrived.len();
+        match std::str::from_utf8(&arrived[self.valid..]) {
+            Ok(_) => self.valid = arrived.len(),
+            Err(e) if e.error_len().is_some() => return Err(ReadError::InvalidUtf8),
+            Err(e) => self.valid += e.valid_up_to(),
+        }
+        Ok(())
     }
 
     fn check_header(&self, h: &FrameHeader, len: u64) -> Result<(), ReadError> {
@@ -266,11 +432,11 @@ impl Reader {
     fn frame(
         &mut self,
         header: FrameHeader,
-        payload: BytesMut,
+        payload: Vec<u8>,
     ) -> Result<Option<Inbound>, ReadError> {
         match header.opcode {
-            OpCode::Control(Control::Ping) => Ok(Some(Inbound::Ping(payload.freeze()))),
-            OpCode::Control(Control::Pong) => Ok(Some(Inbound::Pong(payload.freeze()))),
+            OpCode::Control(Control::Ping) => Ok(Some(Inbound::Ping(Bytes::from(payload)))),
+            OpCode::Control(Control::Pong) => Ok(Some(Inbound::Pong(Bytes::from(payload)))),
             OpCode::Control(Control::Close) => match close::parse(&payload) {
                 Ok(frame) => Ok(Some(Inbound::Close(frame))),
                 Err(BadClose::Protocol(why)) => Err(ReadError::Protocol(why)),
@@ -282,12 +448,12 @@ impl Reader {
             OpCode::Data(kind) => {
                 let text = kind == Data::Text;
                 if kind != Data::Continue && header.is_final && !header.rsv1 {
-                    // A whole message in one frame: no copy.
+                    // A whole message in one frame: no further copy.
                     if text && std::str::from_utf8(&payload).is_err() {
                         return Err(ReadError::InvalidUtf8);
                     }
                     return Ok(Some(Inbound::Message {
-                        data: payload.freeze(),
+                        data: exact(payload),
                         text,
                     }));
                 }
@@ -310,10 +476,16 @@ impl Reader {
                         inflater.finish_message(&mut partial.data, self.limit)?;
                     }
                 } else {
-                    if partial.data.len() + payload.len() > self.limit {
-                        return Err(ReadError::TooBig {
-                            size: partial.data.len() + payload.len(),
-                        });
+                    let size = partial.data.len().saturating_add(payload.len());
+                    if size > self.limit {
+                        return Err(ReadError::TooBig { size });
+                    }
+                    if size > partial.data.capacity() {
+                        // Doubling, but never past the limit.
+                        let cap = size.max(partial.data.capacity().saturating_mul(2));
+                        partial
+                            .data
+                            .reserve_exact(cap.min(self.limit) - partial.data.len());
                     }
                     partial.data.extend_from_slice(&payload);
                 }
@@ -322,7 +494,7 @@ impl Reader {
                 }
                 if header.is_final {
                     return Ok(Some(Inbound::Message {
-                        data: Bytes::from(partial.data),
+                        data: exact(partial.data),
                         text: partial.text,
                     }));
                 }
@@ -331,6 +503,22 @@ impl Reader {
             }
         }
     }
+}
+
+/// The mask key as it applies from byte `offset` of a payload on.
+fn mask_from(mask: [u8; 4], offset: usize) -> [u8; 4] {
+    let o = offset % 4;
+    [
+        mask[o],
+        mask[(o + 1) % 4],
+        mask[(o + 2) % 4],
+        mask[(o + 3) % 4],
+    ]
+}
+
+/// A message as an allocation of exactly its length (shrunk if larger).
+fn exact(data: Vec<u8>) -> Bytes {
+    Bytes::from(data.into_boxed_slice())
 }
 
 /// Checks the UTF-8 of a text message so far: invalid bytes fail at once,
@@ -349,227 +537,4 @@ fn check_utf8(partial: &mut Partial, last: bool) -> Result<(), ReadError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A frame as a client sends it (masked with key 1, 2, 3, 4).
-    fn masked(first: u8, payload: &[u8]) -> Vec<u8> {
-        let key = [1u8, 2, 3, 4];
-        let mut f = vec![first];
-        match payload.len() {
-            n if n < 126 => f.push(0x80 | n as u8),
-            n if n < 65536 => {
-                f.push(0x80 | 126);
-                f.extend_from_slice(&(n as u16).to_be_bytes());
-            }
-            n => {
-                f.push(0x80 | 127);
-                f.extend_from_slice(&(n as u64).to_be_bytes());
-            }
-        }
-        f.extend_from_slice(&key);
-        f.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
-        f
-    }
-
-    /// Feeds `bytes` one read of `chunk` bytes at a time; collects events.
-    fn read_all(bytes: &[u8], chunk: usize) -> (Vec<Inbound>, Option<ReadError>) {
-        struct Chunks<'a>(&'a [u8], usize);
-        impl ReadUninit for Chunks<'_> {
-            fn read_uninit(&mut self, buf: &mut [std::mem::MaybeUninit<u8>]) -> io::Result<usize> {
-                crate::transport::read_zeroed(self, buf)
-            }
-        }
-        impl io::Read for Chunks<'_> {
-            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-                if self.0.is_empty() {
-                    return Err(io::ErrorKind::WouldBlock.into());
-                }
-                let n = buf.len().min(self.1).min(self.0.len());
-                buf[..n].copy_from_slice(&self.0[..n]);
-                self.0 = &self.0[n..];
-                Ok(n)
-            }
-        }
-        let mut src = Chunks(bytes, chunk);
-        let mut reader = Reader::new(Vec::new(), true, 1000, 64);
-        let mut events = Vec::new();
-        loop {
-            match reader.next(&mut src) {
-                Ok(Some(e)) => events.push(e),
-                Ok(None) => return (events, None),
-                Err(e) => return (events, Some(e)),
-            }
-        }
-    }
-
-    /// A socket-like source: hands over everything it holds in one read,
-    /// counts reads, and says whether a short read means it is empty.
-    struct Socketish {
-        held: Vec<u8>,
-        reads: usize,
-        drains: bool,
-    }
-
-    impl ReadUninit for Socketish {
-        fn read_uninit(&mut self, buf: &mut [std::mem::MaybeUninit<u8>]) -> io::Result<usize> {
-            self.reads += 1;
-            if self.held.is_empty() {
-                return Err(io::ErrorKind::WouldBlock.into());
-            }
-            let n = buf.len().min(self.held.len());
-            for (slot, b) in buf.iter_mut().zip(self.held.drain(..n)) {
-                slot.write(b);
-            }
-            Ok(n)
-        }
-
-        fn short_read_drains(&self) -> bool {
-            self.drains
-        }
-    }
-
-    /// Reads until `Ok(None)`; the messages.
-    fn read_round(reader: &mut Reader, src: &mut Socketish) -> Vec<Inbound> {
-        reader.start_round();
-        let mut events = Vec::new();
-        while let Some(e) = reader.next(src).expect("valid frames") {
-            events.push(e);
-        }
-        events
-    }
-
-    #[test]
-    fn a_short_read_from_a_socket_ends_the_round_without_reading_again() {
-        let mut bytes = masked(0x82, &[1, 2, 3]);
-        bytes.extend(masked(0x81, b"hi"));
-        let mut src = Socketish {
-            held: bytes.clone(),
-            reads: 0,
-            drains: true,
-        };
-        let mut reader = Reader::new(Vec::new(), true, 1000, 64);
-        let got = read_round(&mut reader, &mut src);
-        assert_eq!(got, vec![message(&[1, 2, 3], false), message(b"hi", true)]);
-        assert_eq!(
-            src.reads, 1,
-            "one read: it came back short, so the socket was empty"
-        );
-        // The next round reads again, and finds what arrived since.
-        src.held = masked(0x82, &[9]);
-        assert_eq!(
-            read_round(&mut reader, &mut src),
-            vec![message(&[9], false)]
-        );
-        assert_eq!(src.reads, 2);
-        // A source where a short read proves nothing (TLS) is read until it
-        // says it would block.
-        let mut tls = Socketish {
-            held: bytes,
-            reads: 0,
-            drains: false,
-        };
-        let mut reader = Reader::new(Vec::new(), true, 1000, 64);
-        assert_eq!(read_round(&mut reader, &mut tls).len(), 2);
-        assert_eq!(tls.reads, 2);
-    }
-
-    #[test]
-    fn a_read_that_fills_the_buffer_is_followed_by_another() {
-        // 64-byte reads; a 100-byte message needs two, and the first is full.
-        let payload = vec![7u8; 100];
-        let mut src = Socketish {
-            held: masked(0x82, &payload),
-            reads: 0,
-            drains: true,
-        };
-        let mut reader = Reader::new(Vec::new(), true, 1000, 64);
-        assert_eq!(
-            read_round(&mut reader, &mut src),
-            vec![message(&payload, false)]
-        );
-    }
-
-    fn message(data: &[u8], text: bool) -> Inbound {
-        Inbound::Message {
-            data: Bytes::copy_from_slice(data),
-            text,
-        }
-    }
-
-    #[test]
-    fn fragments_with_a_ping_between_in_any_read_size() {
-        let mut bytes = masked(0x01, "héllo ".as_bytes());
-        bytes.extend(masked(0x89, b"p"));
-        bytes.extend(masked(0x80, "wörld".as_bytes()));
-        bytes.extend(masked(0x82, &[1, 2, 3]));
-        bytes.extend(masked(0x88, &[0x03, 0xe8, b'o', b'k']));
-        for chunk in [1, 2, 3, 7, 100] {
-            let (events, err) = read_all(&bytes, chunk);
-            assert!(err.is_none(), "chunk {chunk}: {err:?}");
-            assert_eq!(
-                events,
-                vec![
-                    Inbound::Ping(Bytes::from_static(b"p")),
-                    message("héllo wörld".as_bytes(), true),
-                    message(&[1, 2, 3], false),
-                    Inbound::Close(Some((1000, "ok".into()))),
-                ],
-                "chunk {chunk}"
-            );
-        }
-    }
-
-    #[test]
-    fn broken_frames_are_refused_with_the_right_kind() {
-        let cases: Vec<(Vec<u8>, &str)> = vec![
-            (vec![0x81, 0x01, b'a'], "protocol"),        // unmasked
-            (masked(0x80, b"x"), "protocol"),            // continuation first
-            (masked(0x09, b""), "protocol"),             // fragmented ping
-            (masked(0x83, b""), "protocol"),             // reserved opcode
-            (masked(0xc1, b"a"), "protocol"),            // RSV1, nothing agreed
-            (masked(0x88, &[3]), "protocol"),            // 1-byte close
-            (masked(0x88, &[0x03, 0xed]), "protocol"),   // close code 1005
-            (masked(0x88, &[3, 0xe8, 0xff]), "utf8"),    // bad close reason
-            (masked(0x81, &[0xce, 0xba, 0xff]), "utf8"), // bad text
-            (masked(0x82, &[0; 1001]), "big"),           // over the limit
-        ];
-        for (bytes, want) in cases {
-            let (_, err) = read_all(&bytes, 1000);
-            let got = match err {
-                Some(ReadError::Protocol(_)) => "protocol",
-                Some(ReadError::InvalidUtf8) => "utf8",
-                Some(ReadError::TooBig { .. }) => "big",
-                other => panic!("{bytes:?}: {other:?}"),
-            };
-            assert_eq!(got, want, "{bytes:?}");
-        }
-        // Two fragments of 600 bytes: the message is over the limit.
-        let mut bytes = masked(0x02, &[0; 600]);
-        bytes.extend(masked(0x80, &[0; 600]));
-        assert!(matches!(
-            read_all(&bytes, 1000).1,
-            Some(ReadError::TooBig { .. })
-        ));
-        // A new message while one is unfinished.
-        let mut bytes = masked(0x01, b"a");
-        bytes.extend(masked(0x81, b"b"));
-        assert!(matches!(
-            read_all(&bytes, 1000).1,
-            Some(ReadError::Protocol(_))
-        ));
-    }
-
-    #[test]
-    fn invalid_utf8_fails_at_the_fragment_that_has_it() {
-        // The first fragment ends inside a character (fine); the second has
-        // a byte that can never be valid: refused before any final frame.
-        let mut bytes = masked(0x01, &[b'a', 0xe2, 0x82]);
-        assert!(read_all(&bytes, 1000).1.is_none());
-        bytes.extend(masked(0x00, &[0x28]));
-        assert!(matches!(
-            read_all(&bytes, 1000).1,
-            Some(ReadError::InvalidUtf8)
-        ));
-    }
-}
+mod tests;

@@ -1,0 +1,203 @@
+//! The memory a link holds for what a peer sends, measured by the allocator
+//! itself (this test binary counts every live byte): it stays within a small
+//! multiple of `inbound_buffer_size` however the peer sends it. A raw client
+//! socket plays the peer; our server side receives and the game does not
+//! read (a loading screen).
+//!
+//! One test function runs the cases in turn, so no other test's memory
+//! shows in the count.
+
+mod common;
+
+use common::*;
+use rustws_core::{Peer, PeerConfig, ReadyState, Stream};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicIsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// The system allocator, counting the bytes it has handed out and not
+/// taken back.
+struct Counting;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: every call is passed on to the system allocator unchanged; the
+// counter only adds and subtracts the sizes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: the caller's contract is passed on.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: the caller's contract is passed on.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: the caller's contract is passed on.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(
+            new_size as isize - layout.size() as isize,
+            Ordering::Relaxed,
+        );
+        // SAFETY: the caller's contract is passed on.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+fn live() -> isize {
+    LIVE.load(Ordering::Relaxed)
+}
+
+const UPGRADE: &str = "GET /x HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+/// Our server side, open, with a raw client socket on the other end.
+fn open_server(config: PeerConfig) -> (Peer, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut raw = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    raw.set_nodelay(true).unwrap();
+    raw.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let (sock, _) = listener.accept().unwrap();
+    sock.set_nonblocking(true).unwrap();
+    let mut peer = Peer::new(config);
+    let stream: Box<dyn Stream> = Box::new(sock);
+    peer.accept_stream(stream, false).unwrap();
+    raw.write_all(UPGRADE.as_bytes()).unwrap();
+    wait_open(&mut peer);
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        raw.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    (peer, raw)
+}
+
+/// A masked binary frame header (mask key 0: the payload goes as it is).
+fn header(len: u64) -> Vec<u8> {
+    let mut h = vec![0x82];
+    if len < 126 {
+        h.push(0x80 | len as u8);
+    } else if len < 65536 {
+        h.push(0x80 | 126);
+        h.extend_from_slice(&(len as u16).to_be_bytes());
+    } else {
+        h.push(0x80 | 127);
+        h.extend_from_slice(&len.to_be_bytes());
+    }
+    h.extend_from_slice(&[0, 0, 0, 0]);
+    h
+}
+
+/// Polls for up to `wait` or until `n` packets wait.
+fn poll_for(peer: &mut Peer, n: usize, wait: Duration) {
+    let start = Instant::now();
+    while peer.available_packets() < n && start.elapsed() < wait {
+        assert!(peer.poll().is_none(), "the link failed");
+        std::thread::sleep(Duration::from_micros(200));
+    }
+}
+
+/// 2,000 one-byte messages, each written alone and read alone (the game
+/// polls between them) while the game reads none: the link keeps what it
+/// has room for, holds about `inbound_buffer_size`, and loses nothing.
+fn trickle() {
+    const MESSAGES: usize = 2000;
+    let config = PeerConfig::default();
+    let budget = config.inbound_buffer_size;
+    let (mut peer, mut raw) = open_server(config);
+    let before = live();
+    let mut frame = header(1);
+    frame.push(b'x');
+    let mut stalled = false;
+    for i in 0..MESSAGES {
+        raw.write_all(&frame).unwrap();
+        if !stalled {
+            poll_for(&mut peer, i + 1, Duration::from_millis(100));
+            stalled = peer.available_packets() <= i;
+        }
+    }
+    poll_for(&mut peer, MESSAGES, Duration::from_millis(200));
+    let grown = live() - before;
+    let queued = peer.available_packets();
+    let held = peer.held_inbound();
+    println!(
+        "trickle: {queued} of {MESSAGES} queued, {grown} bytes allocated, {held} held by the count, inbound_buffer_size {budget}"
+    );
+    assert!(
+        grown < (3 * budget) as isize,
+        "{queued} one-byte messages took {grown} bytes (inbound_buffer_size {budget})"
+    );
+    assert!(
+        held as isize >= grown / 2 && held <= 3 * budget,
+        "the link's count ({held}) is what it holds ({grown})"
+    );
+    // Nothing was lost: the rest waited in the socket.
+    let mut got = 0;
+    let start = Instant::now();
+    while got < MESSAGES {
+        assert!(start.elapsed() < WAIT, "{got} of {MESSAGES} arrived");
+        assert!(peer.poll().is_none());
+        while let Some(p) = peer.pop_packet() {
+            assert_eq!(&p.data[..], b"x");
+            got += 1;
+        }
+    }
+    assert_eq!(peer.ready_state(), ReadyState::Open);
+}
+
+/// A frame header declaring a frame as large as the limit (raised to
+/// 256 MiB) reserves nothing like it: what is held grows with the bytes
+/// that arrive, about twice as many at most.
+fn header_alone() {
+    let limit = 256 << 20;
+    let config = PeerConfig {
+        inbound_buffer_size: limit,
+        ..PeerConfig::default()
+    };
+    let (mut peer, mut raw) = open_server(config);
+    let before = live();
+    raw.write_all(&header(limit as u64)).unwrap();
+    for _ in 0..20 {
+        assert!(peer.poll().is_none());
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let grown = live() - before;
+    println!("a 14-byte header of a {limit}-byte frame: {grown} bytes allocated");
+    assert!(
+        grown < 256 * 1024,
+        "a 14-byte header made the link take {grown} bytes"
+    );
+    // 1 MiB of its payload: about that much more, not the declared size.
+    let part = vec![7u8; 1 << 20];
+    raw.write_all(&part).unwrap();
+    drop(part);
+    let start = Instant::now();
+    let mut grown = 0;
+    while start.elapsed() < Duration::from_millis(500) {
+        assert!(peer.poll().is_none());
+        grown = live() - before;
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    println!("after 1 MiB of it: {grown} bytes allocated");
+    assert!(
+        grown > (1 << 20) && grown < (3 << 20),
+        "1 MiB of a frame took {grown} bytes"
+    );
+    assert_eq!(peer.ready_state(), ReadyState::Open);
+}
+
+#[test]
+fn what_a_peer_sends_holds_memory_within_a_multiple_of_the_inbound_budget() {
+    trickle();
+    header_alone();
+}
