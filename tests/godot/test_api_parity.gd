@@ -20,7 +20,7 @@ const KNOWN_DIFFERENCES := {
 ## extra fails.
 const EXTRA_PROPERTIES := {
 	"": ["compression_enabled", "compression_threshold", "compression_context_takeover", "compression_window_bits", "connect_timeout", "handshake_timeout", "heartbeat_misses", "hold_upgrade"],
-	"multiplayer": ["compression_enabled", "compression_threshold", "compression_context_takeover", "compression_window_bits", "connect_timeout", "heartbeat_interval", "heartbeat_misses", "hold_upgrade"],
+	"multiplayer": ["compression_enabled", "compression_threshold", "compression_context_takeover", "compression_window_bits", "connect_timeout", "heartbeat_interval", "heartbeat_misses", "hold_upgrade", "max_pending_connections"],
 }
 const EXTRA_METHODS := {
 	"": ["get_negotiated_extensions", "get_failure", "get_failure_reason", "get_failure_http_status", "get_received_headers", "is_upgrade_waiting", "accept_upgrade", "refuse_upgrade", "set_http_proxy", "set_https_proxy"],

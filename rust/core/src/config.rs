@@ -38,6 +38,16 @@ pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default of [`PeerConfig::compression_threshold`] (as Node's `ws`).
 pub const DEFAULT_COMPRESSION_THRESHOLD: usize = 1024;
 
+/// Default of [`PeerConfig::max_pending_connections`]: room for a burst of
+/// real clients joining at once, far below the descriptors a process has.
+pub const DEFAULT_MAX_PENDING_CONNECTIONS: usize = 256;
+
+/// A multiplayer hub's queue of received packets holds at most this many
+/// times a link's own limits ([`PeerConfig::inbound_buffer_size`] bytes,
+/// [`PeerConfig::max_queued_packets`] packets); beyond it, packets wait in
+/// their links.
+pub const HUB_QUEUE_FACTOR: usize = 4;
+
 /// The settings of one link; read when a connection starts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PeerConfig {
@@ -85,6 +95,11 @@ pub struct PeerConfig {
     pub http_proxy: Option<Proxy>,
     /// Client: the HTTP proxy `wss://` connections tunnel through.
     pub https_proxy: Option<Proxy>,
+    /// Multiplayer server: connections accepted and still opening (TCP
+    /// connected, TLS or the upgrade not done yet) at most; when a new one
+    /// comes, the oldest still opening is dropped. A flood of silent
+    /// connections then holds this many descriptors, not thousands.
+    pub max_pending_connections: usize,
 }
 
 impl Default for PeerConfig {
@@ -106,6 +121,7 @@ impl Default for PeerConfig {
             hold_upgrade: false,
             http_proxy: None,
             https_proxy: None,
+            max_pending_connections: DEFAULT_MAX_PENDING_CONNECTIONS,
         }
     }
 }
@@ -196,6 +212,20 @@ impl PeerConfig {
         duration(self.handshake_timeout)
     }
 
+    /// The most bytes a multiplayer hub's queue of received packets holds
+    /// before it leaves packets in their links (each packet counted with
+    /// its bookkeeping): [`HUB_QUEUE_FACTOR`] times `inbound_buffer_size`.
+    pub fn hub_queue_bytes(&self) -> usize {
+        self.inbound_buffer_size.saturating_mul(HUB_QUEUE_FACTOR)
+    }
+
+    /// The most packets a multiplayer hub's queue holds, as
+    /// [`PeerConfig::hub_queue_bytes`]: [`HUB_QUEUE_FACTOR`] times
+    /// `max_queued_packets`.
+    pub fn hub_queue_packets(&self) -> usize {
+        self.max_queued_packets.saturating_mul(HUB_QUEUE_FACTOR)
+    }
+
     /// The permessage-deflate to offer or accept, if enabled.
     pub fn compression(&self) -> Option<DeflateConfig> {
         self.compression_enabled.then_some(self.deflate)
@@ -248,6 +278,12 @@ impl PeerConfig {
     /// Sets `max_queued_packets` (greater than 0).
     pub fn set_max_queued_packets(&mut self, packets: i64) -> Result<(), Refused> {
         self.max_queued_packets = positive("max_queued_packets", packets)?;
+        Ok(())
+    }
+
+    /// Sets `max_pending_connections` (greater than 0).
+    pub fn set_max_pending_connections(&mut self, connections: i64) -> Result<(), Refused> {
+        self.max_pending_connections = positive("max_pending_connections", connections)?;
         Ok(())
     }
 
@@ -333,6 +369,14 @@ mod tests {
         assert!(c.set_outbound_buffer_size(0).is_ok());
         assert_eq!(c.outbound_buffer_size, 0);
         assert!(c.set_max_queued_packets(0).is_err());
+        assert!(c.set_max_pending_connections(0).is_err());
+        assert!(c.set_max_pending_connections(-5).is_err());
+        assert_eq!(c.max_pending_connections, DEFAULT_MAX_PENDING_CONNECTIONS);
+        assert!(c.set_max_pending_connections(i64::MAX).is_ok());
+        assert_eq!(c.hub_queue_bytes(), DEFAULT_BUFFER_SIZE * HUB_QUEUE_FACTOR);
+        c.inbound_buffer_size = usize::MAX;
+        assert_eq!(c.hub_queue_bytes(), usize::MAX, "saturates");
+        c.inbound_buffer_size = DEFAULT_BUFFER_SIZE;
         assert!(c.set_heartbeat_interval(-0.5).is_err());
         assert!(c.set_heartbeat_interval(f64::NAN).is_err());
         assert!(c.set_heartbeat_interval(0.0).is_ok());

@@ -49,15 +49,16 @@ pub use close::{is_sendable_close_code, MAX_CLOSE_REASON};
 pub use config::{
     PeerConfig, Refused, DEFAULT_BUFFER_SIZE, DEFAULT_CLOSE_TIMEOUT, DEFAULT_COMPRESSION_THRESHOLD,
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_HEARTBEAT_MISSES,
-    DEFAULT_MAX_QUEUED_PACKETS,
+    DEFAULT_MAX_PENDING_CONNECTIONS, DEFAULT_MAX_QUEUED_PACKETS, HUB_QUEUE_FACTOR,
 };
 pub use dial::{live_workers, Connector, MAX_WORKERS};
 pub use error::{CertificateCause, ConnectCause, ErrorKind, Failure, WsError};
 pub use extension::DeflateConfig;
 pub use handshake::{find_head_end, MAX_HEAD_SIZE};
 pub use multiplayer::{
-    link_config, listen_socket_of, Event, Hub, HubError, Link, Received, Status, ACCEPTS_PER_POLL,
-    LINK_HEARTBEAT_MISSES, LINK_HEARTBEAT_SECONDS, LISTEN_BACKLOG, SERVER_ID,
+    link_config, listen_socket_of, Event, Hub, HubError, Inbox, Link, Received, Status,
+    ACCEPTS_PER_POLL, LINK_HEARTBEAT_MISSES, LINK_HEARTBEAT_SECONDS, LISTEN_BACKLOG,
+    PACKET_OVERHEAD, SERVER_ID,
 };
 pub use peer::{Peer, ReadyState, CLIENT_CLOSE_WAIT, FLUSH_AT, READ_BUDGET, REPLY_BACKLOG};
 pub use private_dir::PrivateDir;

@@ -122,6 +122,19 @@ impl Opening {
         }
     }
 
+    /// Server, waiting for the client's request (or holding it without a
+    /// decision): `false` when [`Opening::advance`] would certainly do
+    /// nothing now; `true` when unsure, and on the client side.
+    pub fn may_have_input(&self, now: std::time::Instant) -> bool {
+        match self {
+            Opening::Server { io, .. }
+            | Opening::Held {
+                io, decision: None, ..
+            } => io.buffered() > 0 || io.stream().may_have_input(now),
+            _ => true,
+        }
+    }
+
     /// The request a server holds, waiting for [`Opening::decide`].
     pub fn held_request(&self) -> Option<&AcceptedRequest> {
         match self {

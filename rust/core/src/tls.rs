@@ -4,6 +4,8 @@
 //! and errors that name the cause of a refused certificate.
 
 use crate::error::{CertificateCause, WsError};
+use crate::readiness::Socket;
+use crate::transport::Stream;
 use crate::trust;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::verify_server_cert_signed_by_trust_anchor;
@@ -19,6 +21,7 @@ use rustls::{
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 /// What the user's `TLSOptions` (or its absence) asks of a `wss://` client.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -370,10 +373,13 @@ pub fn server_config(cert_pem: &[u8], key_pem: &[u8]) -> Result<Arc<ServerConfig
 }
 
 /// A non-blocking TLS stream, client or server side: rustls over a
-/// `TcpStream`.
+/// socket that knows when it is idle ([`Socket`]).
 pub struct TlsStream {
     conn: rustls::Connection,
-    sock: TcpStream,
+    sock: Socket,
+    /// The last read found no plaintext and the socket empty: until the
+    /// socket has input again, a read would find nothing.
+    dry: bool,
 }
 
 impl TlsStream {
@@ -386,7 +392,8 @@ impl TlsStream {
         let conn = ClientConnection::new(config, name).map_err(|e| WsError::Tls(describe(&e)))?;
         Ok(TlsStream {
             conn: conn.into(),
-            sock,
+            sock: Socket::new(sock),
+            dry: false,
         })
     }
 
@@ -395,7 +402,8 @@ impl TlsStream {
         let conn = ServerConnection::new(config).map_err(|e| WsError::Tls(describe(&e)))?;
         Ok(TlsStream {
             conn: conn.into(),
-            sock,
+            sock: Socket::new(sock),
+            dry: false,
         })
     }
 
@@ -420,6 +428,7 @@ impl TlsStream {
 impl Read for TlsStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
+            self.dry = false;
             match self.conn.reader().read(buf) {
                 Ok(n) => return Ok(n),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -434,7 +443,10 @@ impl Read for TlsStream {
                     }
                     self.write_tls()?;
                 }
-                Err(e) => return Err(e),
+                Err(e) => {
+                    self.dry = e.kind() == io::ErrorKind::WouldBlock;
+                    return Err(e);
+                }
             }
         }
     }
@@ -455,13 +467,17 @@ impl Write for TlsStream {
     }
 }
 
-impl crate::transport::Stream for TlsStream {
+impl Stream for TlsStream {
     fn peer_addr(&self) -> Option<SocketAddr> {
-        self.sock.peer_addr().ok()
+        Stream::peer_addr(&self.sock)
     }
 
     fn set_nodelay(&mut self, enabled: bool) {
-        let _ = self.sock.set_nodelay(enabled);
+        Stream::set_nodelay(&mut self.sock, enabled);
+    }
+
+    fn may_have_input(&self, now: Instant) -> bool {
+        !self.dry || self.conn.wants_write() || self.sock.may_have_input(now)
     }
 
     fn tls_version(&self) -> Option<String> {

@@ -5,7 +5,18 @@
 use crate::error::WsError;
 use crate::peer::{Peer, ReadyState};
 use std::net::SocketAddr;
+use std::time::Instant;
 use tungstenite::Bytes;
+
+/// Where a link's received messages go (the hub's queue of received
+/// packets), one at a time while it has room.
+pub trait Inbox {
+    /// Whether one more message is taken now; when not, the rest stay in
+    /// the link.
+    fn has_room(&self) -> bool;
+    /// Takes one message.
+    fn take(&mut self, data: Bytes);
+}
 
 /// Default heartbeat of a multiplayer link, in seconds (the class's
 /// `heartbeat_interval`). The engine's class sends none, so its links to a
@@ -40,13 +51,22 @@ pub trait Link {
     fn upgrade_waiting(&self) -> bool {
         false
     }
-    /// Polls, hands every received message to `out`, and returns the state
-    /// after: one step for the hub's per-frame sweep (a link may do it
-    /// cheaper than the three calls).
-    fn poll_drain(&mut self, out: &mut dyn FnMut(Bytes)) -> ReadyState {
+    /// While opening: `false` when a poll would certainly do nothing now
+    /// (nothing received, nothing to write, no decision to carry out), so
+    /// the hub skips it; `true` when unsure. `now` is the caller's clock.
+    fn may_have_input(&self, _now: Instant) -> bool {
+        true
+    }
+    /// Polls, hands received messages to `inbox` while it has room, and
+    /// returns the state after: one step for the hub's per-frame sweep (a
+    /// link may do it cheaper than the separate calls).
+    fn poll_drain(&mut self, inbox: &mut dyn Inbox) -> ReadyState {
         self.poll();
-        while let Some(data) = self.pop() {
-            out(data);
+        while inbox.has_room() {
+            let Some(data) = self.pop() else {
+                break;
+            };
+            inbox.take(data);
         }
         self.state()
     }
@@ -75,5 +95,8 @@ impl Link for Peer {
     }
     fn upgrade_waiting(&self) -> bool {
         Peer::upgrade_waiting(self)
+    }
+    fn may_have_input(&self, now: Instant) -> bool {
+        Peer::opening_may_have_input(self, now)
     }
 }

@@ -14,16 +14,19 @@
 //! [`server`], the client side in [`client`].
 
 mod client;
+mod incoming;
 mod link;
 mod server;
 
-pub use link::{Link, LINK_HEARTBEAT_MISSES, LINK_HEARTBEAT_SECONDS};
+pub use incoming::PACKET_OVERHEAD;
+pub use link::{Inbox, Link, LINK_HEARTBEAT_MISSES, LINK_HEARTBEAT_SECONDS};
 pub use server::{listen_socket_of, LISTEN_BACKLOG};
 
 use crate::config::PeerConfig;
 use crate::error::WsError;
 use crate::readiness::Listener;
 use crate::transport::Stream;
+use incoming::{Incoming, Tagged};
 use rustls::ServerConfig;
 use std::collections::{BTreeMap, VecDeque};
 use std::io;
@@ -123,6 +126,9 @@ struct Pending<L> {
     since: Instant,
     /// Its held request was announced ([`Event::UpgradeWaiting`]).
     announced: bool,
+    /// Polled at the next poll even if it says it has nothing to do (the
+    /// game decided on its held request).
+    due: bool,
 }
 
 /// The multiplayer state: links by peer id, received packets, the target.
@@ -132,8 +138,16 @@ pub struct Hub<L> {
     listener: Option<Listener>,
     tls: Option<Arc<ServerConfig>>,
     pending: BTreeMap<i32, Pending<L>>,
+    /// Ids of `pending` in the order they came (some may have left it):
+    /// the oldest goes first when [`Hub::max_pending`] is reached.
+    arrivals: VecDeque<i32>,
+    /// Connections still opening dropped for newer ones, not yet reported.
+    pending_dropped: u64,
     links: BTreeMap<i32, L>,
-    incoming: VecDeque<Received>,
+    incoming: Incoming,
+    /// The sweep of the links starts after this id (it moves on when the
+    /// incoming queue fills, so every link gets its turn).
+    drain_after: i32,
     events: VecDeque<Event>,
     /// Peers whose link ended while packets of theirs were waiting: their
     /// `Disconnected` comes at the next poll.
@@ -154,6 +168,9 @@ pub struct Hub<L> {
     pub refuse_new: bool,
     /// Links not open by then are dropped (the engine's default: 3 s).
     pub handshake_timeout: Duration,
+    /// Connections still opening at most; a new one drops the oldest
+    /// ([`PeerConfig::max_pending_connections`]).
+    pub max_pending: usize,
 }
 
 impl<L: Link> Default for Hub<L> {
@@ -164,8 +181,14 @@ impl<L: Link> Default for Hub<L> {
             listener: None,
             tls: None,
             pending: BTreeMap::new(),
+            arrivals: VecDeque::new(),
+            pending_dropped: 0,
             links: BTreeMap::new(),
-            incoming: VecDeque::new(),
+            incoming: Incoming::new(
+                link_config().hub_queue_packets(),
+                link_config().hub_queue_bytes(),
+            ),
+            drain_after: 0,
             events: VecDeque::new(),
             departing: Vec::new(),
             departed: BTreeMap::new(),
@@ -175,11 +198,48 @@ impl<L: Link> Default for Hub<L> {
             target: 0,
             refuse_new: false,
             handshake_timeout: crate::config::duration(MULTIPLAYER_HANDSHAKE_TIMEOUT),
+            max_pending: crate::config::DEFAULT_MAX_PENDING_CONNECTIONS,
         }
     }
 }
 
 impl<L: Link> Hub<L> {
+    /// Takes the hub's own settings from the class's: the handshake
+    /// timeout, [`PeerConfig::max_pending_connections`] and the bound of
+    /// the incoming queue ([`PeerConfig::hub_queue_bytes`],
+    /// [`PeerConfig::hub_queue_packets`]).
+    pub fn configure(&mut self, config: &PeerConfig) {
+        self.handshake_timeout = config.handshake_limit();
+        self.max_pending = config.max_pending_connections.max(1);
+        self.incoming.max_bytes = config.hub_queue_bytes();
+        self.incoming.max_packets = config.hub_queue_packets();
+    }
+
+    /// Sets the bound of the incoming queue directly: it takes packets from
+    /// links while it holds fewer than `packets` packets and `bytes` bytes
+    /// (each packet counted with [`PACKET_OVERHEAD`]).
+    pub fn set_incoming_limits(&mut self, packets: usize, bytes: usize) {
+        self.incoming.max_packets = packets;
+        self.incoming.max_bytes = bytes;
+    }
+
+    /// What the incoming queue holds: payload bytes plus
+    /// [`PACKET_OVERHEAD`] per packet.
+    pub fn incoming_held(&self) -> usize {
+        self.incoming.held()
+    }
+
+    /// Connections accepted and still opening.
+    pub fn pending_len(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// How many connections still opening were dropped for newer ones since
+    /// the last call (for the caller to report, outside its lock).
+    pub fn take_pending_dropped(&mut self) -> u64 {
+        std::mem::take(&mut self.pending_dropped)
+    }
+
     /// Where the session is (`get_connection_status`).
     pub fn status(&self) -> Status {
         self.status
@@ -261,6 +321,7 @@ impl<L: Link> Hub<L> {
         self.listener = None;
         self.tls = None;
         self.pending.clear();
+        self.arrivals.clear();
         self.links.clear();
         self.incoming.clear();
         self.events.clear();
@@ -327,7 +388,7 @@ impl<L: Link> Hub<L> {
 
     /// Takes the oldest received packet.
     pub fn pop_packet(&mut self) -> Option<Received> {
-        self.incoming.pop_front()
+        self.incoming.pop()
     }
 
     /// Sends to the target peer(s): on a server, one peer, everyone, or
@@ -398,17 +459,19 @@ impl<L: Link> Hub<L> {
         }
     }
 
-    /// Queues a packet received from `from` (empty ones carry nothing).
-    fn receive(incoming: &mut VecDeque<Received>, from: i32, data: Bytes) {
-        if !data.is_empty() {
-            incoming.push_back(Received { from, data });
-        }
-    }
-
-    /// Moves the packets a link still holds to `incoming`.
-    fn drain(incoming: &mut VecDeque<Received>, id: i32, link: &mut L) {
-        while let Some(data) = link.pop() {
-            Self::receive(incoming, id, data);
+    /// Moves packets a link holds to `incoming`: while it has room, or
+    /// (`all`) every one.
+    fn drain(incoming: &mut Incoming, id: i32, link: &mut L, all: bool) {
+        let mut inbox = Tagged {
+            incoming,
+            from: id,
+            all,
+        };
+        while inbox.has_room() {
+            let Some(data) = link.pop() else {
+                break;
+            };
+            inbox.take(data);
         }
     }
 
@@ -417,9 +480,10 @@ impl<L: Link> Hub<L> {
     /// after the caller has read them (SceneMultiplayer reads only while the
     /// status is connected, and drops packets of peers it already forgot).
     fn depart(&mut self, id: i32, mut link: L) {
-        Self::drain(&mut self.incoming, id, &mut link);
+        // All of it: the link goes, and it held no more than its own limits.
+        Self::drain(&mut self.incoming, id, &mut link, true);
         self.departed.insert(id, link);
-        if self.incoming.iter().any(|p| p.from == id) {
+        if self.incoming.has_from(id) {
             self.departing.push(id);
         } else {
             self.finish_departure(id);

@@ -1,15 +1,19 @@
 //! The server side of the hub: listening (dual-stack for `"*"`, a deep
-//! backlog), accepting at most [`ACCEPTS_PER_POLL`] connections a poll,
-//! giving each new link a random id once it is open, and sweeping the open
-//! links for packets and ends.
+//! backlog), accepting at most [`ACCEPTS_PER_POLL`] connections a poll and
+//! keeping at most [`Hub::max_pending`] still opening (the oldest goes
+//! first), polling those only when they may have something to do, giving
+//! each new link a random id once it is open, and sweeping the open links
+//! for packets and ends.
 
+use super::incoming::Tagged;
 use super::{Event, Hub, HubError, Link, Pending, ACCEPTS_PER_POLL, SERVER_ID};
 use crate::peer::ReadyState;
-use crate::readiness::Socket;
+use crate::readiness::{Listener, Socket};
 use crate::tls::TlsStream;
 use crate::transport::Stream;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
+use std::ops::Bound;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -67,12 +71,21 @@ impl<L: Link> Hub<L> {
     }
 
     fn accept(&mut self, new_link: &mut dyn FnMut(Box<dyn Stream>, bool) -> Option<L>) {
-        let Some(listener) = &self.listener else {
+        // Out of `self` meanwhile, so the loop can change the rest.
+        let Some(listener) = self.listener.take() else {
             return;
         };
-        if !listener.may_have_connection(Instant::now()) {
-            return;
+        if listener.may_have_connection(Instant::now()) {
+            self.accept_from(&listener, new_link);
         }
+        self.listener = Some(listener);
+    }
+
+    fn accept_from(
+        &mut self,
+        listener: &Listener,
+        new_link: &mut dyn FnMut(Box<dyn Stream>, bool) -> Option<L>,
+    ) {
         for _ in 0..ACCEPTS_PER_POLL {
             let sock = match listener.accept() {
                 Ok((sock, _)) => {
@@ -111,6 +124,11 @@ impl<L: Link> Hub<L> {
                 None => Box::new(Socket::new(sock)),
             };
             if let Some(link) = new_link(stream, self.tls.is_some()) {
+                while self.pending.len() >= self.max_pending.max(1) {
+                    if !self.drop_oldest_pending() {
+                        break;
+                    }
+                }
                 let id = self.new_id();
                 self.pending.insert(
                     id,
@@ -118,9 +136,34 @@ impl<L: Link> Hub<L> {
                         link,
                         since: Instant::now(),
                         announced: false,
+                        due: false,
                     },
                 );
+                self.arrivals.push_back(id);
             }
+        }
+    }
+
+    /// Drops the connection that has been opening longest, making room for
+    /// a new one: a flood of connections that never finish opening then
+    /// holds [`Hub::max_pending`] descriptors, and a real client that
+    /// comes after it gets in. `false` when none is opening.
+    fn drop_oldest_pending(&mut self) -> bool {
+        while let Some(id) = self.arrivals.pop_front() {
+            if self.pending.remove(&id).is_some() {
+                self.pending_dropped += 1;
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Forgets the ids in `arrivals` that left `pending` once they are most
+    /// of it.
+    fn compact_arrivals(&mut self) {
+        if self.arrivals.len() > 2 * self.pending.len() + 64 {
+            let pending = &self.pending;
+            self.arrivals.retain(|id| pending.contains_key(id));
         }
     }
 
@@ -130,9 +173,13 @@ impl<L: Link> Hub<L> {
         self.pending.get(&id).map(|p| &p.link)
     }
 
-    /// [`Hub::pending_link`], to decide on its held request.
+    /// [`Hub::pending_link`], to decide on its held request (it is polled
+    /// at the next poll).
     pub fn pending_link_mut(&mut self, id: i32) -> Option<&mut L> {
-        self.pending.get_mut(&id).map(|p| &mut p.link)
+        self.pending.get_mut(&id).map(|p| {
+            p.due = true;
+            &mut p.link
+        })
     }
 
     pub(super) fn poll_server(
@@ -143,10 +190,15 @@ impl<L: Link> Hub<L> {
         let timeout = self.handshake_timeout;
         let mut opened = Vec::new();
         let events = &mut self.events;
+        let now = Instant::now();
         self.pending.retain(|id, p| {
-            if p.since.elapsed() > timeout {
+            if now.saturating_duration_since(p.since) > timeout {
                 log::debug!("multiplayer: peer {id} not open after {timeout:?}; dropped");
                 return false;
+            }
+            // A silent connection costs a flag check, not a read.
+            if !std::mem::take(&mut p.due) && !p.link.may_have_input(now) {
+                return true;
             }
             p.link.poll();
             match p.link.state() {
@@ -180,14 +232,42 @@ impl<L: Link> Hub<L> {
                 Err(e) => log::error!("multiplayer: could not send peer {id} its id: {e}"),
             }
         }
+        self.compact_arrivals();
+        self.sweep_links();
+    }
+
+    /// Polls every open link and moves its packets to the incoming queue
+    /// while that has room, starting after the link where it last filled,
+    /// so each gets its turn; links that ended depart.
+    fn sweep_links(&mut self) {
         let mut gone = Vec::new();
         let incoming = &mut self.incoming;
-        for (id, link) in self.links.iter_mut() {
-            // Packets that came before a close are delivered.
-            let state = link.poll_drain(&mut |data| Self::receive(incoming, *id, data));
-            if state != ReadyState::Open {
-                gone.push(*id);
+        let start = self.drain_after;
+        let mut filled_at = None;
+        let (later, earlier) = (
+            (Bound::Excluded(start), Bound::Unbounded),
+            (Bound::Unbounded, Bound::Included(start)),
+        );
+        for range in [later, earlier] {
+            for (id, link) in self.links.range_mut(range) {
+                let had_room = incoming.has_room();
+                let mut inbox = Tagged {
+                    incoming: &mut *incoming,
+                    from: *id,
+                    all: false,
+                };
+                // Packets that came before a close are delivered.
+                let state = link.poll_drain(&mut inbox);
+                if had_room && !incoming.has_room() && filled_at.is_none() {
+                    filled_at = Some(*id);
+                }
+                if state != ReadyState::Open {
+                    gone.push(*id);
+                }
             }
+        }
+        if let Some(id) = filled_at {
+            self.drain_after = id;
         }
         for id in gone {
             if let Some(link) = self.links.remove(&id) {

@@ -29,6 +29,18 @@ impl Peer {
         matches!(&self.phase, Phase::Opening(o) if o.held_request().is_some())
     }
 
+    /// Server, while opening: `false` when a poll would certainly do
+    /// nothing now (the client sent nothing new, nothing waits to be
+    /// written, no decision waits to be carried out), so a crowd of silent
+    /// joining connections costs no work per frame; `true` otherwise (and
+    /// once open, or on the client side).
+    pub fn opening_may_have_input(&self, now: std::time::Instant) -> bool {
+        match &self.phase {
+            Phase::Opening(o) => o.may_have_input(now),
+            _ => true,
+        }
+    }
+
     /// Server: the URL the held request asked for (`ws://host/path?query`).
     pub(super) fn held_url(&self) -> Option<&str> {
         match &self.phase {

@@ -84,6 +84,14 @@ pub struct RustWebSocketMultiplayerPeer {
     /// [member RustWebSocketPeer.connect_timeout]).
     #[var(get = get_connect_timeout, set = set_connect_timeout, usage_flags = [DEFAULT])]
     connect_timeout: PhantomVar<f64>,
+    /// Server side: the most connections accepted and still opening (TLS or
+    /// the WebSocket upgrade not done yet). When a new one comes, the one
+    /// opening longest is dropped, so a flood of connections that never
+    /// finish opening holds this many descriptors and no work per frame,
+    /// and a real client that comes meanwhile still joins. The engine's
+    /// class has no such limit.
+    #[var(get = get_max_pending_connections, set = set_max_pending_connections, usage_flags = [DEFAULT])]
+    max_pending_connections: PhantomVar<i32>,
     /// The most packets queued on each link, inbound and outbound each.
     #[var(get = get_max_queued_packets, set = set_max_queued_packets, usage_flags = [DEFAULT])]
     max_queued_packets: PhantomVar<i32>,
@@ -226,6 +234,7 @@ direct_virtuals! {
         {
             let mut locked = state.lock();
             let MpState { hub, config, .. } = &mut *locked;
+            hub.configure(config);
             hub.poll(&mut |stream: Box<dyn Stream>, tls: bool| {
                 let link = Linked::new(config);
                 let accepted = link.1.lock().core.accept_stream(stream, tls);
@@ -238,6 +247,7 @@ direct_virtuals! {
                 }
             });
         }
+        state::report_dropped_pending(state);
         // Signals last, one at a time with the lock released: their handlers
         // may call back into this object.
         let mut object = None;
@@ -467,6 +477,18 @@ impl RustWebSocketMultiplayerPeer {
     #[func]
     fn set_outbound_buffer_size(&self, buffer_size: i32) {
         self.change(|c| c.set_outbound_buffer_size(buffer_size.into()));
+    }
+
+    /// Returns [member max_pending_connections].
+    #[func]
+    fn get_max_pending_connections(&self) -> i32 {
+        self.setting(|c| settings::as_int(c.max_pending_connections))
+    }
+
+    /// Sets [member max_pending_connections] (greater than 0).
+    #[func]
+    fn set_max_pending_connections(&mut self, connections: i32) {
+        self.change(|c| c.set_max_pending_connections(connections.into()));
     }
 
     /// Returns [member max_queued_packets].

@@ -9,9 +9,10 @@ use godot::classes::multiplayer_peer::TransferMode;
 use godot::global::Error;
 use godot::obj::Gd;
 use rustws_core::{
-    link_config, Bytes, Hub, HubError, Link, PeerConfig, ReadyState, Status, WsError,
+    link_config, Bytes, Hub, HubError, Inbox, Link, PeerConfig, ReadyState, Status, WsError,
 };
 use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
 /// The class's name, for what it prints.
 pub(crate) const CLASS: &str = "RustWebSocketMultiplayerPeer";
@@ -69,12 +70,18 @@ impl Link for Linked {
     fn peer_addr(&self) -> Option<SocketAddr> {
         self.1.lock().core.peer_addr()
     }
-    fn poll_drain(&mut self, out: &mut dyn FnMut(Bytes)) -> ReadyState {
+    fn may_have_input(&self, now: Instant) -> bool {
+        self.1.lock().core.opening_may_have_input(now)
+    }
+    fn poll_drain(&mut self, inbox: &mut dyn Inbox) -> ReadyState {
         let (failure, state) = {
             let mut link = self.1.lock();
             let failure = link.poll();
-            while let Some(p) = link.core.pop_packet() {
-                out(p.data);
+            while inbox.has_room() {
+                let Some(p) = link.core.pop_packet() else {
+                    break;
+                };
+                inbox.take(p.data);
             }
             (failure, link.core.ready_state())
         };
@@ -98,6 +105,10 @@ pub(crate) struct MpState {
     pub transfer_channel: i32,
     /// `MultiplayerPeer.transfer_mode` (kept; WebSocket is always reliable).
     pub transfer_mode: TransferMode,
+    /// When connections still opening were last said to be dropped.
+    pub dropped_said: Option<Instant>,
+    /// Connections dropped since that warning, still to say.
+    pub dropped_unsaid: u64,
 }
 
 /// Every `RustWebSocketMultiplayerPeer`'s state by instance id.
@@ -112,6 +123,8 @@ impl MpState {
             last_get_error: Error::OK,
             transfer_channel: 0,
             transfer_mode: TransferMode::RELIABLE,
+            dropped_said: None,
+            dropped_unsaid: 0,
         })
     }
 
@@ -142,6 +155,38 @@ impl MpState {
             Ok(()) => Error::OK,
             Err(e) => hub_error(e),
         }
+    }
+}
+
+/// How often, at most, dropping connections still opening is said.
+const DROPPED_EVERY: Duration = Duration::from_secs(10);
+
+/// Says, at most every [`DROPPED_EVERY`] and with the lock released, that
+/// connections still opening were dropped for newer ones (a flood of
+/// connections that never finish opening, or `max_pending_connections`
+/// too low for the clients joining at once).
+pub(crate) fn report_dropped_pending(shared: &Shared<MpState>) {
+    let said = {
+        let mut state = shared.lock();
+        let dropped = state.hub.take_pending_dropped();
+        state.dropped_unsaid = state.dropped_unsaid.saturating_add(dropped);
+        let now = Instant::now();
+        let due = state
+            .dropped_said
+            .map_or(true, |t| now.saturating_duration_since(t) >= DROPPED_EVERY);
+        if state.dropped_unsaid == 0 || !due {
+            None
+        } else {
+            state.dropped_said = Some(now);
+            let unsaid = std::mem::take(&mut state.dropped_unsaid);
+            Some((unsaid, state.config.max_pending_connections))
+        }
+    };
+    if let Some((dropped, max)) = said {
+        crate::logger::warning!(
+            "{CLASS}: {dropped} connections still opening were dropped for newer ones \
+             (max_pending_connections is {max}): many connections that do not finish opening"
+        );
     }
 }
 
