@@ -487,7 +487,7 @@ impl RustWebSocketMultiplayerPeer {
 
     /// Sets [member max_pending_connections] (greater than 0).
     #[func]
-    fn set_max_pending_connections(&mut self, connections: i32) {
+    fn set_max_pending_connections(&self, connections: i32) {
         self.change(|c| c.set_max_pending_connections(connections.into()));
     }
 
