@@ -161,7 +161,10 @@ impl Stream for Socket {
     }
 
     #[cfg(unix)]
-    fn read_uninit(&mut self, buf: &mut [std::mem::MaybeUninit<u8>]) -> io::Result<usize> {
+    fn read_uninit<'a>(
+        &mut self,
+        buf: &'a mut [std::mem::MaybeUninit<u8>],
+    ) -> io::Result<&'a mut [u8]> {
         use std::os::fd::AsRawFd;
         // SAFETY: recv writes at most `buf.len()` bytes into `buf`, which is
         // valid for writes; it needs no initialized memory.
@@ -169,10 +172,13 @@ impl Stream for Socket {
         let result = if n < 0 {
             Err(io::Error::last_os_error())
         } else {
-            Ok(n as usize)
+            Ok((n as usize).min(buf.len()))
         };
         self.note(&result);
-        result
+        let n = result?;
+        // SAFETY: recv initialized the first `n` bytes of `buf` (at most its
+        // length); the slice borrows `buf` mutably for as long as it lives.
+        Ok(unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<u8>(), n) })
     }
 
     fn may_have_input(&self, now: Instant) -> bool {

@@ -34,8 +34,12 @@ pub trait Stream: Read + Write + Send {
     }
 
     /// Reads into memory that need not be initialized first (sockets fill
-    /// it directly); by default it is zeroed and handed to `read`.
-    fn read_uninit(&mut self, buf: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
+    /// it directly) and returns the part of `buf` it filled, from its start;
+    /// by default `buf` is zeroed and handed to `read`. The caller counts
+    /// as read only a returned slice that is the start of `buf` (a `&mut
+    /// [u8]` proves its bytes initialized), so no implementation, safe or
+    /// not, can make it take uninitialized memory for data.
+    fn read_uninit<'a>(&mut self, buf: &'a mut [MaybeUninit<u8>]) -> io::Result<&'a mut [u8]> {
         read_zeroed(self, buf)
     }
 
@@ -50,7 +54,8 @@ pub trait Stream: Read + Write + Send {
 
 /// Something frames are read from without zeroing the buffer first.
 pub trait ReadUninit {
-    fn read_uninit(&mut self, buf: &mut [MaybeUninit<u8>]) -> io::Result<usize>;
+    /// See [`Stream::read_uninit`].
+    fn read_uninit<'a>(&mut self, buf: &'a mut [MaybeUninit<u8>]) -> io::Result<&'a mut [u8]>;
 
     /// See [`Stream::short_read_drains`].
     fn short_read_drains(&self) -> bool {
@@ -58,15 +63,39 @@ pub trait ReadUninit {
     }
 }
 
-/// `read` into `buf` after zeroing it: for readers that need initialized
-/// memory.
-pub fn read_zeroed<R: Read + ?Sized>(r: &mut R, buf: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
+/// `read` into `buf` after zeroing it (for readers that need initialized
+/// memory): the part it filled.
+pub fn read_zeroed<'a, R: Read + ?Sized>(
+    r: &mut R,
+    buf: &'a mut [MaybeUninit<u8>],
+) -> io::Result<&'a mut [u8]> {
     for slot in buf.iter_mut() {
         slot.write(0);
     }
     // SAFETY: every byte was initialized just above.
     let init = unsafe { &mut *(buf as *mut [MaybeUninit<u8>] as *mut [u8]) };
-    r.read(init)
+    let n = r.read(init)?.min(init.len());
+    Ok(&mut init[..n])
+}
+
+/// How many bytes `filled`, returned by a `read_uninit` given `window`,
+/// initialized at the start of `window`: its length when it is exactly
+/// that place, else an error (an implementation that handed back other
+/// memory).
+pub fn filled_len(
+    window: *const MaybeUninit<u8>,
+    window_len: usize,
+    filled: &[u8],
+) -> io::Result<usize> {
+    if filled.is_empty() {
+        return Ok(0);
+    }
+    if filled.as_ptr() != window.cast::<u8>() || filled.len() > window_len {
+        return Err(io::Error::other(
+            "a stream returned bytes outside the buffer it was given",
+        ));
+    }
+    Ok(filled.len())
 }
 
 impl Stream for TcpStream {
@@ -360,7 +389,7 @@ impl Read for Io {
 }
 
 impl ReadUninit for Io {
-    fn read_uninit(&mut self, buf: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
+    fn read_uninit<'a>(&mut self, buf: &'a mut [MaybeUninit<u8>]) -> io::Result<&'a mut [u8]> {
         self.stream.read_uninit(buf)
     }
 
@@ -372,6 +401,22 @@ impl ReadUninit for Io {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A `read_uninit` that hands back memory other than the start of the
+    /// buffer it was given (allowed by its safe signature) is refused, never
+    /// counted as read.
+    #[test]
+    fn bytes_outside_the_buffer_are_refused() {
+        let mut window = [MaybeUninit::<u8>::uninit(); 8];
+        let elsewhere = [1u8, 2, 3];
+        let start = window.as_ptr();
+        assert!(filled_len(start, window.len(), &elsewhere).is_err());
+        assert_eq!(filled_len(start, window.len(), &[]).unwrap(), 0);
+        let mut source: &[u8] = b"abc";
+        let filled = read_zeroed(&mut source, &mut window).unwrap();
+        assert_eq!(filled, b"abc");
+        assert_eq!(filled_len(start, 8, filled).unwrap(), 3);
+    }
     use crate::fuzz_support::{lock, Shared};
 
     /// A stream that accepts at most `budget` bytes, then blocks.

@@ -258,9 +258,13 @@ impl Reader {
         let limit = big.map_or(usize::MAX, |len| len.saturating_sub(into.len()));
         let spare = into.spare_capacity_mut();
         let step = spare.len().min(limit).min(MAX_READ);
-        let n = src.read_uninit(&mut spare[..step])?;
-        let n = n.min(step);
-        // SAFETY: the source wrote `n` bytes at the start of the spare room.
+        let window = &mut spare[..step];
+        let start = window.as_ptr();
+        let filled = src.read_uninit(window)?;
+        let n = crate::transport::filled_len(start, step, filled)?;
+        // SAFETY: `filled`, a `&mut [u8]`, covered exactly the first `n`
+        // bytes of the spare room (checked by `filled_len`), so they are
+        // initialized.
         unsafe { into.set_len(into.len() + n) };
         self.drained = n > 0 && n < step && src.short_read_drains();
         self.round_bytes = self.round_bytes.saturating_add(n);

@@ -26,7 +26,10 @@ fn masked(first: u8, payload: &[u8]) -> Vec<u8> {
 fn read_all(bytes: &[u8], chunk: usize) -> (Vec<Inbound>, Option<ReadError>) {
     struct Chunks<'a>(&'a [u8], usize);
     impl ReadUninit for Chunks<'_> {
-        fn read_uninit(&mut self, buf: &mut [std::mem::MaybeUninit<u8>]) -> io::Result<usize> {
+        fn read_uninit<'a>(
+            &mut self,
+            buf: &'a mut [std::mem::MaybeUninit<u8>],
+        ) -> io::Result<&'a mut [u8]> {
             crate::transport::read_zeroed(self, buf)
         }
     }
@@ -62,7 +65,10 @@ struct Socketish {
 }
 
 impl ReadUninit for Socketish {
-    fn read_uninit(&mut self, buf: &mut [std::mem::MaybeUninit<u8>]) -> io::Result<usize> {
+    fn read_uninit<'a>(
+        &mut self,
+        buf: &'a mut [std::mem::MaybeUninit<u8>],
+    ) -> io::Result<&'a mut [u8]> {
         self.reads += 1;
         if self.held.is_empty() {
             return Err(io::ErrorKind::WouldBlock.into());
@@ -71,7 +77,8 @@ impl ReadUninit for Socketish {
         for (slot, b) in buf.iter_mut().zip(self.held.drain(..n)) {
             slot.write(b);
         }
-        Ok(n)
+        // SAFETY: the first `n` slots were written just above.
+        Ok(unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<u8>(), n) })
     }
 
     fn short_read_drains(&self) -> bool {
