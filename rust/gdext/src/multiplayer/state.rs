@@ -8,9 +8,7 @@ use crate::peer::RustWebSocketPeer;
 use godot::classes::multiplayer_peer::TransferMode;
 use godot::global::Error;
 use godot::obj::Gd;
-use rustws_core::{
-    link_config, Bytes, Hub, HubError, Link, PeerConfig, ReadyState, Status, WsError,
-};
+use rustws_core::{Bytes, Hub, HubError, Link, PeerConfig, ReadyState, Status, WsError};
 use std::net::SocketAddr;
 
 /// The class's name, for what it prints.
@@ -98,7 +96,7 @@ impl MpState {
     pub(crate) fn new() -> std::sync::Arc<Shared<MpState>> {
         Shared::new(MpState {
             hub: Hub::default(),
-            config: link_config(),
+            config: crate::settings::multiplayer_defaults(),
             held: None,
             last_get_error: Error::OK,
             transfer_channel: 0,
