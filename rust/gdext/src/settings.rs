@@ -10,8 +10,8 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use godot::builtin::{GString, PackedStringArray};
-use godot::classes::{WebSocketMultiplayerPeer, WebSocketPeer};
-use godot::obj::NewGd;
+use godot::classes::{ClassDb, WebSocketMultiplayerPeer, WebSocketPeer};
+use godot::obj::{NewGd, Singleton};
 
 use rustws_core::{PeerConfig, Refused};
 
@@ -106,7 +106,13 @@ static MULTIPLAYER_SIZES: EngineSizes = EngineSizes::new();
 
 /// Reads the engine's defaults (at the Scene stage, when the engine's
 /// WebSocket classes are registered; on the main thread, no lock held).
+/// A Godot built without its WebSocket module has neither class: the core's
+/// defaults stay.
 pub(crate) fn read_engine_defaults() {
+    let classes = ClassDb::singleton();
+    if !classes.class_exists("WebSocketPeer") || !classes.class_exists("WebSocketMultiplayerPeer") {
+        return;
+    }
     let peer = WebSocketPeer::new_gd();
     PEER_SIZES.store(
         peer.get_inbound_buffer_size(),
