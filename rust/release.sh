@@ -38,7 +38,10 @@ Godot 4.3+ extension: \`RustWebSocketPeer\` and
 API; rename the class), and \`RustWebSocketClient\`, a node with signals
 that reconnects by itself. This folder goes in your project as
 \`addons/rust_websocket/\` (unzip the release at the project's root). Open
-the project in the editor once so it registers the extension.
+the project in the editor once so it registers the extension (on Godot
+4.3, before adding scripts that name these classes: its editor loads a new
+extension only after its first scan of the scripts; if they are already
+there, open the project a second time).
 
 Libraries: Linux x86_64 and arm64, Windows x86_64, macOS (universal: Apple
 silicon and Intel; not signed: if macOS refuses to load it, run

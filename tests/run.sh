@@ -13,6 +13,10 @@
 #   GODOT_TEMPLATE its debug export template, for the export test
 #   GODOT_EXTRA    further Godot builds (space-separated) that run the
 #                  GDScript tests and the demo scenes
+#   GODOT_EXTRA_EDITORS  editors of versions in GODOT_EXTRA: for such a
+#                  version, fresh projects are opened in its editor (as the
+#                  README's install steps for it say) and its help pages
+#                  checked, and that version's tests run on those projects
 #   GODOT_WINDOWS  a Windows Godot (.exe), run under Wine: the GDScript
 #                  tests on the Windows library from the release zip
 # With CI set, a missing Godot, template or Windows Godot fails the run.
@@ -160,14 +164,33 @@ done_part "$version" "Autobahn TestSuite" $?
 
 for extra in ${GODOT_EXTRA:-}; do
   v=$(godot_version "$extra")
+  x_project=$project x_demo=$demo x_bare=$bare x_editor=""
+  for e in ${GODOT_EXTRA_EDITORS:-}; do
+    [ "$(godot_version "$e")" = "$v" ] && x_editor=$e
+  done
+  if [ -n "$x_editor" ]; then
+    # This version's editor: fresh projects opened in it as its user
+    # would (README's install steps), its help pages, and the tests below
+    # on those projects.
+    part "Godot $v: a fresh project and the demo opened in its editor"
+    x_project=$tmp/project-$v x_demo=$tmp/demo-$v x_bare=$tmp/demo-without-extension-$v
+    new_test_project "$x_project" "$addon" "$x_editor"
+    done_part "$v" "project opened in the editor" $?
+    new_demo_project "$x_demo" "$addon" "$x_editor"
+    done_part "$v" "demo project opened in the editor" $?
+    without_extension "$x_demo" "$x_bare"
+    part "Godot $v: help pages as its editor shows them"
+    bash tests/editor/run_help_check.sh "$x_project" "$x_editor"
+    done_part "$v" "help pages in the editor" $?
+  fi
   part "Godot $v: GDScript tests"
-  run_suite "$v" "GDScript tests" "$project" "$extra" 900
+  run_suite "$v" "GDScript tests" "$x_project" "$extra" 900
   part "Godot $v: which certificates wss:// clients trust by default"
-  bash tests/trust/run_trust.sh "$project" "$extra"
+  bash tests/trust/run_trust.sh "$x_project" "$extra"
   done_part "$v" "default trust (system bundle, bundle override, none)" $?
   part "Godot $v: demo scenes, with and without the extension"
-  DEMO_EXPECT_NATIVE=1 run_suite "$v" "demo scenes" "$demo" "$extra" 600
-  DEMO_EXPECT_NATIVE=0 run_suite "$v" "demo scenes without the extension" "$bare" "$extra" 600
+  DEMO_EXPECT_NATIVE=1 run_suite "$v" "demo scenes" "$x_demo" "$extra" 600
+  DEMO_EXPECT_NATIVE=0 run_suite "$v" "demo scenes without the extension" "$x_bare" "$extra" 600
 done
 
 part "Windows Godot under Wine: GDScript tests on the Windows library"

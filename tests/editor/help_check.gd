@@ -78,8 +78,8 @@ func _check_page(cls: String, text: String) -> void:
 		if p["usage"] & (PROPERTY_USAGE_CATEGORY | PROPERTY_USAGE_GROUP | PROPERTY_USAGE_SUBGROUP):
 			continue
 		_check(text.contains(p["name"]), "%s: property %s is on the page" % [cls, p["name"]])
-		accessors[ClassDB.class_get_property_setter(cls, p["name"])] = true
-		accessors[ClassDB.class_get_property_getter(cls, p["name"])] = true
+		for accessor in _accessors(cls, p["name"]):
+			accessors[accessor] = true
 	for m in ClassDB.class_get_method_list(cls, true):
 		if not accessors.has(m["name"]):
 			_check(text.contains(m["name"] + "("), "%s: method %s is on the page" % [cls, m["name"]])
@@ -87,6 +87,21 @@ func _check_page(cls: String, text: String) -> void:
 		_check(_constant_text(text, c) != "", "%s: constant %s is on the page with its description" % [cls, c])
 	for sig in ClassDB.class_get_signal_list(cls, true):
 		_check(text.contains(sig["name"] + "("), "%s: signal %s is on the page" % [cls, sig["name"]])
+
+
+## The setter and getter of property `name` of `cls` (the page lists them
+## with the property, not as methods). Godot 4.4 and later say which they
+## are; 4.3's ClassDB cannot, so there they are the class's methods named
+## set_, get_ or is_ and the property's name.
+func _accessors(cls: String, name: String) -> Array:
+	if ClassDB.has_method("class_get_property_getter"):
+		return [ClassDB.call("class_get_property_setter", cls, name), ClassDB.call("class_get_property_getter", cls, name)]
+	var out := []
+	for prefix in ["set_", "get_", "is_"]:
+		if ClassDB.class_has_method(cls, prefix + name):
+			out.append(prefix + name)
+	_check(out.size() >= 2, "%s: property %s has a setter and a getter" % [cls, name])
+	return out
 
 
 ## The description the page shows under constant `name` ("" if none: the

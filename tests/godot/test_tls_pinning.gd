@@ -5,6 +5,10 @@
 ## host-name check; client_unsafe() checks nothing; client(chain) checks
 ## both. Each row is run with the engine's class and ours, and with each
 ## class that dials: the peer, the multiplayer client, the client node.
+## Godot 4.3's own classes answer two rows otherwise (client_unsafe(CA_B)
+## opens: the chain is not checked; client_unsafe() fails): there the
+## engine's answers are printed beside ours, and ours keep the later
+## engine's rule, which is never weaker on the chain.
 extends RefCounted
 
 const U := preload("ws_util.gd")
@@ -69,6 +73,21 @@ func _peer_opens(t, cls, certs: Certs, row: Array) -> bool:
 	return c.get_ready_state() == WebSocketPeer.STATE_OPEN
 
 
+## Whether the running engine's classes have the rule these rows expect
+## (4.4 and later).
+func _engine_has_the_rule() -> bool:
+	var v := Engine.get_version_info()
+	return v.major > 4 or (v.major == 4 and v.minor >= 4)
+
+
+## Checks the engine's answer where it has the rule; elsewhere prints it.
+func _engine_answer(t, got: bool, row: Array, what: String) -> void:
+	if _engine_has_the_rule():
+		t.eq(got, row[2], "%s with %s opens: %s" % [what, row[0], row[2]])
+	else:
+		print("  %s with %s on Godot %s opens: %s (ours: %s)" % [what, row[0], Engine.get_version_info().string, got, row[2]])
+
+
 func _listening_server(t, certs: Certs) -> Array:
 	for i in 10:
 		var port := U.free_port()
@@ -86,7 +105,7 @@ func test_peer_rows_beside_the_engine(t) -> void:
 	for row in ROWS:
 		var engine: bool = await _peer_opens(t, WebSocketPeer, certs, row)
 		var ours: bool = await _peer_opens(t, RustWebSocketPeer, certs, row)
-		t.eq(engine, row[2], "the engine's WebSocketPeer with %s opens: %s" % [row[0], row[2]])
+		_engine_answer(t, engine, row, "the engine's WebSocketPeer")
 		t.eq(ours, row[2], "RustWebSocketPeer with %s opens: %s (as the engine's)" % [row[0], row[2]])
 
 
@@ -109,7 +128,7 @@ func test_multiplayer_rows_beside_the_engine(t) -> void:
 			results.append(c.get_connection_status() == MultiplayerPeer.CONNECTION_CONNECTED)
 			c.close()
 			server.close()
-		t.eq(results[0], row[2], "the engine's multiplayer client with %s joins: %s" % [row[0], row[2]])
+		_engine_answer(t, results[0], row, "the engine's multiplayer client")
 		t.eq(results[1], row[2], "RustWebSocketMultiplayerPeer with %s joins: %s (as the engine's)" % [row[0], row[2]])
 
 

@@ -42,6 +42,7 @@ unsafe impl ExtensionLibrary for RustWebSocketExtension {
         if stage == InitStage::Scene {
             peer::flush::init_main_thread();
             logger::install();
+            settings::read_engine_defaults();
             trust::install();
             peer::register_enums();
             client::register_enums();

@@ -9,7 +9,7 @@ use godot::classes::multiplayer_peer::TransferMode;
 use godot::global::Error;
 use godot::obj::Gd;
 use rustws_core::{
-    link_config, Bytes, Hub, HubError, Inbox, Link, PeerConfig, ReadyState, Status, WsError,
+    Bytes, Hub, HubError, Inbox, Link, PeerConfig, ReadyState, Status, WsError,
 };
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -118,7 +118,7 @@ impl MpState {
     pub(crate) fn new() -> std::sync::Arc<Shared<MpState>> {
         Shared::new(MpState {
             hub: Hub::default(),
-            config: link_config(),
+            config: crate::settings::multiplayer_defaults(),
             held: None,
             last_get_error: Error::OK,
             transfer_channel: 0,

@@ -37,7 +37,7 @@ pub(crate) type Failure = (WsError, String);
 impl State {
     pub(crate) fn new() -> SharedState {
         Shared::new(State {
-            core: Peer::default(),
+            core: Peer::new(crate::settings::peer_defaults()),
             held: None,
             last_get_error: Error::OK,
             flush_scheduled: false,
