@@ -8,9 +8,7 @@ use crate::peer::RustWebSocketPeer;
 use godot::classes::multiplayer_peer::TransferMode;
 use godot::global::Error;
 use godot::obj::Gd;
-use rustws_core::{
-    Bytes, Hub, HubError, Inbox, Link, PeerConfig, ReadyState, Status, WsError,
-};
+use rustws_core::{Bytes, Hub, HubError, Inbox, Link, PeerConfig, ReadyState, Status, WsError};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
