@@ -38,9 +38,12 @@ pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default of [`PeerConfig::compression_threshold`] (as Node's `ws`).
 pub const DEFAULT_COMPRESSION_THRESHOLD: usize = 1024;
 
-/// Default of [`PeerConfig::max_pending_connections`]: room for a burst of
-/// real clients joining at once, far below the descriptors a process has.
-pub const DEFAULT_MAX_PENDING_CONNECTIONS: usize = 256;
+/// Default of [`PeerConfig::max_pending_connections`]: the listen backlog
+/// (`LISTEN_BACKLOG`), so a burst the listener can queue opens at once even
+/// when its clients are slow to send their requests (a lower cap dropped the
+/// first of 1,000 clients opened at once by one busy process before they
+/// had written); a flood still holds at most this many descriptors.
+pub const DEFAULT_MAX_PENDING_CONNECTIONS: usize = 1024;
 
 /// A multiplayer hub's queue of received packets holds at most this many
 /// times a link's own limits ([`PeerConfig::inbound_buffer_size`] bytes,

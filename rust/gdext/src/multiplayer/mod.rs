@@ -88,8 +88,10 @@ pub struct RustWebSocketMultiplayerPeer {
     /// the WebSocket upgrade not done yet). When a new one comes, the one
     /// opening longest is dropped, so a flood of connections that never
     /// finish opening holds this many descriptors and no work per frame,
-    /// and a real client that comes meanwhile still joins. The engine's
-    /// class has no such limit.
+    /// and a real client that comes meanwhile still joins. The default is
+    /// the listen backlog (1,024); lower it to hold fewer descriptors under
+    /// a flood, not below the clients expected to join at once. The
+    /// engine's class has no such limit.
     #[var(get = get_max_pending_connections, set = set_max_pending_connections, usage_flags = [DEFAULT])]
     max_pending_connections: PhantomVar<i32>,
     /// The most packets queued on each link, inbound and outbound each.
