@@ -419,6 +419,43 @@ fn heartbeat_misses_set_how_many_unanswered_pings_end_a_link() {
     }
 }
 
+/// A peer that filled the queue the game does not read (a loading screen)
+/// is alive even if its pong waits unread behind its messages: the
+/// heartbeat does not drop it. Once the game reads, misses count again.
+#[test]
+fn a_full_queue_the_game_does_not_read_is_not_a_missed_heartbeat() {
+    let (mut peer, mut raw) = open_server_with(PeerConfig {
+        heartbeat_misses: 1,
+        max_queued_packets: 8,
+        ..PeerConfig::default()
+    });
+    peer.set_heartbeat_interval(0.05).expect("a valid interval");
+    // More messages than the queue takes; the client never answers pings.
+    let mut burst = Vec::new();
+    for _ in 0..64 {
+        burst.extend(masked(0x82, b"data"));
+    }
+    raw.write_all(&burst).unwrap();
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_millis(600) {
+        assert!(
+            peer.poll().is_none(),
+            "dropped while the game left the queue full"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert_eq!(peer.ready_state(), ReadyState::Open);
+    // The game reads everything: the silent peer's misses count again.
+    let errors = poll_until(&mut peer, "the heartbeat to drop the link", |p| {
+        while p.pop_packet().is_some() {}
+        p.ready_state() == ReadyState::Closed
+    });
+    assert!(
+        matches!(&errors[..], [WsError::HeartbeatTimeout { .. }]),
+        "{errors:?}"
+    );
+}
+
 /// Autobahn 3.2's order: a valid text message, then a frame with RSV2 set
 /// (and a ping), in one TCP write. The message is delivered on the poll
 /// that reads it, with the link still open, so the game can echo it; the

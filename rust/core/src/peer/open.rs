@@ -121,6 +121,12 @@ impl Peer {
         {
             return None;
         }
+        // Reading is held back while the game leaves the queue full (a
+        // loading screen): the peer's pong may wait unread behind what it
+        // sent, and a peer that filled the queue is alive.
+        if !self.inbound.has_room(self.inbound_limit, self.queue_limit) {
+            self.unanswered = 0;
+        }
         if self.unanswered >= self.config.heartbeat_misses.max(1) {
             let misses = self.unanswered;
             self.drop_connection();
