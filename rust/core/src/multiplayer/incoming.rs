@@ -8,6 +8,9 @@
 use super::link::Inbox;
 use super::Received;
 use std::collections::VecDeque;
+
+/// A queue this empty gives its slots back (as a link's own queue does).
+const IDLE_SLOTS: usize = 256;
 use tungstenite::Bytes;
 
 /// What one queued packet costs beyond its payload, as counted against the
@@ -52,6 +55,11 @@ impl Incoming {
         self.held = self
             .held
             .saturating_sub(packet.data.len() + PACKET_OVERHEAD);
+        // The slots of a burst (all the packets of links that left at once)
+        // are given back once it has been read.
+        if self.queue.is_empty() && self.queue.capacity() > IDLE_SLOTS {
+            self.queue = VecDeque::new();
+        }
         Some(packet)
     }
 
@@ -94,5 +102,23 @@ impl Inbox for Tagged<'_> {
     }
     fn take(&mut self, data: Bytes) {
         self.incoming.push(self.from, data);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_emptied_queue_gives_its_slots_back() {
+        let mut q = Incoming::new(usize::MAX, usize::MAX);
+        for i in 0..10_000 {
+            q.queue.push_back(Received {
+                from: i,
+                data: Bytes::from_static(b"x"),
+            });
+        }
+        while q.pop().is_some() {}
+        assert!(q.queue.capacity() <= IDLE_SLOTS, "{}", q.queue.capacity());
     }
 }
