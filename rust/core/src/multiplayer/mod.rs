@@ -129,6 +129,8 @@ struct Pending<L> {
     /// Polled at the next poll even if it says it has nothing to do (the
     /// game decided on its held request).
     due: bool,
+    /// When it was last asked whether it has input (see `PENDING_RECHECK`).
+    checked: Option<Instant>,
 }
 
 /// The multiplayer state: links by peer id, received packets, the target.

@@ -15,7 +15,7 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 use std::ops::Bound;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// The address `create_server` binds: `"*"` is every address, IPv6 and IPv4
 /// where the system allows both.
@@ -59,6 +59,12 @@ pub(super) fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
     sock.listen(LISTEN_BACKLOG)?;
     Ok(sock.into())
 }
+
+/// Where no readiness set says which sockets have input (every system but
+/// Linux), a connection still opening is asked directly at most this often:
+/// hundreds of silent ones then cost a few system calls per frame, not one
+/// each (a request waits at most this long to be noticed).
+const PENDING_RECHECK: Duration = Duration::from_millis(20);
 
 impl<L: Link> Hub<L> {
     fn new_id(&self) -> i32 {
@@ -137,6 +143,7 @@ impl<L: Link> Hub<L> {
                         since: Instant::now(),
                         announced: false,
                         due: false,
+                        checked: None,
                     },
                 );
                 self.arrivals.push_back(id);
@@ -196,9 +203,20 @@ impl<L: Link> Hub<L> {
                 log::debug!("multiplayer: peer {id} not open after {timeout:?}; dropped");
                 return false;
             }
-            // A silent connection costs a flag check, not a read.
-            if !std::mem::take(&mut p.due) && !p.link.may_have_input(now) {
-                return true;
+            // A silent connection costs a flag check, not a read (where
+            // there is no readiness set, a direct check at most every
+            // PENDING_RECHECK).
+            if !std::mem::take(&mut p.due) {
+                let recent = p
+                    .checked
+                    .is_some_and(|at| now.saturating_duration_since(at) < PENDING_RECHECK);
+                if recent {
+                    return true;
+                }
+                p.checked = (!cfg!(target_os = "linux")).then_some(now);
+                if !p.link.may_have_input(now) {
+                    return true;
+                }
             }
             p.link.poll();
             match p.link.state() {
