@@ -7,30 +7,15 @@ mod common;
 
 use common::*;
 use rustws_core::{Peer, PeerConfig, ReadyState, Stream, TlsClientOptions};
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::net::TcpListener;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator and only counts sizes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
-        // SAFETY: same layout, per GlobalAlloc's contract.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: `ptr` came from `alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
 
 #[global_allocator]
-static ALLOC: Counting = Counting;
+static ALLOC: common::counting::Counting = common::counting::Counting;
+
+/// Heap bytes in use now.
+fn live() -> usize {
+    usize::try_from(common::counting::live()).unwrap_or(0)
+}
 
 const LINKS: usize = 300;
 
@@ -58,19 +43,19 @@ fn idle_links_give_back_the_buffer_of_a_large_broadcast() {
     // Two sends per link: the second waits in the buffer for the next poll,
     // as messages after the first in a frame do.
     let message = vec![7u8; 60_000];
-    let before = LIVE.load(Ordering::Relaxed);
+    let before = live();
     for (_, server) in pairs.iter_mut() {
         server.send(&message, false).unwrap();
         server.send(&message[..30_000], false).unwrap();
     }
-    let during = LIVE.load(Ordering::Relaxed);
+    let during = live();
     // The game goes on: every link is polled a few frames with nothing new.
     for _ in 0..3 {
         for (_, server) in pairs.iter_mut() {
             assert!(server.poll().is_none());
         }
     }
-    let after = LIVE.load(Ordering::Relaxed);
+    let after = live();
     let kept_per_link = after.saturating_sub(before) / LINKS;
     assert!(
         during.saturating_sub(before) / LINKS >= 20_000,

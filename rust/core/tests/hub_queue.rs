@@ -9,30 +9,15 @@ mod common;
 
 use rustws_core::{Event, Hub, Peer, PeerConfig, ReadyState, Stream, TlsClientOptions};
 use rustws_core::{DEFAULT_BUFFER_SIZE, HUB_QUEUE_FACTOR, PACKET_OVERHEAD};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator and only counts sizes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
-        // SAFETY: same layout, per GlobalAlloc's contract.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: `ptr` came from `alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
-static ALLOC: Counting = Counting;
+static ALLOC: common::counting::Counting = common::counting::Counting;
+
+/// Heap bytes in use now.
+fn live() -> usize {
+    usize::try_from(common::counting::live()).unwrap_or(0)
+}
 
 const MESSAGE: usize = 1000;
 /// What the client tries to send: 32 MB, far past every limit.
@@ -61,7 +46,7 @@ fn a_client_flooding_an_unread_hub_is_held_back_by_its_link() {
         std::thread::sleep(Duration::from_millis(1));
     };
     common::wait_open(&mut client);
-    let before = LIVE.load(Ordering::Relaxed);
+    let before = live();
 
     // The client sends as fast as the server takes; the game reads nothing.
     let (mut sent, mut peak_heap, mut peak_queue) = (0usize, 0usize, 0usize);
@@ -77,7 +62,7 @@ fn a_client_flooding_an_unread_hub_is_held_back_by_its_link() {
         client.poll();
         server.poll(&mut server_link);
         peak_queue = peak_queue.max(server.incoming_held());
-        peak_heap = peak_heap.max(LIVE.load(Ordering::Relaxed).saturating_sub(before));
+        peak_heap = peak_heap.max(live().saturating_sub(before));
     }
     let queued = server.available_packets();
     println!(

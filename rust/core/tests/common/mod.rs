@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod counting;
+
 use rustws_core::{Peer, PeerConfig, ReadyState, Stream, WsError};
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
