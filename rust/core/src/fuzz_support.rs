@@ -118,42 +118,59 @@ pub fn server_upgrade(data: &[u8]) -> Outcome {
     out
 }
 
-/// Client side after a valid upgrade: `data[0]` picks the chunk size; the rest
-/// is what the server sends after its 101 answer.
-pub fn client_frames(data: &[u8]) -> Outcome {
-    let Some((&chunk, frames)) = data.split_first() else {
-        return Outcome::default();
-    };
+/// A client connected over a [`Memory`] stream reading `chunk` bytes at a
+/// time, its request sent: the peer, the stream's input and end flag, and
+/// the `Sec-WebSocket-Accept` value that answers its key.
+fn memory_client(
+    chunk: u8,
+    config: PeerConfig,
+) -> Option<(Peer, Shared<Vec<u8>>, Shared<bool>, String)> {
     let stream = Memory::new(chunk as usize);
-    let (input, output) = (stream.input.clone(), stream.output.clone());
-    let mut peer = Peer::new(PeerConfig {
-        inbound_buffer_size: 4096,
-        ..PeerConfig::default()
-    });
-    if peer
-        .connect_over_stream(Box::new(stream), "ws://fuzz.test/")
-        .is_err()
-    {
-        return Outcome::default();
-    }
+    let (input, output, eof) = (
+        stream.input.clone(),
+        stream.output.clone(),
+        stream.eof.clone(),
+    );
+    let mut peer = Peer::new(config);
+    peer.connect_over_stream(Box::new(stream), "ws://fuzz.test/")
+        .ok()?;
     let _ = peer.poll();
     let request = String::from_utf8_lossy(&lock(&output)).to_string();
-    let Some(key) = request
+    let key = request
         .lines()
-        .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
-    else {
-        return Outcome::default();
-    };
+        .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))?;
     let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
-    let head = format!("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n");
-    lock(&input).extend_from_slice(head.as_bytes());
-    lock(&input).extend_from_slice(frames);
+    Some((peer, input, eof, accept))
+}
+
+/// Drives a client to its end: what arrived, then a message and a close of
+/// ours.
+fn finish_client(mut peer: Peer) -> Outcome {
     let mut out = drive(&mut peer);
     let _ = peer.send(b"x", false);
     peer.close(4000, "done");
     let _ = peer.poll();
     out.close_code = peer.close_code();
     out
+}
+
+/// Client side after a valid upgrade: `data[0]` picks the chunk size; the rest
+/// is what the server sends after its 101 answer.
+pub fn client_frames(data: &[u8]) -> Outcome {
+    let Some((&chunk, frames)) = data.split_first() else {
+        return Outcome::default();
+    };
+    let config = PeerConfig {
+        inbound_buffer_size: 4096,
+        ..PeerConfig::default()
+    };
+    let Some((peer, input, _, accept)) = memory_client(chunk, config) else {
+        return Outcome::default();
+    };
+    let head = format!("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n");
+    lock(&input).extend_from_slice(head.as_bytes());
+    lock(&input).extend_from_slice(frames);
+    finish_client(peer)
 }
 
 /// Client side, the upgrade: `data[0]` picks the chunk size (odd: the
@@ -165,31 +182,15 @@ pub fn client_upgrade(data: &[u8]) -> Outcome {
     let Some((&chunk, answer)) = data.split_first() else {
         return Outcome::default();
     };
-    let stream = Memory::new(chunk as usize);
-    let (input, output, eof) = (
-        stream.input.clone(),
-        stream.output.clone(),
-        stream.eof.clone(),
-    );
-    let mut peer = Peer::new(PeerConfig {
+    let config = PeerConfig {
         inbound_buffer_size: 4096,
         supported_protocols: vec!["chat".into(), "v2".into()],
         compression_enabled: true,
         ..PeerConfig::default()
-    });
-    if peer
-        .connect_over_stream(Box::new(stream), "ws://fuzz.test/")
-        .is_err()
-    {
+    };
+    let Some((peer, input, eof, accept)) = memory_client(chunk, config) else {
         return Outcome::default();
-    }
-    let _ = peer.poll();
-    let request = String::from_utf8_lossy(&lock(&output)).to_string();
-    let key = request
-        .lines()
-        .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
-        .unwrap_or_default();
-    let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
+    };
     let mut bytes = Vec::with_capacity(answer.len() + accept.len());
     let mut rest = answer;
     while let Some(at) = rest.windows(8).position(|w| w == b"@ACCEPT@") {
@@ -200,12 +201,7 @@ pub fn client_upgrade(data: &[u8]) -> Outcome {
     bytes.extend_from_slice(rest);
     lock(&input).extend_from_slice(&bytes);
     *lock(&eof) = chunk % 2 == 1;
-    let mut out = drive(&mut peer);
-    let _ = peer.send(b"x", false);
-    peer.close(4000, "done");
-    let _ = peer.poll();
-    out.close_code = peer.close_code();
-    out
+    finish_client(peer)
 }
 
 /// An HTTP proxy's answer to `CONNECT` (the head as it came): whether it
