@@ -118,13 +118,20 @@ pub fn server_upgrade(data: &[u8]) -> Outcome {
     out
 }
 
+/// A client over a [`Memory`] stream, its request sent.
+struct MemoryClient {
+    peer: Peer,
+    /// What the "server" sends it.
+    input: Shared<Vec<u8>>,
+    /// The stream ends once `input` is read.
+    eof: Shared<bool>,
+    /// The `Sec-WebSocket-Accept` value that answers its key.
+    accept: String,
+}
+
 /// A client connected over a [`Memory`] stream reading `chunk` bytes at a
-/// time, its request sent: the peer, the stream's input and end flag, and
-/// the `Sec-WebSocket-Accept` value that answers its key.
-fn memory_client(
-    chunk: u8,
-    config: PeerConfig,
-) -> Option<(Peer, Shared<Vec<u8>>, Shared<bool>, String)> {
+/// time, its request sent.
+fn memory_client(chunk: u8, config: PeerConfig) -> Option<MemoryClient> {
     let stream = Memory::new(chunk as usize);
     let (input, output, eof) = (
         stream.input.clone(),
@@ -140,7 +147,12 @@ fn memory_client(
         .lines()
         .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))?;
     let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
-    Some((peer, input, eof, accept))
+    Some(MemoryClient {
+        peer,
+        input,
+        eof,
+        accept,
+    })
 }
 
 /// Drives a client to its end: what arrived, then a message and a close of
@@ -164,7 +176,13 @@ pub fn client_frames(data: &[u8]) -> Outcome {
         inbound_buffer_size: 4096,
         ..PeerConfig::default()
     };
-    let Some((peer, input, _, accept)) = memory_client(chunk, config) else {
+    let Some(MemoryClient {
+        peer,
+        input,
+        accept,
+        ..
+    }) = memory_client(chunk, config)
+    else {
         return Outcome::default();
     };
     let head = format!("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n");
@@ -188,7 +206,13 @@ pub fn client_upgrade(data: &[u8]) -> Outcome {
         compression_enabled: true,
         ..PeerConfig::default()
     };
-    let Some((peer, input, eof, accept)) = memory_client(chunk, config) else {
+    let Some(MemoryClient {
+        peer,
+        input,
+        eof,
+        accept,
+    }) = memory_client(chunk, config)
+    else {
         return Outcome::default();
     };
     let mut bytes = Vec::with_capacity(answer.len() + accept.len());
