@@ -17,18 +17,10 @@ fn server_with_raw_client() -> (Peer, TcpStream) {
 }
 
 fn server_with_raw_client_and(config: PeerConfig) -> (Peer, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let raw = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-    raw.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let (sock, _) = listener.accept().unwrap();
-    sock.set_nonblocking(true).unwrap();
-    let mut peer = Peer::new(config);
-    let stream: Box<dyn Stream> = Box::new(sock);
-    peer.accept_stream(stream, false).unwrap();
-    (peer, raw)
+    server_and_raw_client(config)
 }
 
-const UPGRADE: &str = "GET /x HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+const UPGRADE: &str = RAW_UPGRADE;
 
 /// Completes the upgrade from the raw client; returns the peer open.
 fn open_server() -> (Peer, TcpStream) {
@@ -36,17 +28,8 @@ fn open_server() -> (Peer, TcpStream) {
 }
 
 fn open_server_with(config: PeerConfig) -> (Peer, TcpStream) {
-    let (mut peer, mut raw) = server_with_raw_client_and(config);
-    raw.write_all(UPGRADE.as_bytes()).unwrap();
-    wait_open(&mut peer);
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        raw.read_exact(&mut byte).unwrap();
-        head.push(byte[0]);
-    }
-    assert!(String::from_utf8_lossy(&head)
-        .contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"));
+    let (peer, raw, head) = open_server_and_raw_client(config);
+    assert!(head.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"));
     (peer, raw)
 }
 

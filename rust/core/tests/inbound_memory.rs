@@ -10,9 +10,9 @@
 mod common;
 
 use common::*;
-use rustws_core::{Peer, PeerConfig, ReadyState, Stream};
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use rustws_core::{Peer, PeerConfig, ReadyState};
+use std::io::Write;
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 #[global_allocator]
@@ -22,27 +22,9 @@ fn live() -> isize {
     common::counting::live()
 }
 
-const UPGRADE: &str = "GET /x HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-
 /// Our server side, open, with a raw client socket on the other end.
 fn open_server(config: PeerConfig) -> (Peer, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let mut raw = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-    raw.set_nodelay(true).unwrap();
-    raw.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let (sock, _) = listener.accept().unwrap();
-    sock.set_nonblocking(true).unwrap();
-    let mut peer = Peer::new(config);
-    let stream: Box<dyn Stream> = Box::new(sock);
-    peer.accept_stream(stream, false).unwrap();
-    raw.write_all(UPGRADE.as_bytes()).unwrap();
-    wait_open(&mut peer);
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        raw.read_exact(&mut byte).unwrap();
-        head.push(byte[0]);
-    }
+    let (peer, raw, _) = open_server_and_raw_client(config);
     (peer, raw)
 }
 

@@ -119,6 +119,43 @@ pub fn echo_until_closed(server: &mut Peer) -> (usize, Vec<WsError>) {
     (echoed, errors)
 }
 
+/// The upgrade request a raw test client sends (the RFC's sample key).
+pub const RAW_UPGRADE: &str = "GET /x HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+/// Our server peer (accepted, not open yet) on one end, a raw client
+/// socket on the other (blocking, no delay, reads time out after 10 s).
+pub fn server_and_raw_client(config: PeerConfig) -> (Peer, std::net::TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a listener");
+    let raw = std::net::TcpStream::connect(listener.local_addr().expect("its address"))
+        .expect("a raw client");
+    raw.set_nodelay(true).expect("no delay");
+    raw.set_read_timeout(Some(WAIT / 2))
+        .expect("a read timeout");
+    let (sock, _) = listener.accept().expect("accept");
+    sock.set_nonblocking(true).expect("non-blocking");
+    let mut peer = Peer::new(config);
+    peer.accept_stream(Box::new(sock), false)
+        .expect("accept_stream");
+    (peer, raw)
+}
+
+/// [`server_and_raw_client`] with the upgrade done: the server open, the
+/// raw client past the server's answer, which is returned.
+pub fn open_server_and_raw_client(config: PeerConfig) -> (Peer, std::net::TcpStream, String) {
+    use std::io::{Read, Write};
+    let (mut peer, mut raw) = server_and_raw_client(config);
+    raw.write_all(RAW_UPGRADE.as_bytes())
+        .expect("the upgrade request");
+    wait_open(&mut peer);
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        raw.read_exact(&mut byte).expect("the server's answer");
+        head.push(byte[0]);
+    }
+    (peer, raw, String::from_utf8_lossy(&head).into_owned())
+}
+
 /// Limits raised to 1 MiB and one accepted sub-protocol, for the servers
 /// the external clients talk to.
 pub fn server_config(protocol: &str) -> PeerConfig {
