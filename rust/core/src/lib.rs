@@ -25,6 +25,7 @@ mod deflate;
 mod dial;
 mod error;
 mod extension;
+mod forwarded;
 mod handshake;
 mod inbound;
 mod multiplayer;
@@ -32,6 +33,7 @@ mod opening;
 mod peer;
 mod private_dir;
 mod proxy;
+mod proxy_protocol;
 mod queue;
 mod readiness;
 mod reconnect;
@@ -54,6 +56,10 @@ pub use config::{
 pub use dial::{live_workers, Connector, MAX_WORKERS};
 pub use error::{CertificateCause, ConnectCause, ErrorKind, Failure, WsError};
 pub use extension::DeflateConfig;
+pub use forwarded::{
+    canonical as canonical_ip, forwarded_client, IpRange, TrustedProxies, MAX_FORWARDED_ENTRIES,
+    MAX_TRUSTED_PROXIES,
+};
 pub use handshake::{find_head_end, MAX_HEAD_SIZE};
 pub use multiplayer::{
     link_config, listen_socket_of, Event, Hub, HubError, Inbox, Link, Received, Status,
@@ -63,6 +69,10 @@ pub use multiplayer::{
 pub use peer::{Peer, ReadyState, CLIENT_CLOSE_WAIT, FLUSH_AT, READ_BUDGET, REPLY_BACKLOG};
 pub use private_dir::PrivateDir;
 pub use proxy::Proxy;
+pub use proxy_protocol::{
+    parse as parse_proxy_header, Parsed as ProxyParsed, ProxyError, ProxyHeader, V1_MAX,
+    V2_MAX_LEN, V2_SIGNATURE,
+};
 pub use queue::Packet;
 pub use readiness::Socket;
 pub use reconnect::{Backoff, Ending, Outbox, Reconnector};
