@@ -82,6 +82,8 @@ pub fn canonical(ip: IpAddr) -> IpAddr {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TrustedProxies {
     ranges: Vec<IpRange>,
+    /// The entries as given (trimmed), for the setting's getter.
+    entries: Vec<String>,
 }
 
 impl TrustedProxies {
@@ -106,7 +108,16 @@ impl TrustedProxies {
                 })
             })
             .collect::<Result<_, _>>()?;
-        Ok(TrustedProxies { ranges })
+        let entries = entries
+            .iter()
+            .map(|e| e.as_ref().trim().to_string())
+            .collect();
+        Ok(TrustedProxies { ranges, entries })
+    }
+
+    /// The entries as given (trimmed).
+    pub fn entries(&self) -> &[String] {
+        &self.entries
     }
 
     /// No proxy is listed.
