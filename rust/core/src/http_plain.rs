@@ -223,18 +223,17 @@ impl Opening {
         }
     }
 
-    /// The handshake timeout passed: a held plain request gets 504 (best
-    /// effort, never blocking).
+    /// The handshake timeout passed: a held plain request gets 504, an
+    /// answered one its answer (best effort, never blocking).
     pub fn answer_timeout(&mut self) {
-        if self.answer_http(504, &[], b"no answer in time\n") {
-            let Opening::Http {
-                io,
-                answer: Some(answer),
-                ..
-            } = self
-            else {
-                return;
-            };
+        // No-op when the game already answered: that answer goes out.
+        self.answer_http(504, &[], b"no answer in time\n");
+        if let Opening::Http {
+            io,
+            answer: Some(answer),
+            ..
+        } = self
+        {
             io.queue_bytes(answer);
             let _ = io.flush_out();
         }
