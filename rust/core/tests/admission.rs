@@ -165,8 +165,10 @@ fn health_answers_200_then_503_while_draining_and_other_paths_404() {
 
 #[test]
 fn a_request_the_game_holds_is_answered_or_times_out_with_504() {
-    let mut config = PeerConfig::default();
-    config.handshake_timeout = 0.5;
+    let config = PeerConfig {
+        handshake_timeout: 0.5,
+        ..PeerConfig::default()
+    };
     let mut server = Server::new(config, None);
     server.hub.handshake_timeout = Duration::from_millis(500);
     server.hub.hold_http = true;
@@ -272,6 +274,13 @@ fn v2_header(source: SocketAddr) -> Vec<u8> {
     h.extend_from_slice(&src.port().to_be_bytes());
     h.extend_from_slice(&443u16.to_be_bytes());
     h
+}
+
+fn sending(header: &str) -> PeerConfig {
+    PeerConfig {
+        handshake_headers: vec![header.into()],
+        ..PeerConfig::default()
+    }
 }
 
 fn proxied() -> PeerConfig {
@@ -386,8 +395,7 @@ fn unlisted_addresses_are_direct_clients() {
     let mut server = Server::new(config, None);
     let url = format!("ws://127.0.0.1:{}/", server.port());
     // A forwarding header from an untrusted peer is not believed either.
-    let mut spoof = PeerConfig::default();
-    spoof.handshake_headers = vec!["X-Forwarded-For: 198.51.100.7".into()];
+    let spoof = sending("X-Forwarded-For: 198.51.100.7");
     let (_c, id) = join(&mut server, &url, spoof, TlsClientOptions::Default);
     let addr = server.hub.client_addr(id).unwrap();
     assert_eq!(addr.ip().to_canonical().to_string(), "127.0.0.1");
@@ -399,22 +407,19 @@ fn forwarding_headers_from_a_trusted_proxy_name_the_client() {
     config.set_trusted_proxies(&["127.0.0.1"]).unwrap();
     let mut server = Server::new(config, None);
     let url = format!("ws://127.0.0.1:{}/", server.port());
-    let mut via = PeerConfig::default();
-    via.handshake_headers = vec!["X-Forwarded-For: 10.9.9.9, 198.51.100.7, 127.0.0.1".into()];
+    let via = sending("X-Forwarded-For: 10.9.9.9, 198.51.100.7, 127.0.0.1");
     let (_a, a) = join(&mut server, &url, via, TlsClientOptions::Default);
     assert_eq!(
         server.hub.client_addr(a),
         Some("198.51.100.7:0".parse().unwrap())
     );
-    let mut via = PeerConfig::default();
-    via.handshake_headers = vec!["Forwarded: for=\"[2001:db8::2]:7000\"".into()];
+    let via = sending("Forwarded: for=\"[2001:db8::2]:7000\"");
     let (_b, b) = join(&mut server, &url, via, TlsClientOptions::Default);
     assert_eq!(
         server.hub.client_addr(b),
         Some("[2001:db8::2]:7000".parse().unwrap())
     );
-    let mut via = PeerConfig::default();
-    via.handshake_headers = vec!["X-Forwarded-For: not-an-address".into()];
+    let via = sending("X-Forwarded-For: not-an-address");
     let (_c, c) = join(&mut server, &url, via, TlsClientOptions::Default);
     assert_eq!(
         server
