@@ -31,6 +31,7 @@ mod http_plain;
 mod inbound;
 mod multiplayer;
 mod opening;
+mod opening_http;
 mod peer;
 mod preface;
 mod private_dir;

@@ -213,7 +213,7 @@ impl Opening {
             Opening::Client { io, key, head } => client_upgrade(io, key, head, wants),
             Opening::Server { io, head, tls } => server_upgrade(io, head, tls, wants),
             http @ (Opening::Http { .. } | Opening::Answering { .. }) => {
-                crate::http_plain::advance(http)
+                crate::opening_http::advance(http)
             }
             mut held @ Opening::Held { decision: None, .. } => {
                 if let Opening::Held { io, leftover, .. } = &mut held {
@@ -448,7 +448,7 @@ fn server_upgrade(
         }
     };
     if let Some(request) = crate::http_plain::plain_request(&head[..end]) {
-        return crate::http_plain::serve(io, request, wants);
+        return crate::opening_http::serve(io, request, wants);
     }
     let accepted = match handshake::parse_request(&head[..end], wants.protocols, tls) {
         Ok(_) if wants.draining => {
