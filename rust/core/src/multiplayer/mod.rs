@@ -13,6 +13,7 @@
 //! while the tests here use the core's `Peer` itself. The server side is in
 //! [`server`], the client side in [`client`].
 
+mod admit;
 mod client;
 mod incoming;
 mod link;
@@ -79,6 +80,12 @@ pub enum Event {
     /// waits for the game to accept or refuse it; the id it gets if
     /// accepted. Once per client.
     UpgradeWaiting(i32),
+    /// A plain HTTP request (no upgrade asked for, not the health check)
+    /// waits for the game's answer ([`Hub::answer_http`]); only with
+    /// [`Hub::hold_http`]. The id is the connection's, never a peer's.
+    HttpRequest(i32),
+    /// The server drains ([`Hub::drain`]) and its last link is gone. Once.
+    Drained,
 }
 
 /// One received packet and the peer it came from.
@@ -131,6 +138,8 @@ struct Pending<L> {
     due: bool,
     /// When it was last asked whether it has input (see `PENDING_RECHECK`).
     checked: Option<Instant>,
+    /// Its held plain HTTP request was announced ([`Event::HttpRequest`]).
+    http_announced: bool,
 }
 
 /// The multiplayer state: links by peer id, received packets, the target.
@@ -173,6 +182,13 @@ pub struct Hub<L> {
     /// Connections still opening at most; a new one drops the oldest
     /// ([`PeerConfig::max_pending_connections`]).
     pub max_pending: usize,
+    /// Admission behind a load balancer: PROXY protocol, trusted proxies
+    /// and draining ([`admit`]).
+    admission: admit::Admission,
+    /// Plain HTTP requests other than the health check are held for the
+    /// game ([`Event::HttpRequest`], [`Hub::answer_http`]); otherwise they
+    /// get 404 at once. The Godot layer sets it while a handler listens.
+    pub hold_http: bool,
 }
 
 impl<L: Link> Default for Hub<L> {
@@ -201,6 +217,8 @@ impl<L: Link> Default for Hub<L> {
             refuse_new: false,
             handshake_timeout: crate::config::duration(MULTIPLAYER_HANDSHAKE_TIMEOUT),
             max_pending: crate::config::DEFAULT_MAX_PENDING_CONNECTIONS,
+            admission: admit::Admission::default(),
+            hold_http: false,
         }
     }
 }
@@ -215,6 +233,7 @@ impl<L: Link> Hub<L> {
         self.max_pending = config.max_pending_connections.max(1);
         self.incoming.max_bytes = config.hub_queue_bytes();
         self.incoming.max_packets = config.hub_queue_packets();
+        self.admission.configure(config);
     }
 
     /// Sets the bound of the incoming queue directly: it takes packets from
@@ -331,6 +350,7 @@ impl<L: Link> Hub<L> {
         self.departed.clear();
         self.leaving.clear();
         self.accept_failing = false;
+        self.admission.drain = None;
     }
 
     /// Connected peers (on a client: the server, while connected).
@@ -463,7 +483,7 @@ impl<L: Link> Hub<L> {
 
     /// Moves packets a link holds to `incoming`: while it has room, or
     /// (`all`) every one.
-    fn drain(incoming: &mut Incoming, id: i32, link: &mut L, all: bool) {
+    fn drain_link(incoming: &mut Incoming, id: i32, link: &mut L, all: bool) {
         let mut inbox = Tagged {
             incoming,
             from: id,
@@ -483,7 +503,7 @@ impl<L: Link> Hub<L> {
     /// status is connected, and drops packets of peers it already forgot).
     fn depart(&mut self, id: i32, mut link: L) {
         // All of it: the link goes, and it held no more than its own limits.
-        Self::drain(&mut self.incoming, id, &mut link, true);
+        Self::drain_link(&mut self.incoming, id, &mut link, true);
         self.departed.insert(id, link);
         if self.incoming.has_from(id) {
             self.departing.push(id);
