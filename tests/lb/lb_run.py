@@ -2,8 +2,9 @@
 """Many game servers behind a real load balancer (run by run_lb.sh).
 
 HAProxy (configured from haproxy.cfg, the README's copy) in front of three
-headless Godot processes running lb_server.gd, and CLIENTS RustWebSocketClient
-nodes (lb_clients.gd) connecting through it. HAProxy sends the PROXY protocol
+headless Godot processes running lb_server.gd (the RustWebSocketServer
+node; with --server multiplayer, lb_server_mp.gd: RustWebSocketMultiplayerPeer),
+and CLIENTS RustWebSocketClient nodes (lb_clients.gd) connecting through it. HAProxy sends the PROXY protocol
 v2 and health-checks each server's game port, from its own loopback address
 (SOURCE), so that the servers could tell it from the clients (127.0.0.1).
 
@@ -16,8 +17,9 @@ Checks, in order, each printed with its figures; any one failing fails the run:
      its clients are back on the others within 5 s;
   4. game2 is started again: HAProxy marks it up, new clients land on it;
   5. across all servers, no message arrived twice, and every message a
-     client sent after it noticed a close arrived (the only ones that may be
-     lost are those sent to game2 before its clients noticed it was gone).
+     client sent after it noticed a close arrived. Messages sent before a
+     client noticed may be lost; the run counts them, and those of them sent
+     to game2 before its clients noticed it was gone.
 """
 import argparse
 import collections
@@ -116,7 +118,8 @@ class Server:
 def server_command(args, name, port, record, control):
     if args.server_command:  # a stand-in server, for working on this test
         return args.server_command.split() + [name, str(port), record, control, SOURCE]
-    return [args.godot, "--headless", "--path", args.project, "--script", "res://lb_server.gd",
+    script = {"node": "lb_server.gd", "multiplayer": "lb_server_mp.gd"}[args.server]
+    return [args.godot, "--headless", "--path", args.project, "--script", "res://" + script,
             "--", name, str(port), record, control, SOURCE]
 
 
@@ -295,7 +298,7 @@ def run(args, work):
     servers = [Server("game%d" % i, args, work) for i in (1, 2, 3)]
     for s in servers:
         s.start()
-    say("servers: %s" % ", ".join("%s on 127.0.0.1:%d" % (s.name, s.port) for s in servers))
+    say("servers (%s): %s" % (args.server, ", ".join("%s on 127.0.0.1:%d" % (s.name, s.port) for s in servers)))
     lb = HAProxy(args, work, servers)
     say("HAProxy on 127.0.0.1:%d, to the servers from %s" % (lb.port, SOURCE))
     check(readme_matches(args.readme, lb.template), "README's HAProxy configuration is tests/lb/haproxy.cfg")
@@ -352,7 +355,7 @@ def run(args, work):
     clients.command("mark kill")
     wait_for(lambda: clients.read() or len(clients.marks["kill"]) >= args.clients, 10)
     time.sleep(0.5)
-    group = clients.on("game2")
+    group = killed_group = clients.on("game2")
     since = kill_time = time.time()
     game2.proc.send_signal(signal.SIGKILL)
     game2.proc.wait()
@@ -389,7 +392,7 @@ def run(args, work):
     wait_for(lambda: clients.read() or len(clients.final) >= total, 10)
     time.sleep(1.5)
     addresses(servers, "end")
-    messages(servers, clients, kill_time)
+    messages(servers, clients, kill_time, killed_group)
     say("messages send_text refused while the link closed under it, before the client noticed: %d" % (
         len(clients.refused_open)))
     check(not clients.problems, "no message dropped, nor refused while a client was away (%d: %s)" % (
@@ -410,7 +413,7 @@ def addresses(servers, when):
               "%s: %s sees its clients' real address %s, never HAProxy's %s" % (when, s.name, CLIENT_ADDRESS, SOURCE))
 
 
-def messages(servers, clients, kill_time):
+def messages(servers, clients, kill_time, killed_group):
     arrived = collections.Counter()
     for s in servers:
         for line in s.lines("M"):
@@ -427,9 +430,13 @@ def messages(servers, clients, kill_time):
             end = min(end, clients.marks["kill"][c])
         protected.update((c, n) for n in range(seq, end))
     protected_missing = [m for m in protected if arrived[m] == 0]
-    lost = sum(1 for c, n in clients.final.items() for i in range(n) if arrived[(c, i)] == 0)
-    say("messages: %d sent, %d arrived (%d of them more than once), %d lost" % (
-        sent, sum(1 for n in arrived.values() if n), twice, lost))
+    lost = [(c, i) for c, n in clients.final.items() for i in range(n) if arrived[(c, i)] == 0]
+    # Sent to the killed server after the kill mark, before its client noticed.
+    noticed = {c: seq for t, c, code, seq in clients.closes if t >= kill_time and c in killed_group}
+    in_kill = [(c, i) for c, i in lost if c in noticed and clients.marks["kill"].get(c, 0) <= i < noticed[c]]
+    say("messages: %d sent, %d arrived (%d of them more than once), %d lost: %d sent to the killed server "
+        "before their client noticed, %d others" % (
+            sent, sum(1 for n in arrived.values() if n), twice, len(lost), len(in_kill), len(lost) - len(in_kill)))
     say("messages sent after a client noticed a close: %d, arrived exactly once: %d" % (
         len(protected), sum(1 for m in protected if arrived[m] == 1)))
     check(sent > 0 and len(protected) > 0, "messages were sent, some after a close")
@@ -450,6 +457,8 @@ def main():
     parser.add_argument("--grace", type=float, default=1.5)
     parser.add_argument("--steady", type=float, default=2.0)
     parser.add_argument("--work", default="")
+    parser.add_argument("--server", choices=("node", "multiplayer"), default="node",
+                        help="what the servers run: the RustWebSocketServer node or RustWebSocketMultiplayerPeer")
     parser.add_argument("--server-command", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     work = os.path.abspath(args.work or os.path.join(args.project, ".lb"))

@@ -40,5 +40,5 @@ if [ -z "$project" ]; then
   open_project "$project" "$godot" || exit 1
 fi
 [ -x "$godot" ] || skip "no Godot binary ($godot)"
-cp "$here/lb_server.gd" "$here/lb_clients.gd" "$project/"
+cp "$here"/lb_*.gd "$project/"
 exec python3 "$here/lb_run.py" "$project" "$godot" "$@"
