@@ -142,17 +142,20 @@ part "Godot $version: load, 1000 concurrent links to one Godot process, and a bu
 timeout 900 bash tests/load/run_load.sh "$project" "$godot" 1000 5
 done_part "$version" "load and burst" $?
 
-part "Godot $version: HAProxy in front of three servers, 300 client nodes: drain, kill, restart"
+part "Godot $version: HAProxy in front of three servers (the node, then the multiplayer class), 300 client nodes: drain, kill, restart"
 # The servers and clients run on the export template when there is one (as
 # a game's dedicated servers do), else on the Godot above.
 lb_godot=$godot
 [ -n "${GODOT_TEMPLATE:-}" ] && [ -x "$GODOT_TEMPLATE" ] && lb_godot=$GODOT_TEMPLATE
-if [ -n "$(command -v haproxy || true)" ] || [ -x /usr/sbin/haproxy ]; then
-  timeout 300 bash tests/lb/run_lb.sh "$project" "$lb_godot"
-  done_part "$version" "load balancer (HAProxy)" $?
-else
-  missing "$version" "load balancer (HAProxy)" "needs haproxy (Debian package haproxy); .ci/run installs it"
-fi
+for lb_server in node multiplayer; do
+  if [ -n "$(command -v haproxy || true)" ] || [ -x /usr/sbin/haproxy ]; then
+    part_started=$SECONDS
+    timeout 300 bash tests/lb/run_lb.sh "$project" "$lb_godot" -- --server $lb_server
+    done_part "$version" "load balancer (HAProxy), servers: $lb_server" $?
+  else
+    missing "$version" "load balancer (HAProxy), servers: $lb_server" "needs haproxy (Debian package haproxy); .ci/run installs it"
+  fi
+done
 
 part "Godot $version: Python and Node clients against a Godot server"
 timeout 300 bash tests/peers/run_against_godot.sh "$project" "$godot"

@@ -401,6 +401,13 @@ def run(args, work):
     for s in servers:
         if s.proc.poll() is None:
             s.command("quit")
+    script_errors = []
+    for name in sorted(os.listdir(work)):
+        if name.endswith(".out"):
+            with open(os.path.join(work, name), errors="replace") as f:
+                script_errors += [name + ": " + line.strip() for line in f if line.startswith("SCRIPT ERROR")]
+    check(not script_errors, "no script error in the servers' and clients' output (%d: %s)" % (
+        len(script_errors), script_errors[:3]))
     say("wall time %.1f s" % (time.time() - started))
     return clients, lb, servers
 
