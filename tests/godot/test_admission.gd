@@ -30,10 +30,12 @@ func _exchange(t, server, port: int, data: PackedByteArray) -> String:
 	var got := PackedByteArray()
 	await t.until(func():
 		conn.poll()
+		if conn.get_status() != StreamPeerTCP.STATUS_CONNECTED:
+			return true
 		var n := conn.get_available_bytes()
 		if n > 0:
 			got.append_array(conn.get_data(n)[1])
-		return conn.get_status() != StreamPeerTCP.STATUS_CONNECTED, [server], "the server to answer and close")
+		return false, [server], "the server to answer and close")
 	return got.get_string_from_utf8()
 
 
@@ -150,9 +152,11 @@ func test_drain_closes_clients_with_1012_then_says_drained(t) -> void:
 	t.check(late.begins_with("HTTP/1.1 503"), "an upgrade while draining: " + late.get_slice("\r\n", 0))
 	await t.until(func(): return drained[0] == 1, all, "drained")
 	await t.until(func(): return engine.get_ready_state() == WebSocketPeer.STATE_CLOSED and ours.get_ready_state() == RustWebSocketPeer.STATE_CLOSED, all, "both closed")
-	t.eq(engine.get_close_code(), 1012, "the engine's client got 1012")
-	t.eq(engine.get_close_reason(), "service restart", "and the reason")
 	t.eq(ours.get_close_code(), 1012, "ours got 1012")
+	t.eq(ours.get_close_reason(), "service restart", "and the reason")
+	# The engine's client closes too; its frame library (wslay) predates
+	# code 1012 in the IANA registry and takes it for a protocol error.
+	t.check(engine.get_close_code() in [1012, 1002], "the engine's client closed by the server: %d" % engine.get_close_code())
 	joined.sort()
 	left.sort()
 	t.eq(left, joined, "peer_disconnected for each")

@@ -508,3 +508,120 @@ fn drain_needs_a_server_and_takes_any_grace() {
         assert!(!server.hub.is_draining());
     }
 }
+
+/// A real HAProxy (when installed) in front of a hub: `send-proxy-v2` on
+/// client and health-check connections, `option httpchk` on the game port.
+/// The hub sees the client's own port (not HAProxy's), and once it drains
+/// the health check's 503 takes it out of the pool. Skipped without
+/// HAProxy, unless `RUSTWS_NEED_HAPROXY` is set (CI).
+#[test]
+fn behind_a_real_haproxy() {
+    let bin = std::env::var("HAPROXY").unwrap_or_else(|_| "/usr/sbin/haproxy".into());
+    if !std::path::Path::new(&bin).exists() {
+        assert!(
+            std::env::var_os("RUSTWS_NEED_HAPROXY").is_none(),
+            "no HAProxy at {bin}"
+        );
+        eprintln!("skipped: no HAProxy at {bin}");
+        return;
+    }
+    let mut server = Server::new(proxied(), None);
+    let front = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = format!(
+        "defaults\n  mode tcp\n  timeout connect 2s\n  timeout client 10s\n  timeout server 10s\n\
+         frontend game\n  bind 127.0.0.1:{front}\n  default_backend servers\n\
+         backend servers\n  option httpchk GET /health\n  http-check expect status 200\n\
+         \x20 server s1 127.0.0.1:{} send-proxy-v2 check check-send-proxy inter 100ms fall 1 rise 1\n",
+        server.port()
+    );
+    let (_dir, paths) = common::write_temp(&[("haproxy.cfg", &config)]);
+    let child = std::process::Command::new(&bin)
+        .args(["-db", "-f"])
+        .arg(&paths[0])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("haproxy starts");
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _haproxy = Kill(child);
+
+    // A WebSocket client by hand, so the test knows its own port.
+    let start = Instant::now();
+    let (sock, id) = loop {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no client got through HAProxy"
+        );
+        server.poll();
+        let Ok(mut s) = TcpStream::connect(("127.0.0.1", front)) else {
+            std::thread::sleep(Duration::from_millis(20));
+            continue;
+        };
+        s.write_all(UPGRADE.as_bytes()).unwrap();
+        s.set_nonblocking(true).unwrap();
+        let mut head = Vec::new();
+        let got = loop {
+            server.poll();
+            let mut buf = [0u8; 512];
+            match s.read(&mut buf) {
+                Ok(0) => break None,
+                Ok(n) => head.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(_) => break None,
+            }
+            if let Some(Event::Connected(id)) = server.hub.next_event() {
+                break Some(id);
+            }
+            if start.elapsed() > Duration::from_secs(10) {
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        };
+        if let Some(id) = got {
+            break (s, id);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mine = sock.local_addr().unwrap();
+    let seen = server.hub.client_addr(id).unwrap();
+    let tcp = server.hub.link(id).unwrap().peer_addr().unwrap();
+    assert_eq!(
+        seen.port(),
+        mine.port(),
+        "the client's own port, from the PROXY header"
+    );
+    assert_ne!(tcp.port(), mine.port(), "the TCP peer is HAProxy");
+
+    // Draining: the health check says 503 and HAProxy takes the server out.
+    server.hub.drain(30.0).unwrap();
+    let start = Instant::now();
+    loop {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "HAProxy kept a draining server"
+        );
+        let probe = raw_client(front, Vec::new(), UPGRADE.to_string());
+        let answer = finish(&mut server, probe);
+        if answer.is_empty() {
+            break; // HAProxy had no server to send it to.
+        }
+        assert_eq!(status_of(&answer), "503", "{answer}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        server.hub.links_len(),
+        1,
+        "the open link stays during the grace"
+    );
+    drop(sock);
+}

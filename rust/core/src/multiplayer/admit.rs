@@ -66,9 +66,12 @@ impl<L: Link> Hub<L> {
         if !self.is_server() {
             return Err(HubError::NotConnected);
         }
-        let until = Instant::now()
+        let now = Instant::now();
+        // Beyond what the clock holds: a century, as good as never.
+        let until = now
             .checked_add(grace(grace_seconds))
-            .unwrap_or_else(|| Instant::now() + Duration::from_secs(100 * 365 * 86400));
+            .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 86400)))
+            .unwrap_or(now);
         match &mut self.admission.drain {
             Some(d) => d.until = d.until.min(until),
             None => {
