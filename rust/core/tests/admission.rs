@@ -625,3 +625,17 @@ fn behind_a_real_haproxy() {
     );
     drop(sock);
 }
+
+#[test]
+fn a_peer_the_game_accepted_itself_refuses_plain_http_as_before() {
+    let (mut peer, mut raw) = common::server_and_raw_client(PeerConfig::default());
+    raw.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    common::poll_until(&mut peer, "the refusal", |p| {
+        p.ready_state() == rustws_core::ReadyState::Closed
+    });
+    let mut answer = String::new();
+    raw.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let _ = raw.read_to_string(&mut answer);
+    assert_eq!(status_of(&answer), "426", "{answer}");
+}
