@@ -419,6 +419,29 @@ fn forwarding_headers_from_a_trusted_proxy_name_the_client() {
         server.hub.client_addr(b),
         Some("[2001:db8::2]:7000".parse().unwrap())
     );
+    // While its upgrade request is held, the game sees the same address.
+    server.config.hold_upgrade = true;
+    let mut held = client(
+        &url,
+        sending("X-Forwarded-For: 198.51.100.8"),
+        TlsClientOptions::Default,
+    );
+    let start = Instant::now();
+    let id = loop {
+        server.poll();
+        held.poll(&mut no_link);
+        if let Some(Event::UpgradeWaiting(id)) = server.hub.next_event() {
+            break id;
+        }
+        assert!(start.elapsed() < Duration::from_secs(5), "no held request");
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    let pending = server.hub.pending_link(id).unwrap();
+    assert_eq!(
+        pending.client_addr(),
+        Some("198.51.100.8:0".parse().unwrap())
+    );
+    server.config.hold_upgrade = false;
     let via = sending("X-Forwarded-For: not-an-address");
     let (_c, c) = join(&mut server, &url, via, TlsClientOptions::Default);
     assert_eq!(

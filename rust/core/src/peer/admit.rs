@@ -40,12 +40,20 @@ impl Peer {
     /// The real client: the source a PROXY protocol header named, else the
     /// right-most untrusted address of a trusted proxy's `Forwarded` or
     /// `X-Forwarded-For` header (port 0 unless the header gives one), else
-    /// the TCP peer ([`Peer::peer_addr`]). Known once open (the PROXY
-    /// source already while opening); kept after the link closes.
+    /// the TCP peer ([`Peer::peer_addr`]). Known once open, and while an
+    /// upgrade request is held (the PROXY source as soon as it is read);
+    /// kept after the link closes.
     pub fn client_addr(&self) -> Option<SocketAddr> {
-        self.client_addr
-            .or_else(|| self.stream().and_then(|s| s.proxied_source()))
-            .or(self.peer_addr)
+        if self.client_addr.is_some() {
+            return self.client_addr;
+        }
+        let stream = self.stream();
+        if let (Phase::Opening(o), Some(s)) = (&self.phase, stream) {
+            if let Some(request) = o.held_request() {
+                return self.real_client(s, &request.headers);
+            }
+        }
+        stream.and_then(|s| s.proxied_source()).or(self.peer_addr)
     }
 
     /// [`Peer::client_addr`] for a stream that just opened with the other
