@@ -35,6 +35,10 @@ pub struct Wants<'a> {
     /// Server: the path a plain HTTP `GET`/`HEAD` gets 200 on (503 while
     /// `draining`); empty: none.
     pub health_path: &'a str,
+    /// Server: plain HTTP requests (no upgrade asked for) are answered
+    /// (health check, 404, or held with `hold_http`); otherwise refused as
+    /// a bad upgrade.
+    pub plain_http: bool,
     /// Server: a plain HTTP request other than the health check waits for
     /// [`Opening::answer_http`]; otherwise it gets 404 at once.
     pub hold_http: bool,
@@ -447,8 +451,10 @@ fn server_upgrade(
             return Err(e);
         }
     };
-    if let Some(request) = crate::http_plain::plain_request(&head[..end]) {
-        return crate::opening_http::serve(io, request, wants);
+    if wants.plain_http {
+        if let Some(request) = crate::http_plain::plain_request(&head[..end]) {
+            return crate::opening_http::serve(io, request, wants);
+        }
     }
     let accepted = match handshake::parse_request(&head[..end], wants.protocols, tls) {
         Ok(_) if wants.draining => {

@@ -12,6 +12,9 @@ use std::net::SocketAddr;
 /// What the hub that accepted a link tells it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Admission {
+    /// A hub accepted the link: plain HTTP requests are answered (a peer
+    /// the game accepted itself refuses them as before, with 426).
+    pub by_hub: bool,
     /// Plain HTTP requests other than the health check wait for
     /// [`Peer::answer_http`] (the game listens for them).
     pub hold_http: bool,
@@ -20,11 +23,15 @@ pub(crate) struct Admission {
 }
 
 impl Peer {
-    /// Server: what the hub says of this link: hold plain HTTP requests for
-    /// the game (`hold_http`), and whether the server drains. Applies to the
-    /// request not read yet (a draining server refuses its upgrade with 503).
+    /// Server: what the hub says of this link: plain HTTP requests are
+    /// answered (health check, 404), held for the game (`hold_http`), and
+    /// whether the server drains. Applies to the request not read yet (a
+    /// draining server refuses its upgrade with 503). A link never told
+    /// this (one the game accepted itself) answers plain HTTP with 426, as
+    /// before.
     pub fn set_admission(&mut self, hold_http: bool, draining: bool) {
         self.admission = Admission {
+            by_hub: true,
             hold_http,
             draining,
         };
@@ -33,12 +40,20 @@ impl Peer {
     /// The real client: the source a PROXY protocol header named, else the
     /// right-most untrusted address of a trusted proxy's `Forwarded` or
     /// `X-Forwarded-For` header (port 0 unless the header gives one), else
-    /// the TCP peer ([`Peer::peer_addr`]). Known once open (the PROXY
-    /// source already while opening); kept after the link closes.
+    /// the TCP peer ([`Peer::peer_addr`]). Known once open, and while an
+    /// upgrade request is held (the PROXY source as soon as it is read);
+    /// kept after the link closes.
     pub fn client_addr(&self) -> Option<SocketAddr> {
-        self.client_addr
-            .or_else(|| self.stream().and_then(|s| s.proxied_source()))
-            .or(self.peer_addr)
+        if self.client_addr.is_some() {
+            return self.client_addr;
+        }
+        let stream = self.stream();
+        if let (Phase::Opening(o), Some(s)) = (&self.phase, stream) {
+            if let Some(request) = o.held_request() {
+                return self.real_client(s, &request.headers);
+            }
+        }
+        stream.and_then(|s| s.proxied_source()).or(self.peer_addr)
     }
 
     /// [`Peer::client_addr`] for a stream that just opened with the other

@@ -344,6 +344,7 @@ impl Peer {
             nodelay: self.nodelay,
             hold: self.config.hold_upgrade,
             health_path: &self.config.health_path,
+            plain_http: self.admission.by_hub,
             hold_http: self.admission.hold_http,
             draining: self.admission.draining,
         }
