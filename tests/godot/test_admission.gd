@@ -151,12 +151,18 @@ func test_drain_closes_clients_with_1012_then_says_drained(t) -> void:
 	var late: String = await _exchange(t, server, s[1], UPGRADE.to_utf8_buffer())
 	t.check(late.begins_with("HTTP/1.1 503"), "an upgrade while draining: " + late.get_slice("\r\n", 0))
 	await t.until(func(): return drained[0] == 1, all, "drained")
-	await t.until(func(): return engine.get_ready_state() == WebSocketPeer.STATE_CLOSED and ours.get_ready_state() == RustWebSocketPeer.STATE_CLOSED, all, "both closed")
+	await t.until(func(): return ours.get_ready_state() == RustWebSocketPeer.STATE_CLOSED, all, "ours closed")
 	t.eq(ours.get_close_code(), 1012, "ours got 1012")
 	t.eq(ours.get_close_reason(), "service restart", "and the reason")
-	# The engine's client closes too; its frame library (wslay) predates
-	# code 1012 in the IANA registry and takes it for a protocol error.
-	t.check(engine.get_close_code() in [1012, 1002], "the engine's client closed by the server: %d" % engine.get_close_code())
+	# The engine's client is let go too (peer_disconnected below), but its
+	# frame library (wslay) predates code 1012 in the IANA registry and
+	# takes it for a protocol error: from 4.4 it closes reporting 1002;
+	# 4.3's stays STATE_OPEN on a connection the server closed (an engine
+	# limitation, not checked here).
+	var info := Engine.get_version_info()
+	if info["major"] > 4 or info["minor"] >= 4:
+		await t.until(func(): return engine.get_ready_state() == WebSocketPeer.STATE_CLOSED, all, "the engine's client closed")
+		t.check(engine.get_close_code() in [1012, 1002], "the engine's client closed by the server: %d" % engine.get_close_code())
 	joined.sort()
 	left.sort()
 	t.eq(left, joined, "peer_disconnected for each")
