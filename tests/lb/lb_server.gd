@@ -1,12 +1,25 @@
 ## The load balancer test's server on the RustWebSocketServer node, which
-## polls itself (see lb_server_base.gd).
+## polls itself (see lb_server_base.gd). The class is looked up by name, so
+## that a build without it (or without its balancer settings) says so
+## instead of failing to compile.
 extends "lb_server_base.gd"
 
-var server: RustWebSocketServer
+var server: Node
 
 
 func listen(port: int, proxy: String) -> Error:
-	server = RustWebSocketServer.new()
+	if not ClassDB.class_exists("RustWebSocketServer"):
+		printerr("this build has no RustWebSocketServer")
+		return ERR_UNAVAILABLE
+	server = ClassDB.instantiate("RustWebSocketServer")
+	for member in ["proxy_protocol", "trusted_proxies"]:
+		if not member in server:
+			printerr("RustWebSocketServer has no ", member)
+			return ERR_UNAVAILABLE
+	for method in ["drain", "listen", "send_text", "get_client_address", "get_client_port"]:
+		if not server.has_method(method):
+			printerr("RustWebSocketServer has no ", method, "()")
+			return ERR_UNAVAILABLE
 	server.proxy_protocol = true
 	server.trusted_proxies = PackedStringArray([proxy])
 	server.client_connected.connect(_on_connected)
