@@ -242,6 +242,10 @@ impl<L: Link> Hub<L> {
                 p.link.close();
                 continue;
             }
+            if self.plain {
+                self.join_plain(id, p.link);
+                continue;
+            }
             match p.link.send(&id.to_le_bytes()) {
                 Ok(()) => {
                     self.links.insert(id, p.link);
