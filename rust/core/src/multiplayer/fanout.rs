@@ -34,10 +34,20 @@ impl<L: Link> Hub<L> {
                 self.max_links
             );
             link.close_with(SERVER_FULL_CODE, "server full");
+            self.turned_away.push(link);
             return;
         }
         self.links.insert(id, link);
         self.events.push_back(Event::Connected(id));
+    }
+
+    /// Polls the clients turned away until their close is done (bounded by
+    /// their close timeout).
+    pub(super) fn poll_turned_away(&mut self) {
+        self.turned_away.retain_mut(|link| {
+            link.poll();
+            link.state() != crate::peer::ReadyState::Closed
+        });
     }
 
     /// Sends one message to the connected client `id`.

@@ -196,6 +196,9 @@ pub struct Hub<L> {
     /// Plain mode: open links at most (0: no limit); a client beyond is
     /// closed as soon as it opens, with [`SERVER_FULL_CODE`].
     pub max_links: usize,
+    /// Clients turned away (plain mode, [`Hub::max_links`]), polled until
+    /// their close is done so they read its code.
+    turned_away: Vec<L>,
     /// Topics and their subscribers (plain mode).
     topics: Topics,
     /// Frames built by [`fanout`] (each broadcast or publish builds one).
@@ -230,6 +233,7 @@ impl<L: Link> Default for Hub<L> {
             max_pending: crate::config::DEFAULT_MAX_PENDING_CONNECTIONS,
             plain: false,
             max_links: 0,
+            turned_away: Vec::new(),
             topics: Topics::default(),
             frames_built: 0,
         }
@@ -362,6 +366,7 @@ impl<L: Link> Hub<L> {
         self.departed.clear();
         self.leaving.clear();
         self.topics.clear();
+        self.turned_away.clear();
         self.accept_failing = false;
     }
 

@@ -255,6 +255,7 @@ impl<L: Link> Hub<L> {
             }
         }
         self.compact_arrivals();
+        self.poll_turned_away();
         self.sweep_links();
     }
 

@@ -92,7 +92,8 @@ pub struct RustWebSocketServer {
     hold_upgrade: bool,
     /// The most clients connected at once; 0: no limit. A client that opens
     /// beyond it is closed at once with code 1013 (try again later:
-    /// [RustWebSocketClient] retries after its backoff).
+    /// [RustWebSocketClient] retries after its backoff; the engine's
+    /// [WebSocketPeer] reports it as 1002, as it does 1012 and 1014).
     #[export(range = (0.0, 100000.0, 1.0, or_greater))]
     max_clients: i64,
     /// The most connections accepted and still opening (TLS or the upgrade
