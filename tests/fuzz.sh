@@ -2,7 +2,8 @@
 # Runs the coverage-guided fuzz targets (cargo fuzz / libFuzzer) for a bounded
 # time each: the frame reader (client_frames, server_upgrade), both sides'
 # upgrade (server_upgrade, client_upgrade), the HTTP proxy's answer
-# (proxy_answer) and the permessage-deflate negotiation (extensions).
+# (proxy_answer), the permessage-deflate negotiation (extensions), the PROXY
+# protocol header (proxy_header) and X-Forwarded-For / Forwarded (forwarded).
 # Each starts from its seed corpus in rust/core/fuzz/corpus/<target>/ (kept
 # in the repository; what a run finds goes to tests/.tmp/fuzz-corpus/, not
 # into the repository) and from the saved regressions.
@@ -16,7 +17,7 @@ set -euo pipefail
 seconds=${1:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root/rust/core"
-targets="server_upgrade client_frames client_upgrade proxy_answer extensions"
+targets="server_upgrade client_frames client_upgrade proxy_answer extensions proxy_header forwarded"
 RUSTC_BOOTSTRAP=1 cargo fuzz build >&2
 for target in $targets; do
   work=$root/tests/.tmp/fuzz-corpus/$target

@@ -16,11 +16,12 @@ const KNOWN_DIFFERENCES := {
 ## engine's behaviour by default: permessage-deflate, which no Godot
 ## WebSocket has; timeouts and the heartbeat's tolerance; why a connection
 ## failed; the server's view of the upgrade request and its answer; the
-## HTTP proxy a client goes through (named as HTTPClient's). Anything else
-## extra fails.
+## HTTP proxy a client goes through (named as HTTPClient's); a server
+## behind a load balancer (PROXY protocol, trusted proxies, the health path,
+## plain HTTP answers, draining). Anything else extra fails.
 const EXTRA_PROPERTIES := {
 	"": ["compression_enabled", "compression_threshold", "compression_context_takeover", "compression_window_bits", "connect_timeout", "handshake_timeout", "heartbeat_misses", "hold_upgrade"],
-	"multiplayer": ["compression_enabled", "compression_threshold", "compression_context_takeover", "compression_window_bits", "connect_timeout", "heartbeat_interval", "heartbeat_misses", "hold_upgrade", "max_pending_connections"],
+	"multiplayer": ["compression_enabled", "compression_threshold", "compression_context_takeover", "compression_window_bits", "connect_timeout", "heartbeat_interval", "heartbeat_misses", "hold_upgrade", "max_pending_connections", "proxy_protocol", "trusted_proxies", "health_path"],
 }
 ## Members the engine's WebSocketPeer gained in a later version, with that
 ## version: on an older engine they are additions of ours (kept, and listed
@@ -31,7 +32,7 @@ const ENGINE_ADDED_IN := {
 }
 const EXTRA_METHODS := {
 	"": ["get_negotiated_extensions", "get_failure", "get_failure_reason", "get_failure_http_status", "get_received_headers", "is_upgrade_waiting", "accept_upgrade", "refuse_upgrade", "set_http_proxy", "set_https_proxy"],
-	"multiplayer": ["set_http_proxy", "set_https_proxy", "accept_upgrade", "refuse_upgrade"],
+	"multiplayer": ["set_http_proxy", "set_https_proxy", "accept_upgrade", "refuse_upgrade", "drain", "is_draining", "reply_http"],
 }
 
 

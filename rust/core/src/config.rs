@@ -9,6 +9,7 @@
 //! applies to an open link.
 
 use crate::extension::DeflateConfig;
+use crate::forwarded::TrustedProxies;
 use crate::proxy::Proxy;
 use std::fmt;
 use std::time::Duration;
@@ -103,7 +104,23 @@ pub struct PeerConfig {
     /// comes, the oldest still opening is dropped. A flood of silent
     /// connections then holds this many descriptors, not thousands.
     pub max_pending_connections: usize,
+    /// Server: connections from [`PeerConfig::trusted_proxies`] (from any
+    /// address when that list is empty) start with a PROXY protocol header
+    /// (version 1 or 2) naming the real client; one without it is refused.
+    /// Off by default.
+    pub proxy_protocol: bool,
+    /// Server: the load balancers whose word about the client is believed
+    /// (the PROXY header's senders, and the only peers whose
+    /// `X-Forwarded-For` / `Forwarded` headers are read). Empty: no
+    /// forwarding header is believed.
+    pub trusted_proxies: TrustedProxies,
+    /// Server: the path a plain HTTP `GET`/`HEAD` is answered on with 200
+    /// (503 while draining); empty turns it off.
+    pub health_path: String,
 }
+
+/// Default of [`PeerConfig::health_path`].
+pub const DEFAULT_HEALTH_PATH: &str = "/health";
 
 impl Default for PeerConfig {
     fn default() -> Self {
@@ -125,6 +142,9 @@ impl Default for PeerConfig {
             http_proxy: None,
             https_proxy: None,
             max_pending_connections: DEFAULT_MAX_PENDING_CONNECTIONS,
+            proxy_protocol: false,
+            trusted_proxies: TrustedProxies::default(),
+            health_path: DEFAULT_HEALTH_PATH.to_string(),
         }
     }
 }
@@ -281,6 +301,28 @@ impl PeerConfig {
     /// Sets `max_queued_packets` (greater than 0).
     pub fn set_max_queued_packets(&mut self, packets: i64) -> Result<(), Refused> {
         self.max_queued_packets = positive("max_queued_packets", packets)?;
+        Ok(())
+    }
+
+    /// Sets `trusted_proxies` from addresses and CIDR ranges
+    /// (`"10.0.0.0/8"`, `"127.0.0.1"`, `"::1"`); a bad entry refuses the
+    /// whole list.
+    pub fn set_trusted_proxies<S: AsRef<str>>(&mut self, entries: &[S]) -> Result<(), Refused> {
+        self.trusted_proxies = TrustedProxies::parse(entries)?;
+        Ok(())
+    }
+
+    /// Sets `health_path`: empty (off), or a path starting with `/`
+    /// (printable, no spaces or query, at most 256 bytes).
+    pub fn set_health_path(&mut self, path: &str) -> Result<(), Refused> {
+        if !crate::http_plain::valid_health_path(path) {
+            return Err(Refused {
+                setting: "health_path",
+                rule: "empty (off) or a path starting with \"/\" (no spaces, no query, at most 256 bytes)",
+                got: format!("\"{}\"", crate::shown::printable(&path.chars().take(64).collect::<String>())),
+            });
+        }
+        self.health_path = path.to_string();
         Ok(())
     }
 

@@ -273,3 +273,72 @@ pub fn extensions(data: &[u8]) -> bool {
     }
     served.is_some() || answered.is_some()
 }
+
+/// A PROXY protocol header, fed to the parser as a reader would feed it
+/// (only as many bytes as it asks for each time, `data[0]` capping the
+/// step): it never asks for bytes past the header, and agrees with a parse
+/// of the whole input. The header's length when one is whole.
+pub fn proxy_header(data: &[u8]) -> Option<usize> {
+    use crate::proxy_protocol::{parse, Parsed};
+    let (&step, data) = data.split_first()?;
+    let step = usize::from(step).max(1);
+    let mut have = 0;
+    let outcome = loop {
+        match parse(&data[..have]) {
+            Ok(Parsed::Done(h)) => break Ok(h),
+            Ok(Parsed::Incomplete(n)) => {
+                assert!(n >= 1, "asks for nothing");
+                if have + n > data.len() {
+                    return None;
+                }
+                have += n.min(step);
+            }
+            Err(e) => break Err(e),
+        }
+    };
+    match outcome {
+        Ok(h) => {
+            assert_eq!(h.len, have, "the header ends where the reads stopped");
+            assert!(h.len <= 16 + crate::proxy_protocol::V2_MAX_LEN);
+            assert_eq!(
+                parse(data),
+                Ok(Parsed::Done(h.clone())),
+                "same on the whole input"
+            );
+            Some(h.len)
+        }
+        Err(e) => {
+            assert!(!e.to_string().contains(['\n', '\r']), "one line: {e}");
+            None
+        }
+    }
+}
+
+/// A forwarding header (`data[0]`: bit 0 picks `Forwarded` or
+/// `X-Forwarded-For`, bit 1 one of two trusted lists) from a trusted peer:
+/// the client it names is never itself a trusted proxy. The client, if any.
+pub fn forwarded(data: &[u8]) -> Option<std::net::SocketAddr> {
+    use crate::forwarded::{forwarded_client, TrustedProxies};
+    let (&pick, rest) = data.split_first()?;
+    let value = String::from_utf8_lossy(rest).into_owned();
+    let name = if pick & 1 == 0 {
+        "forwarded"
+    } else {
+        "x-forwarded-for"
+    };
+    let list: &[&str] = if pick & 2 == 0 {
+        &["127.0.0.1", "10.0.0.0/8"]
+    } else {
+        &["::1", "fd00::/8", "0.0.0.0/1"]
+    };
+    let trusted = TrustedProxies::parse(list).ok()?;
+    let peer = trusted.entries().first()?.split('/').next()?.parse().ok()?;
+    let client = forwarded_client(peer, &[(name.to_string(), value)], &trusted);
+    if let Some(c) = client {
+        assert!(
+            !trusted.contains(c.ip()),
+            "a trusted proxy named as the client"
+        );
+    }
+    client
+}

@@ -78,9 +78,9 @@ pub fn client_request(
 
 /// An HTTP head split into its first line and its headers (names lower-cased,
 /// repeated headers joined with `,`).
-struct Head<'a> {
-    first: &'a str,
-    headers: Vec<(String, String)>,
+pub(crate) struct Head<'a> {
+    pub(crate) first: &'a str,
+    pub(crate) headers: Vec<(String, String)>,
 }
 
 impl Head<'_> {
@@ -91,13 +91,13 @@ impl Head<'_> {
             .map(|(_, v)| v.as_str())
     }
 
-    fn has_token(&self, name: &str, token: &str) -> bool {
+    pub(crate) fn has_token(&self, name: &str, token: &str) -> bool {
         self.get(name)
             .is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
     }
 }
 
-fn parse_head(head: &[u8]) -> Result<Head<'_>, String> {
+pub(crate) fn parse_head(head: &[u8]) -> Result<Head<'_>, String> {
     let text =
         std::str::from_utf8(head).map_err(|_| "the HTTP head is not valid text".to_string())?;
     let text = text.strip_suffix("\r\n\r\n").unwrap_or(text);

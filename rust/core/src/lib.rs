@@ -25,13 +25,18 @@ mod deflate;
 mod dial;
 mod error;
 mod extension;
+mod forwarded;
 mod handshake;
+mod http_plain;
 mod inbound;
 mod multiplayer;
 mod opening;
+mod opening_http;
 mod peer;
+mod preface;
 mod private_dir;
 mod proxy;
+mod proxy_protocol;
 mod queue;
 mod readiness;
 mod reconnect;
@@ -48,22 +53,33 @@ pub mod fuzz_support;
 pub use close::{is_sendable_close_code, MAX_CLOSE_REASON};
 pub use config::{
     PeerConfig, Refused, DEFAULT_BUFFER_SIZE, DEFAULT_CLOSE_TIMEOUT, DEFAULT_COMPRESSION_THRESHOLD,
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_HEARTBEAT_MISSES,
-    DEFAULT_MAX_PENDING_CONNECTIONS, DEFAULT_MAX_QUEUED_PACKETS, HUB_QUEUE_FACTOR,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_HEALTH_PATH,
+    DEFAULT_HEARTBEAT_MISSES, DEFAULT_MAX_PENDING_CONNECTIONS, DEFAULT_MAX_QUEUED_PACKETS,
+    HUB_QUEUE_FACTOR,
 };
 pub use connection::Prepared;
 pub use dial::{live_workers, Connector, MAX_WORKERS};
 pub use error::{CertificateCause, ConnectCause, ErrorKind, Failure, WsError};
 pub use extension::DeflateConfig;
+pub use forwarded::{
+    canonical as canonical_ip, forwarded_client, IpRange, TrustedProxies, MAX_FORWARDED_ENTRIES,
+    MAX_TRUSTED_PROXIES,
+};
 pub use handshake::{find_head_end, MAX_HEAD_SIZE};
+pub use http_plain::{HttpRequest, MAX_HEALTH_PATH, MAX_HTTP_BODY};
 pub use multiplayer::{
     link_config, listen_socket_of, Event, Hub, HubError, Inbox, Link, Received, Status,
     ACCEPTS_PER_POLL, LINK_HEARTBEAT_MISSES, LINK_HEARTBEAT_SECONDS, LISTEN_BACKLOG, MAX_TOPIC_LEN,
     PACKET_OVERHEAD, SERVER_FULL_CODE, SERVER_ID, SLOW_LINK_CODE,
 };
 pub use peer::{Peer, ReadyState, CLIENT_CLOSE_WAIT, FLUSH_AT, READ_BUDGET, REPLY_BACKLOG};
+pub use preface::Prefaced;
 pub use private_dir::PrivateDir;
 pub use proxy::Proxy;
+pub use proxy_protocol::{
+    parse as parse_proxy_header, Parsed as ProxyParsed, ProxyError, ProxyHeader, V1_MAX,
+    V2_MAX_LEN, V2_SIGNATURE,
+};
 pub use queue::Packet;
 pub use readiness::Socket;
 pub use reconnect::{Backoff, Ending, Outbox, Reconnector};

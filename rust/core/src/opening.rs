@@ -32,6 +32,19 @@ pub struct Wants<'a> {
     /// Server: wait for [`Opening::decide`] after reading a valid request,
     /// instead of answering it at once.
     pub hold: bool,
+    /// Server: the path a plain HTTP `GET`/`HEAD` gets 200 on (503 while
+    /// `draining`); empty: none.
+    pub health_path: &'a str,
+    /// Server: plain HTTP requests (no upgrade asked for) are answered
+    /// (health check, 404, or held with `hold_http`); otherwise refused as
+    /// a bad upgrade.
+    pub plain_http: bool,
+    /// Server: a plain HTTP request other than the health check waits for
+    /// [`Opening::answer_http`]; otherwise it gets 404 at once.
+    pub hold_http: bool,
+    /// Server: the server drains: upgrade requests get 503, the health
+    /// check too.
+    pub draining: bool,
 }
 
 /// What the server does with a request it held.
@@ -75,6 +88,15 @@ pub enum Opening {
         leftover: Vec<u8>,
         decision: Option<Decision>,
     },
+    /// Server: a plain HTTP request (no upgrade asked for), waiting for the
+    /// game's answer (`answer` `None`) or with its answer to write.
+    Http {
+        io: Io,
+        request: Box<crate::http_plain::HttpRequest>,
+        answer: Option<Vec<u8>>,
+    },
+    /// Server: an HTTP answer being written; the connection ends after it.
+    Answering { io: Io },
 }
 
 /// A `CONNECT` tunnel on its way to open, and what comes after it.
@@ -109,15 +131,21 @@ pub struct Opened {
 pub enum Step {
     Waiting(Opening),
     Open(Opened),
+    /// The connection is done without opening, quietly (a plain HTTP
+    /// request answered, a connection refused before its first byte of
+    /// data, an upgrade refused while draining).
+    Done,
 }
 
 impl Opening {
     /// The stream, once there is one.
     pub fn io(&self) -> Option<&Io> {
         match self {
-            Opening::Client { io, .. } | Opening::Server { io, .. } | Opening::Held { io, .. } => {
-                Some(io)
-            }
+            Opening::Client { io, .. }
+            | Opening::Server { io, .. }
+            | Opening::Held { io, .. }
+            | Opening::Http { io, .. }
+            | Opening::Answering { io } => Some(io),
             Opening::Dialing { .. } | Opening::Tunnel(_) => None,
         }
     }
@@ -130,6 +158,9 @@ impl Opening {
             Opening::Server { io, .. }
             | Opening::Held {
                 io, decision: None, ..
+            }
+            | Opening::Http {
+                io, answer: None, ..
             } => io.buffered() > 0 || io.stream().may_have_input(now),
             _ => true,
         }
@@ -162,9 +193,11 @@ impl Opening {
     /// The stream, once there is one.
     pub fn io_mut(&mut self) -> Option<&mut Io> {
         match self {
-            Opening::Client { io, .. } | Opening::Server { io, .. } | Opening::Held { io, .. } => {
-                Some(io)
-            }
+            Opening::Client { io, .. }
+            | Opening::Server { io, .. }
+            | Opening::Held { io, .. }
+            | Opening::Http { io, .. }
+            | Opening::Answering { io } => Some(io),
             Opening::Dialing { .. } | Opening::Tunnel(_) => None,
         }
     }
@@ -183,6 +216,9 @@ impl Opening {
             Opening::Tunnel(tunnel) => through_proxy(tunnel, wants),
             Opening::Client { io, key, head } => client_upgrade(io, key, head, wants),
             Opening::Server { io, head, tls } => server_upgrade(io, head, tls, wants),
+            http @ (Opening::Http { .. } | Opening::Answering { .. }) => {
+                crate::opening_http::advance(http)
+            }
             mut held @ Opening::Held { decision: None, .. } => {
                 if let Opening::Held { io, leftover, .. } = &mut held {
                     watch_held(io, leftover)?;
@@ -404,6 +440,10 @@ fn server_upgrade(
     let end = match read_head(&mut io, &mut head) {
         Ok(Some(end)) => end,
         Ok(None) => return Ok(Step::Waiting(Opening::Server { io, head, tls })),
+        Err(e) if io.stream().refused_quietly() => {
+            log::debug!("server: connection refused before its request: {e}");
+            return Ok(Step::Done);
+        }
         Err(e) => {
             if matches!(e, WsError::Handshake(_)) {
                 let _ = reject(&mut io, 431, &e.to_string());
@@ -411,7 +451,21 @@ fn server_upgrade(
             return Err(e);
         }
     };
+    if wants.plain_http {
+        if let Some(request) = crate::http_plain::plain_request(&head[..end]) {
+            return crate::opening_http::serve(io, request, wants);
+        }
+    }
     let accepted = match handshake::parse_request(&head[..end], wants.protocols, tls) {
+        Ok(_) if wants.draining => {
+            let _ = reject(
+                &mut io,
+                503,
+                "the server is draining; connect to another one",
+            );
+            log::debug!("server: upgrade refused with 503 while draining");
+            return Ok(Step::Done);
+        }
         Ok(a) => a,
         Err((status, err)) => {
             let _ = reject(&mut io, status, &err.to_string());
@@ -529,7 +583,7 @@ fn watch_held(io: &mut Io, leftover: &mut Vec<u8>) -> Result<(), WsError> {
 }
 
 /// Best effort: tell an HTTP client why we refuse it.
-fn reject(io: &mut Io, status: u16, why: &str) -> io::Result<()> {
+pub(crate) fn reject(io: &mut Io, status: u16, why: &str) -> io::Result<()> {
     io.queue_bytes(handshake::reject_response(status, why).as_bytes());
     io.flush_out()
 }

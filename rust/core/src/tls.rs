@@ -399,10 +399,16 @@ impl TlsStream {
 
     /// Starts the server side of a TLS session on an accepted socket.
     pub fn server(config: Arc<ServerConfig>, sock: TcpStream) -> Result<TlsStream, WsError> {
+        Self::server_on(config, Socket::new(sock))
+    }
+
+    /// [`TlsStream::server`] on a socket already wrapped (and read from:
+    /// a PROXY protocol header came before the TLS hello).
+    pub fn server_on(config: Arc<ServerConfig>, sock: Socket) -> Result<TlsStream, WsError> {
         let conn = ServerConnection::new(config).map_err(|e| WsError::Tls(describe(&e)))?;
         Ok(TlsStream {
             conn: conn.into(),
-            sock: Socket::new(sock),
+            sock,
             dry: false,
         })
     }

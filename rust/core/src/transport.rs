@@ -18,6 +18,19 @@ pub trait Stream: Read + Write + Send {
         None
     }
 
+    /// The client a load balancer named in a PROXY protocol header read
+    /// before this stream's data, when there was one.
+    fn proxied_source(&self) -> Option<SocketAddr> {
+        None
+    }
+
+    /// The stream was refused before its first byte of data (a PROXY
+    /// protocol header required and missing or invalid): the connection
+    /// ends quietly, as a port scan's would.
+    fn refused_quietly(&self) -> bool {
+        false
+    }
+
     /// Turns Nagle's algorithm off (`true`) or on.
     fn set_nodelay(&mut self, _enabled: bool) {}
 

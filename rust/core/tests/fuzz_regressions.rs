@@ -4,7 +4,8 @@
 //! `rust/core/fuzz/regressions/` (crashes once found, now fixed).
 
 use rustws_core::fuzz_support::{
-    client_frames, client_upgrade, extensions, proxy_answer, server_upgrade,
+    client_frames, client_upgrade, extensions, forwarded, proxy_answer, proxy_header,
+    server_upgrade,
 };
 use std::path::PathBuf;
 
@@ -110,6 +111,17 @@ fn corpus_seeds_reach_their_paths() {
     assert!(!proxy_answer(&read("proxy_answer", "wants-credentials")));
     assert!(extensions(&read("extensions", "client-window")));
     assert!(extensions(&read("extensions", "two-offers")));
+    assert_eq!(proxy_header(&read("proxy_header", "v1-tcp4")), Some(41));
+    assert_eq!(proxy_header(&read("proxy_header", "v2-ipv4-tlv")), Some(34));
+    assert_eq!(proxy_header(&read("proxy_header", "v2-local")), Some(16));
+    assert_eq!(
+        forwarded(&read("forwarded", "xff-chain")),
+        Some("203.0.113.7:0".parse().unwrap())
+    );
+    assert_eq!(
+        forwarded(&read("forwarded", "forwarded-v6")),
+        Some("[2001:db8:cafe::17]:4711".parse().unwrap())
+    );
     // Every file of the corpus runs through its harness without a panic.
     for (target, harness) in [
         (
@@ -123,6 +135,12 @@ fn corpus_seeds_reach_their_paths() {
         }),
         ("extensions", |d| {
             extensions(d);
+        }),
+        ("proxy_header", |d| {
+            proxy_header(d);
+        }),
+        ("forwarded", |d| {
+            forwarded(d);
         }),
     ] {
         for entry in std::fs::read_dir(root.join(target))

@@ -76,11 +76,19 @@ fn clients_get_ids_and_messages_reach_their_targets() {
     });
     let mut seen = events(&mut server);
     seen.sort_by_key(|e| match e {
-        Event::Connected(id) | Event::Disconnected(id) | Event::UpgradeWaiting(id) => *id,
+        Event::Connected(id)
+        | Event::Disconnected(id)
+        | Event::UpgradeWaiting(id)
+        | Event::HttpRequest(id) => *id,
+        Event::Drained => 0,
     });
     let mut want = vec![Event::Connected(ida), Event::Connected(idb)];
     want.sort_by_key(|e| match e {
-        Event::Connected(id) | Event::Disconnected(id) | Event::UpgradeWaiting(id) => *id,
+        Event::Connected(id)
+        | Event::Disconnected(id)
+        | Event::UpgradeWaiting(id)
+        | Event::HttpRequest(id) => *id,
+        Event::Drained => 0,
     });
     assert_eq!(seen, want);
 

@@ -35,7 +35,7 @@ impl<L: Link> Hub<L> {
                         }
                     }
                 }
-                Self::drain(&mut self.incoming, SERVER_ID, link, false);
+                Self::drain_link(&mut self.incoming, SERVER_ID, link, false);
             }
             ReadyState::Closed => {
                 let Some(link) = self.links.remove(&SERVER_ID) else {
@@ -50,7 +50,7 @@ impl<L: Link> Hub<L> {
             _ => {
                 // Closing: what came before the close is still delivered.
                 if self.status == Status::Connected {
-                    Self::drain(&mut self.incoming, SERVER_ID, link, false);
+                    Self::drain_link(&mut self.incoming, SERVER_ID, link, false);
                 }
                 self.check_client_timeout();
             }

@@ -54,12 +54,39 @@ pub trait Link {
     fn pop(&mut self) -> Option<Packet>;
     /// Starts a clean close.
     fn close(&mut self);
-    /// Starts a close with this code and reason.
+    /// The remote address of the link.
+    fn peer_addr(&self) -> Option<SocketAddr>;
+    /// The real client behind a load balancer ([`Peer::client_addr`]); by
+    /// default the remote address.
+    fn client_addr(&self) -> Option<SocketAddr> {
+        self.peer_addr()
+    }
+    /// Server, while opening: what the hub says of the link
+    /// ([`Peer::set_admission`]).
+    fn admit(&mut self, _hold_http: bool, _draining: bool) {}
+    /// Server, while opening: a plain HTTP request waits for
+    /// [`Link::answer_http`].
+    fn http_waiting(&self) -> bool {
+        false
+    }
+    /// The held plain HTTP request ([`Peer::http_request`]).
+    fn http_request(&self) -> Option<crate::http_plain::HttpRequest> {
+        None
+    }
+    /// Answers the held plain HTTP request ([`Peer::answer_http`]).
+    fn answer_http(
+        &mut self,
+        _status: i64,
+        _headers: &[String],
+        _body: &[u8],
+    ) -> Result<(), WsError> {
+        Err(WsError::NotOpen)
+    }
+    /// Starts a clean close with this code and reason; by default
+    /// [`Link::close`].
     fn close_with(&mut self, _code: i32, _reason: &str) {
         self.close();
     }
-    /// The remote address of the link.
-    fn peer_addr(&self) -> Option<SocketAddr>;
     /// Server side: the client's upgrade request is held and waits for the
     /// game's decision ([`crate::PeerConfig::hold_upgrade`]).
     fn upgrade_waiting(&self) -> bool {
@@ -107,9 +134,6 @@ impl Link for Peer {
     fn close(&mut self) {
         let _ = Peer::close(self, 1000, "");
     }
-    fn close_with(&mut self, code: i32, reason: &str) {
-        let _ = Peer::close(self, code, reason);
-    }
     fn peer_addr(&self) -> Option<SocketAddr> {
         Peer::peer_addr(self)
     }
@@ -118,5 +142,23 @@ impl Link for Peer {
     }
     fn may_have_input(&self, now: Instant) -> bool {
         Peer::opening_may_have_input(self, now)
+    }
+    fn client_addr(&self) -> Option<SocketAddr> {
+        Peer::client_addr(self)
+    }
+    fn admit(&mut self, hold_http: bool, draining: bool) {
+        self.set_admission(hold_http, draining);
+    }
+    fn http_waiting(&self) -> bool {
+        Peer::http_request(self).is_some()
+    }
+    fn http_request(&self) -> Option<crate::http_plain::HttpRequest> {
+        Peer::http_request(self).cloned()
+    }
+    fn answer_http(&mut self, status: i64, headers: &[String], body: &[u8]) -> Result<(), WsError> {
+        Peer::answer_http(self, status, headers, body)
+    }
+    fn close_with(&mut self, code: i32, reason: &str) {
+        let _ = Peer::close(self, code, reason);
     }
 }

@@ -19,6 +19,7 @@
 //! while the tests here use the core's `Peer` itself. The server side is in
 //! [`server`], the client side in [`client`].
 
+mod admit;
 mod client;
 mod fanout;
 mod incoming;
@@ -90,6 +91,12 @@ pub enum Event {
     /// waits for the game to accept or refuse it; the id it gets if
     /// accepted. Once per client.
     UpgradeWaiting(i32),
+    /// A plain HTTP request (no upgrade asked for, not the health check)
+    /// waits for the game's answer ([`Hub::answer_http`]); only with
+    /// [`Hub::hold_http`]. The id is the connection's, never a peer's.
+    HttpRequest(i32),
+    /// The server drains ([`Hub::drain`]) and its last link is gone. Once.
+    Drained,
 }
 
 /// One received packet and the peer it came from.
@@ -148,6 +155,8 @@ struct Pending<L> {
     due: bool,
     /// When it was last asked whether it has input (see `PENDING_RECHECK`).
     checked: Option<Instant>,
+    /// Its held plain HTTP request was announced ([`Event::HttpRequest`]).
+    http_announced: bool,
 }
 
 /// The multiplayer state: links by peer id, received packets, the target.
@@ -203,6 +212,13 @@ pub struct Hub<L> {
     topics: Topics,
     /// Frames built by [`fanout`] (each broadcast or publish builds one).
     frames_built: u64,
+    /// Admission behind a load balancer: PROXY protocol, trusted proxies
+    /// and draining ([`admit`]).
+    admission: admit::Admission,
+    /// Plain HTTP requests other than the health check are held for the
+    /// game ([`Event::HttpRequest`], [`Hub::answer_http`]); otherwise they
+    /// get 404 at once. The Godot layer sets it while a handler listens.
+    pub hold_http: bool,
 }
 
 impl<L: Link> Default for Hub<L> {
@@ -236,6 +252,8 @@ impl<L: Link> Default for Hub<L> {
             turned_away: Vec::new(),
             topics: Topics::default(),
             frames_built: 0,
+            admission: admit::Admission::default(),
+            hold_http: false,
         }
     }
 }
@@ -250,6 +268,7 @@ impl<L: Link> Hub<L> {
         self.max_pending = config.max_pending_connections.max(1);
         self.incoming.max_bytes = config.hub_queue_bytes();
         self.incoming.max_packets = config.hub_queue_packets();
+        self.admission.configure(config);
     }
 
     /// Sets the bound of the incoming queue directly: it takes packets from
@@ -368,6 +387,7 @@ impl<L: Link> Hub<L> {
         self.topics.clear();
         self.turned_away.clear();
         self.accept_failing = false;
+        self.admission.drain = None;
     }
 
     /// Connected peers (on a client: the server, while connected).
@@ -500,7 +520,7 @@ impl<L: Link> Hub<L> {
 
     /// Moves packets a link holds to `incoming`: while it has room, or
     /// (`all`) every one.
-    fn drain(incoming: &mut Incoming, id: i32, link: &mut L, all: bool) {
+    fn drain_link(incoming: &mut Incoming, id: i32, link: &mut L, all: bool) {
         let mut inbox = Tagged {
             incoming,
             from: id,
@@ -520,7 +540,7 @@ impl<L: Link> Hub<L> {
     /// status is connected, and drops packets of peers it already forgot).
     fn depart(&mut self, id: i32, mut link: L) {
         // All of it: the link goes, and it held no more than its own limits.
-        Self::drain(&mut self.incoming, id, &mut link, true);
+        Self::drain_link(&mut self.incoming, id, &mut link, true);
         self.topics.forget(id);
         self.departed.insert(id, link);
         if self.incoming.has_from(id) {

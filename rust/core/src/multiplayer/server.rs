@@ -6,8 +6,9 @@
 //! for packets and ends.
 
 use super::incoming::Tagged;
-use super::{Event, Hub, HubError, Link, Pending, ACCEPTS_PER_POLL, SERVER_ID};
+use super::{admit, Event, Hub, HubError, Link, Pending, ACCEPTS_PER_POLL, SERVER_ID};
 use crate::peer::ReadyState;
+use crate::preface::Prefaced;
 use crate::readiness::{Listener, Socket};
 use crate::tls::TlsStream;
 use crate::transport::Stream;
@@ -93,10 +94,10 @@ impl<L: Link> Hub<L> {
         new_link: &mut dyn FnMut(Box<dyn Stream>, bool) -> Option<L>,
     ) {
         for _ in 0..ACCEPTS_PER_POLL {
-            let sock = match listener.accept() {
-                Ok((sock, _)) => {
+            let (sock, from) = match listener.accept() {
+                Ok(accepted) => {
                     self.accept_failing = false;
-                    sock
+                    accepted
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) => {
@@ -120,6 +121,9 @@ impl<L: Link> Hub<L> {
                 continue;
             }
             let stream: Box<dyn Stream> = match &self.tls {
+                _ if self.admission.wants_preface(from.ip()) => {
+                    Box::new(Prefaced::new(sock, self.tls.clone()))
+                }
                 Some(config) => match TlsStream::server(Arc::clone(config), sock) {
                     Ok(s) => Box::new(s),
                     Err(e) => {
@@ -129,7 +133,8 @@ impl<L: Link> Hub<L> {
                 },
                 None => Box::new(Socket::new(sock)),
             };
-            if let Some(link) = new_link(stream, self.tls.is_some()) {
+            if let Some(mut link) = new_link(stream, self.tls.is_some()) {
+                link.admit(self.hold_http, self.is_draining());
                 while self.pending.len() >= self.max_pending.max(1) {
                     if !self.drop_oldest_pending() {
                         break;
@@ -144,6 +149,7 @@ impl<L: Link> Hub<L> {
                         announced: false,
                         due: false,
                         checked: None,
+                        http_announced: false,
                     },
                 );
                 self.arrivals.push_back(id);
@@ -200,6 +206,11 @@ impl<L: Link> Hub<L> {
         let now = Instant::now();
         self.pending.retain(|id, p| {
             if now.saturating_duration_since(p.since) > timeout {
+                if p.http_announced {
+                    // The game did not answer in time.
+                    let _ = p.link.answer_http(504, &[], b"no answer in time\n");
+                    p.link.poll();
+                }
                 log::debug!("multiplayer: peer {id} not open after {timeout:?}; dropped");
                 return false;
             }
@@ -225,6 +236,10 @@ impl<L: Link> Hub<L> {
                         p.announced = true;
                         events.push_back(Event::UpgradeWaiting(*id));
                     }
+                    if !p.http_announced && p.link.http_waiting() {
+                        p.http_announced = true;
+                        events.push_back(Event::HttpRequest(*id));
+                    }
                     true
                 }
                 ReadyState::Open => {
@@ -242,6 +257,10 @@ impl<L: Link> Hub<L> {
                 p.link.close();
                 continue;
             }
+            if self.is_draining() {
+                p.link.close_with(1012, admit::RESTART_REASON);
+                continue;
+            }
             if self.plain {
                 self.join_plain(id, p.link);
                 continue;
@@ -257,6 +276,7 @@ impl<L: Link> Hub<L> {
         self.compact_arrivals();
         self.poll_turned_away();
         self.sweep_links();
+        self.drain_tick(Instant::now());
     }
 
     /// Polls every open link and moves its packets to the incoming queue

@@ -7,6 +7,7 @@
 //! and closing handshake are in [`open`]; its frames go through a
 //! [`Connection`]. The peer never blocks.
 
+mod admit;
 mod open;
 mod upgrade;
 
@@ -105,6 +106,10 @@ pub struct Peer {
     /// The agreed extensions, as the server's answer states them.
     extensions: String,
     peer_addr: Option<SocketAddr>,
+    /// The real client behind a load balancer, once open (see `admit`).
+    client_addr: Option<SocketAddr>,
+    /// Server: set by the hub that accepted the link (see `admit`).
+    admission: admit::Admission,
     last_was_text: bool,
     /// The current connection reached `STATE_OPEN` (it may have closed
     /// since, even within the same poll).
@@ -151,6 +156,8 @@ impl Peer {
             selected_protocol: String::new(),
             extensions: String::new(),
             peer_addr: None,
+            client_addr: None,
+            admission: admit::Admission::default(),
             last_was_text: false,
             has_opened: false,
             nodelay: true,
@@ -318,6 +325,7 @@ impl Peer {
         self.selected_protocol.clear();
         self.extensions.clear();
         self.peer_addr = None;
+        self.client_addr = None;
         self.last_was_text = false;
     }
 
@@ -335,6 +343,10 @@ impl Peer {
             compression: self.config.compression(),
             nodelay: self.nodelay,
             hold: self.config.hold_upgrade,
+            health_path: &self.config.health_path,
+            plain_http: self.admission.by_hub,
+            hold_http: self.admission.hold_http,
+            draining: self.admission.draining,
         }
     }
 

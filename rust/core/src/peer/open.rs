@@ -17,6 +17,9 @@ impl Peer {
     /// Advances the opening; once upgraded, the link is open.
     pub(super) fn advance_opening(&mut self) -> Result<(), WsError> {
         if self.started.elapsed() > self.config.handshake_limit() {
+            if let Phase::Opening(o) = &mut self.phase {
+                o.answer_timeout();
+            }
             return Err(WsError::Timeout {
                 seconds: self.config.handshake_timeout,
             });
@@ -32,6 +35,7 @@ impl Peer {
                 self.phase = Phase::Opening(opening);
             }
             Step::Open(opened) => self.open(opened),
+            Step::Done => self.drop_connection(),
         }
         Ok(())
     }
@@ -41,6 +45,7 @@ impl Peer {
         if self.peer_addr.is_none() {
             self.peer_addr = opened.io.stream().peer_addr();
         }
+        self.client_addr = self.real_client(opened.io.stream(), &opened.headers);
         if let Some(url) = opened.requested_url {
             self.requested_url = url;
         }

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod counting;
+pub mod hub_server;
 
 use rustws_core::{Peer, PeerConfig, ReadyState, Stream, WsError};
 use std::io::{BufRead, BufReader};

@@ -6,6 +6,7 @@
 //! calls itself are bound directly, in [`calls`]; SceneMultiplayer reaches
 //! the same hub through the engine's virtual methods here.
 
+mod admission;
 pub(crate) mod calls;
 mod proxy;
 pub(crate) mod state;
@@ -117,6 +118,33 @@ pub struct RustWebSocketMultiplayerPeer {
     /// (9-15): smaller saves memory per link.
     #[var(get = get_compression_window_bits, set = set_compression_window_bits, usage_flags = [DEFAULT])]
     compression_window_bits: PhantomVar<i32>,
+    // -- Behind a load balancer (admission): PROXY protocol, trusted proxies, plain HTTP.
+    /// Server side: connections from [member trusted_proxies] (from any
+    /// address while that list is empty) must start with a PROXY protocol
+    /// header, version 1 or 2 (HAProxy `send-proxy` / `send-proxy-v2`,
+    /// nginx `proxy_protocol on`, cloud network balancers), read before TLS;
+    /// [method get_peer_address] then gives the client it names. A
+    /// connection without a valid header is dropped. Connections from
+    /// other addresses are direct clients. Off by default. Read by
+    /// [method create_server] and each poll.
+    #[var(get = get_proxy_protocol, set = set_proxy_protocol, usage_flags = [DEFAULT])]
+    proxy_protocol: PhantomVar<bool>,
+    /// Server side: the load balancers believed about the client, as IP
+    /// addresses and CIDR ranges (`"10.0.0.0/8"`, `"127.0.0.1"`, `"::1"`;
+    /// at most 256). They may send the PROXY header (see
+    /// [member proxy_protocol]), and only their `X-Forwarded-For` and
+    /// `Forwarded` headers are read: the client is the right-most address
+    /// there that is not itself listed. Empty (the default): no forwarding
+    /// header is believed. A bad entry refuses the whole list.
+    #[var(get = get_trusted_proxies, set = set_trusted_proxies, usage_flags = [DEFAULT])]
+    trusted_proxies: PhantomVar<PackedStringArray>,
+    /// Server side: a plain HTTP `GET` or `HEAD` of this path (no
+    /// WebSocket upgrade) is answered `200 ok`, or `503` while the server
+    /// drains (see [method drain]): a load balancer's health check or a
+    /// Kubernetes probe on the game port. Empty turns it off. Other plain
+    /// requests get 404, or [signal http_request] when connected.
+    #[var(get = get_health_path, set = set_health_path, usage_flags = [DEFAULT])]
+    health_path: PhantomVar<GString>,
     base: Base<MultiplayerPeerExtension>,
 }
 
@@ -233,10 +261,19 @@ direct_virtuals! {
 
     fn _poll(state, this) -> () {
         crate::peer::flush::write_waiting();
+        // Asked of the engine with no lock held: plain HTTP requests wait
+        // for the game only while a handler listens.
+        let hold_http = state.lock().hub.is_server()
+            && !this
+                .gd()
+                .upcast::<Object>()
+                .get_signal_connection_list("http_request")
+                .is_empty();
         {
             let mut locked = state.lock();
             let MpState { hub, config, .. } = &mut *locked;
             hub.configure(config);
+            hub.hold_http = hold_http;
             hub.poll(&mut |stream: Box<dyn Stream>, tls: bool| {
                 let link = Linked::new(config);
                 let accepted = link.1.lock().core.accept_stream(stream, tls);
@@ -264,6 +301,11 @@ direct_virtuals! {
                     Some(args) => ("upgrade_requested", args),
                     None => continue,
                 },
+                Event::HttpRequest(id) => match admission::request_of(state, id) {
+                    Some(args) => ("http_request", args),
+                    None => continue,
+                },
+                Event::Drained => ("drained", Vec::new()),
             };
             object
                 .get_or_insert_with(|| this.gd().upcast::<Object>())
@@ -413,19 +455,24 @@ impl RustWebSocketMultiplayerPeer {
         self.with_link(peer_id, |l| l.0.clone())
     }
 
-    /// Returns the IP address of the peer [param id].
+    /// Returns the IP address of the peer [param id]: with
+    /// [member proxy_protocol] or [member trusted_proxies] set, the real
+    /// client behind the load balancer (the PROXY header's source, else the
+    /// trusted proxy's forwarding header), else the TCP peer.
     #[func]
     fn get_peer_address(&self, id: i32) -> GString {
-        self.with_link(id, |l| l.1.lock().core.peer_addr())
+        self.with_link(id, |l| l.1.lock().core.client_addr())
             .flatten()
             .map(|a| GString::from(&a.ip().to_canonical().to_string()))
             .unwrap_or_default()
     }
 
-    /// Returns the remote port of the peer [param id].
+    /// Returns the remote port of the peer [param id] (the real client's,
+    /// as [method get_peer_address]; 0 when a forwarding header named no
+    /// port).
     #[func]
     fn get_peer_port(&self, id: i32) -> i32 {
-        self.with_link(id, |l| l.1.lock().core.peer_addr())
+        self.with_link(id, |l| l.1.lock().core.client_addr())
             .flatten()
             .map_or(0, |a| i32::from(a.port()))
     }
@@ -605,5 +652,101 @@ impl RustWebSocketMultiplayerPeer {
             result
         };
         settings::report(Self::CLASS, result);
+    }
+
+    // -- Behind a load balancer (admission): signals, draining, plain HTTP, settings.
+    /// Server side: a plain HTTP request (no WebSocket upgrade) for another
+    /// path than [member health_path]: [param id] names the connection
+    /// (never a peer), [param method] is `GET`, `POST`..., [param path]
+    /// the request target with its query, [param headers] the request's
+    /// headers (lower-case names). Answer with [method reply_http] within
+    /// [member handshake_timeout] (later: 504). Requests are held only
+    /// while something is connected to this signal; otherwise they get 404
+    /// at once. The connection never becomes a peer.
+    #[signal]
+    fn http_request(id: i64, method: GString, path: GString, headers: VarDictionary);
+
+    /// Server side: after [method drain], the last peer is gone (at the
+    /// next poll when there was none).
+    #[signal]
+    fn drained();
+
+    /// Server side: stops taking clients: upgrade requests and the
+    /// [member health_path] get 503 (the port stays open for the load
+    /// balancer's health checks), and after [param grace_seconds] (NaN or
+    /// negative: 0) every peer is closed with code 1012 "service restart";
+    /// [signal MultiplayerPeer.peer_disconnected] follows for each as
+    /// usual, then [signal drained]. Clients such as [RustWebSocketClient]
+    /// reconnect after 1012, landing on another server behind the balancer.
+    /// Calling it again can only shorten the grace. Ends with
+    /// [method MultiplayerPeer.close]. Returns `ERR_UNCONFIGURED` when not
+    /// a server.
+    #[func]
+    fn drain(&self, grace_seconds: f64) -> Error {
+        let result = self.shared.lock().hub.drain(grace_seconds);
+        match result {
+            Ok(()) => Error::OK,
+            Err(_) => {
+                crate::logger::error!("{}: drain() needs a running server.", Self::CLASS);
+                Error::ERR_UNCONFIGURED
+            }
+        }
+    }
+
+    /// Whether the server drains (see [method drain]).
+    #[func]
+    fn is_draining(&self) -> bool {
+        self.shared.lock().hub.is_draining()
+    }
+
+    /// Answers the plain HTTP request [param id] of [signal http_request]
+    /// with [param status] (100-599), [param body] (a [String], sent as
+    /// UTF-8, or a [PackedByteArray]; at most 65,536 bytes) and extra
+    /// [param headers] (may be empty; `"Name: value"` lines, checked as
+    /// [member handshake_headers]; `Content-Length` and `Connection: close`
+    /// are added). The connection closes once it is written. Returns
+    /// `ERR_INVALID_PARAMETER` when no such request waits or the answer is
+    /// refused.
+    #[func]
+    fn reply_http(&self, id: i32, status: i32, body: Variant, headers: PackedStringArray) -> Error {
+        admission::reply(self, id, status, &body, &headers)
+    }
+
+    /// Returns [member proxy_protocol].
+    #[func]
+    fn get_proxy_protocol(&self) -> bool {
+        self.setting(|c| c.proxy_protocol)
+    }
+
+    /// Sets [member proxy_protocol].
+    #[func]
+    fn set_proxy_protocol(&self, enabled: bool) {
+        self.with_config(|c| c.proxy_protocol = enabled);
+    }
+
+    /// Returns [member trusted_proxies].
+    #[func]
+    fn get_trusted_proxies(&self) -> PackedStringArray {
+        self.setting(|c| settings::packed(c.trusted_proxies.entries()))
+    }
+
+    /// Sets [member trusted_proxies] (IP addresses and CIDR ranges).
+    #[func]
+    fn set_trusted_proxies(&self, proxies: PackedStringArray) {
+        let list = settings::strings(&proxies);
+        self.change(|c| c.set_trusted_proxies(&list));
+    }
+
+    /// Returns [member health_path].
+    #[func]
+    fn get_health_path(&self) -> GString {
+        self.setting(|c| GString::from(c.health_path.as_str()))
+    }
+
+    /// Sets [member health_path] (empty, or a path starting with `/`).
+    #[func]
+    fn set_health_path(&self, path: GString) {
+        let path = path.to_string();
+        self.change(|c| c.set_health_path(&path));
     }
 }

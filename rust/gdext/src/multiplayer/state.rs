@@ -9,7 +9,8 @@ use godot::classes::multiplayer_peer::TransferMode;
 use godot::global::Error;
 use godot::obj::Gd;
 use rustws_core::{
-    Bytes, Hub, HubError, Inbox, Link, Packet, PeerConfig, Prepared, ReadyState, Status, WsError,
+    Bytes, HttpRequest, Hub, HubError, Inbox, Link, Packet, PeerConfig, Prepared, ReadyState,
+    Status, WsError,
 };
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -70,10 +71,6 @@ impl Link for Linked {
         let failure = self.1.lock().close(1000, "");
         report(failure);
     }
-    fn close_with(&mut self, code: i32, reason: &str) {
-        let failure = self.1.lock().close(code, reason);
-        report(failure);
-    }
     fn upgrade_waiting(&self) -> bool {
         self.1.lock().core.upgrade_waiting()
     }
@@ -82,6 +79,25 @@ impl Link for Linked {
     }
     fn may_have_input(&self, now: Instant) -> bool {
         self.1.lock().core.opening_may_have_input(now)
+    }
+    fn client_addr(&self) -> Option<SocketAddr> {
+        self.1.lock().core.client_addr()
+    }
+    fn admit(&mut self, hold_http: bool, draining: bool) {
+        self.1.lock().core.set_admission(hold_http, draining);
+    }
+    fn http_waiting(&self) -> bool {
+        self.1.lock().core.http_request().is_some()
+    }
+    fn http_request(&self) -> Option<HttpRequest> {
+        self.1.lock().core.http_request().cloned()
+    }
+    fn answer_http(&mut self, status: i64, headers: &[String], body: &[u8]) -> Result<(), WsError> {
+        self.1.lock().core.answer_http(status, headers, body)
+    }
+    fn close_with(&mut self, code: i32, reason: &str) {
+        let failure = self.1.lock().close(code, reason);
+        report(failure);
     }
     fn poll_drain(&mut self, inbox: &mut dyn Inbox) -> ReadyState {
         let (failure, state) = {

@@ -322,18 +322,25 @@ impl RustWebSocketPeer {
         state::report(failure);
     }
 
-    /// Returns the IP address of the connected peer.
+    /// Returns the IP address of the connected peer. On a link a
+    /// [RustWebSocketMultiplayerPeer] server accepted with
+    /// [member RustWebSocketMultiplayerPeer.proxy_protocol] or
+    /// [member RustWebSocketMultiplayerPeer.trusted_proxies] set, the real
+    /// client behind the load balancer (see
+    /// [method RustWebSocketMultiplayerPeer.get_peer_address]).
     #[func]
     fn get_connected_host(&self) -> GString {
-        let addr = self.shared.lock().core.peer_addr();
+        let addr = self.shared.lock().core.client_addr();
         addr.map(|a| GString::from(&a.ip().to_string()))
             .unwrap_or_default()
     }
 
-    /// Returns the remote port of the connected peer.
+    /// Returns the remote port of the connected peer (the real client's, as
+    /// [method get_connected_host]; 0 when a forwarding header named no
+    /// port).
     #[func]
     fn get_connected_port(&self) -> i32 {
-        let addr = self.shared.lock().core.peer_addr();
+        let addr = self.shared.lock().core.client_addr();
         addr.map_or(0, |a| i32::from(a.port()))
     }
 

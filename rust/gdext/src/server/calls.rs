@@ -138,7 +138,9 @@ impl RustWebSocketServer {
     #[func(gd_self)]
     pub(super) fn poll(mut this: Gd<Self>) {
         crate::peer::flush::write_waiting();
-        let Polled { signals, gone } = Self::with(&mut this, |me| me.poll_bound());
+        // Plain HTTP requests wait for the game only while it listens.
+        let hold_http = !this.get_signal_connection_list("http_request").is_empty();
+        let Polled { signals, gone } = Self::with(&mut this, |me| me.poll_bound(hold_http));
         drop(gone);
         // Emitted with nothing bound, one at a time: a handler may call
         // back, stop the server, or free the node (or its parent).
@@ -264,8 +266,79 @@ impl RustWebSocketServer {
         self.hub.link_ids().into_iter().map(i64::from).collect()
     }
 
-    /// The IP address of client [param id] (empty, with an error, when no
-    /// such client).
+    /// Stops taking clients: upgrade requests and the [member health_path]
+    /// get 503 (the port stays open for the load balancer's health checks),
+    /// and after [param grace_seconds] (NaN or negative: 0) every client is
+    /// closed with code 1012 "service restart";
+    /// [signal client_disconnected] follows for each, then [signal drained].
+    /// [RustWebSocketClient] reconnects after 1012, landing on another
+    /// server behind the balancer. Returns [constant ERR_UNCONFIGURED] when
+    /// not listening.
+    #[func(gd_self)]
+    fn drain(mut this: Gd<Self>, grace_seconds: f64) -> Error {
+        Self::with(&mut this, |me| match me.hub.drain(grace_seconds) {
+            Ok(()) => Error::OK,
+            Err(_) => {
+                crate::logger::error!("{CLASS}: drain() needs a listening server.");
+                Error::ERR_UNCONFIGURED
+            }
+        })
+    }
+
+    /// Whether the server drains (see [method drain]).
+    #[func]
+    fn is_draining(&self) -> bool {
+        self.hub.is_draining()
+    }
+
+    /// Answers the plain HTTP request [param id] of [signal http_request]
+    /// with [param status] (100-599), [param body] (a [String], sent as
+    /// UTF-8, or a [PackedByteArray]; at most 65,536 bytes) and extra
+    /// [param headers] (may be empty; `"Name: value"` lines). The
+    /// connection closes once it is written. Returns
+    /// [constant ERR_INVALID_PARAMETER] when no such request waits or the
+    /// answer is refused.
+    #[func(gd_self)]
+    fn reply_http(
+        mut this: Gd<Self>,
+        id: i64,
+        status: i64,
+        body: Variant,
+        headers: PackedStringArray,
+    ) -> Error {
+        let bytes: Vec<u8> = if let Ok(text) = body.try_to::<GString>() {
+            text.to_string().into_bytes()
+        } else if let Ok(raw) = body.try_to::<PackedByteArray>() {
+            raw.to_vec()
+        } else if body.is_nil() {
+            Vec::new()
+        } else {
+            crate::logger::error!(
+                "{CLASS}: reply_http: the body must be a String or a PackedByteArray."
+            );
+            return Error::ERR_INVALID_PARAMETER;
+        };
+        let headers = crate::settings::strings(&headers);
+        Self::with(&mut this, |me| {
+            match me.hub.answer_http(client_id(id), status, &headers, &bytes) {
+                Ok(()) => Error::OK,
+                Err(rustws_core::HubError::NoSuchPeer(_)) => {
+                    crate::logger::error!(
+                        "{CLASS}: reply_http: no plain HTTP request {id} waits (it must come from http_request, within the handshake timeout)."
+                    );
+                    Error::ERR_INVALID_PARAMETER
+                }
+                Err(e) => {
+                    hub_error(e);
+                    Error::ERR_INVALID_PARAMETER
+                }
+            }
+        })
+    }
+
+    /// The IP address of client [param id]: the real client's behind a load
+    /// balancer with [member proxy_protocol] or [member trusted_proxies]
+    /// (empty, with an error, when no such client).
     #[func]
     fn get_client_address(&self, id: i64) -> GString {
         self.client_addr(id)
@@ -273,8 +346,8 @@ impl RustWebSocketServer {
             .unwrap_or_default()
     }
 
-    /// The remote port of client [param id] (0, with an error, when no such
-    /// client).
+    /// The remote port of client [param id] (the real client's, as
+    /// [method get_client_address]; 0, with an error, when no such client).
     #[func]
     fn get_client_port(&self, id: i64) -> i64 {
         self.client_addr(id).map_or(0, |a| i64::from(a.port()))
@@ -337,7 +410,7 @@ impl RustWebSocketServer {
         let addr = self
             .hub
             .link(client_id(id))
-            .and_then(|l| l.1.lock().core.peer_addr());
+            .and_then(|l| l.1.lock().core.client_addr());
         if addr.is_none() {
             hub_error(rustws_core::HubError::NoSuchPeer(client_id(id)));
         }

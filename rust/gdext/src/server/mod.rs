@@ -101,6 +101,24 @@ pub struct RustWebSocketServer {
     /// connections that never finish holds this many descriptors.
     #[export(range = (1.0, 65536.0, 1.0, or_greater))]
     max_pending_connections: i64,
+    /// Behind a load balancer: read a PROXY protocol header (v1 or v2) at
+    /// the start of each connection, from [member trusted_proxies] when
+    /// that list is not empty; a connection without one is refused. The
+    /// client's address is then the header's. Read by [method listen].
+    #[export_group(name = "Load balancer")]
+    #[export]
+    proxy_protocol: bool,
+    /// Addresses and CIDR ranges of the load balancers trusted for
+    /// [code]X-Forwarded-For[/code] / [code]Forwarded[/code] (and, when not
+    /// empty, the only ones allowed to send a PROXY header). Read by
+    /// [method listen].
+    #[export]
+    trusted_proxies: PackedStringArray,
+    /// The path a plain HTTP GET gets 200 on while the server takes
+    /// clients, 503 while it drains (a load balancer's health check on the
+    /// game port). Read by [method listen].
+    #[export]
+    health_path: GString,
     pub(super) hub: Hub<Linked>,
     /// The settings new links take (from [`Self::template`] and the node's
     /// own, at `listen`).
@@ -122,6 +140,9 @@ impl INode for RustWebSocketServer {
             supported_protocols: PackedStringArray::new(),
             hold_upgrade: false,
             max_clients: 0,
+            proxy_protocol: false,
+            trusted_proxies: PackedStringArray::new(),
+            health_path: GString::from(defaults.health_path.as_str()),
             max_pending_connections: defaults.max_pending_connections as i64,
             hub: Hub::default(),
             template: RustWebSocketPeer::configured(&defaults),
@@ -185,6 +206,20 @@ impl RustWebSocketServer {
     /// [method refuse_upgrade].
     #[signal]
     fn upgrade_requested(id: i64, url: GString, headers: VarDictionary);
+
+    /// A plain HTTP request (no WebSocket upgrade) other than
+    /// [member health_path]: [param id] names it for [method reply_http]
+    /// (it never becomes a client), [param method] is `GET`, `POST`...,
+    /// [param path] the target with its query, [param headers] lower-case
+    /// names. Held only while something is connected to this signal;
+    /// otherwise it gets 404 at once. Answer within the handshake timeout
+    /// (later: 504).
+    #[signal]
+    fn http_request(id: i64, method: GString, path: GString, headers: VarDictionary);
+
+    /// After [method drain], the last client is gone.
+    #[signal]
+    fn drained();
 }
 
 impl RustWebSocketServer {
@@ -209,7 +244,16 @@ impl RustWebSocketServer {
             .clone();
         config.set_supported_protocols(crate::settings::strings(&self.supported_protocols));
         config.hold_upgrade = self.hold_upgrade;
-        if let Err(refused) = config.set_max_pending_connections(self.max_pending_connections) {
+        config.proxy_protocol = self.proxy_protocol;
+        let proxies = crate::settings::strings(&self.trusted_proxies);
+        for refused in [
+            config.set_max_pending_connections(self.max_pending_connections),
+            config.set_trusted_proxies(&proxies),
+            config.set_health_path(&self.health_path.to_string()),
+        ]
+        .into_iter()
+        .filter_map(Result::err)
+        {
             crate::logger::error!("{CLASS}: {refused}");
         }
         config

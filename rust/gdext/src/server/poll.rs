@@ -23,11 +23,12 @@ pub(super) struct Polled {
 
 impl RustWebSocketServer {
     /// Advances the hub and collects what to emit (the node is bound).
-    pub(super) fn poll_bound(&mut self) -> Polled {
+    pub(super) fn poll_bound(&mut self, hold_http: bool) -> Polled {
         let mut polled = Polled::default();
         if !self.hub.is_server() {
             return polled;
         }
+        self.hub.hold_http = hold_http;
         let config = &self.link_config;
         self.hub.poll(&mut |stream: Box<dyn Stream>, tls: bool| {
             let link = Linked::new(config);
@@ -52,6 +53,20 @@ impl RustWebSocketServer {
                         polled.signals.push(Signal("upgrade_requested", args));
                     }
                 }
+                Event::HttpRequest(id) => {
+                    if let Some(request) = self.hub.http_request(id) {
+                        polled.signals.push(Signal(
+                            "http_request",
+                            vec![
+                                id.to_variant(),
+                                GString::from(request.method.as_str()).to_variant(),
+                                GString::from(request.path.as_str()).to_variant(),
+                                headers_dictionary(&request.headers).to_variant(),
+                            ],
+                        ));
+                    }
+                }
+                Event::Drained => leaving.push(Signal("drained", Vec::new())),
             }
             if let Some(link) = self.hub.handled(event) {
                 polled.gone.push(link);
