@@ -5,7 +5,9 @@
 # Then the frame-driven benchmarks (frames.gd): the same classes polled by the
 # SceneTree once a frame, as games run them, and the bound (a no-I/O peer).
 # Usage: tests/bench.sh [RUNS=3] [SECONDS=2] [LINKS=10000]
-#   BENCH_PARTS=tight|frames runs one half only
+#   BENCH_PARTS=tight|frames runs one half only; BENCH_PARTS=broadcast runs
+#   the broadcast benchmark alone (one message to 1,000 clients a frame:
+#   RustWebSocketServer, the engine's WebSocketPeer loop, the socket floor)
 set -euo pipefail
 runs=${1:-3}
 seconds=${2:-2}
@@ -55,6 +57,14 @@ frame_runs() {
   done
 }
 parts=${BENCH_PARTS:-tight frames}
+if [[ " $parts " == *" broadcast "* ]]; then
+  (cd "$root" && cargo build --release -q -p rustws-core --example broadcast_floor)
+  for i in $(seq "$runs"); do
+    "$godot" --headless --path "$project" --script res://broadcast.gd -- 1000 300 32 | grep '^{'
+    "$root/target/release/examples/broadcast_floor" 1000 300 32
+  done
+  exit 0
+fi
 memory="many_links,mp_idle,compression_memory"
 for i in $(seq "$runs"); do
   if [[ " $parts " == *" frames "* ]]; then

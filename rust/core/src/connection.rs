@@ -14,6 +14,60 @@ use std::io;
 use tungstenite::protocol::frame::coding::{Control, Data as OpData, OpCode};
 use tungstenite::protocol::frame::FrameHeader;
 
+/// One message framed once for many server-side links: server frames are
+/// not masked, so the same bytes go into every link's outbound buffer. A
+/// link that compresses this message (permessage-deflate agreed and the
+/// message long enough) frames it itself instead: each link's compressor
+/// keeps its own window unless context takeover is off on both sides, and
+/// the links of one server may have agreed different windows.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    frame: Vec<u8>,
+    header_len: usize,
+    text: bool,
+}
+
+impl Prepared {
+    /// Frames `data` as one unmasked, final, uncompressed frame; `text`
+    /// must be UTF-8.
+    pub fn new(data: &[u8], text: bool) -> Result<Prepared, crate::error::WsError> {
+        if text && std::str::from_utf8(data).is_err() {
+            return Err(crate::error::WsError::InvalidUtf8Outbound);
+        }
+        let opcode = OpCode::Data(if text { OpData::Text } else { OpData::Binary });
+        let header = FrameHeader {
+            is_final: true,
+            opcode,
+            ..FrameHeader::default()
+        };
+        let mut frame = Vec::with_capacity(data.len() + 14);
+        // Formatting into a Vec cannot fail.
+        let _ = header.format(data.len() as u64, &mut frame);
+        let header_len = frame.len();
+        frame.extend_from_slice(data);
+        Ok(Prepared {
+            frame,
+            header_len,
+            text,
+        })
+    }
+
+    /// The message itself.
+    pub fn payload(&self) -> &[u8] {
+        &self.frame[self.header_len..]
+    }
+
+    /// Whether it is a text message.
+    pub fn is_text(&self) -> bool {
+        self.text
+    }
+
+    /// The whole frame, as it goes on the wire.
+    pub fn frame(&self) -> &[u8] {
+        &self.frame
+    }
+}
+
 /// How an open connection was set up.
 pub struct Setup {
     /// Our side: a client masks what it sends and expects unmasked frames.
@@ -182,6 +236,23 @@ impl Connection {
         };
         self.io.end_message();
         result
+    }
+
+    /// Adds one message framed beforehand: its bytes as they are on a
+    /// server-side link that does not compress it, else framed here (see
+    /// [`Prepared`]). The caller checks its limits before.
+    pub fn send_prepared(&mut self, message: &Prepared, now: bool) -> io::Result<()> {
+        let payload = message.payload();
+        if self.client || (self.deflater.is_some() && payload.len() >= self.compress_from) {
+            return self.send(payload, message.text, now);
+        }
+        self.io.queue_bytes(&message.frame);
+        self.io.end_message();
+        if now {
+            self.io.flush_out()
+        } else {
+            Ok(())
+        }
     }
 
     fn put(&mut self, header: &FrameHeader, payload: &[u8], now: bool) -> io::Result<()> {

@@ -57,6 +57,7 @@ pub use config::{
     DEFAULT_HEARTBEAT_MISSES, DEFAULT_MAX_PENDING_CONNECTIONS, DEFAULT_MAX_QUEUED_PACKETS,
     HUB_QUEUE_FACTOR,
 };
+pub use connection::Prepared;
 pub use dial::{live_workers, Connector, MAX_WORKERS};
 pub use error::{CertificateCause, ConnectCause, ErrorKind, Failure, WsError};
 pub use extension::DeflateConfig;
@@ -68,8 +69,8 @@ pub use handshake::{find_head_end, MAX_HEAD_SIZE};
 pub use http_plain::{HttpRequest, MAX_HEALTH_PATH, MAX_HTTP_BODY};
 pub use multiplayer::{
     link_config, listen_socket_of, Event, Hub, HubError, Inbox, Link, Received, Status,
-    ACCEPTS_PER_POLL, LINK_HEARTBEAT_MISSES, LINK_HEARTBEAT_SECONDS, LISTEN_BACKLOG,
-    PACKET_OVERHEAD, SERVER_ID,
+    ACCEPTS_PER_POLL, LINK_HEARTBEAT_MISSES, LINK_HEARTBEAT_SECONDS, LISTEN_BACKLOG, MAX_TOPIC_LEN,
+    PACKET_OVERHEAD, SERVER_FULL_CODE, SERVER_ID, SLOW_LINK_CODE,
 };
 pub use peer::{Peer, ReadyState, CLIENT_CLOSE_WAIT, FLUSH_AT, READ_BUDGET, REPLY_BACKLOG};
 pub use preface::Prefaced;

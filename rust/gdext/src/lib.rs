@@ -27,6 +27,7 @@ mod logger;
 mod multiplayer;
 mod packets;
 mod peer;
+mod server;
 mod settings;
 mod stream;
 mod tls_args;
@@ -46,6 +47,7 @@ unsafe impl ExtensionLibrary for RustWebSocketExtension {
             trust::install();
             peer::register_enums();
             client::register_enums();
+            server::register_enums();
             peer::calls::register_all();
             multiplayer::calls::register_all();
         }

@@ -17,7 +17,7 @@ impl<L: Link> Hub<L> {
                     let Some(first) = link.pop() else {
                         return self.check_client_timeout();
                     };
-                    let id = <[u8; 4]>::try_from(&first[..]).map(i32::from_le_bytes);
+                    let id = <[u8; 4]>::try_from(&first.data[..]).map(i32::from_le_bytes);
                     match id {
                         Ok(id) if id > SERVER_ID => {
                             self.unique_id = id;
@@ -28,7 +28,7 @@ impl<L: Link> Hub<L> {
                             log::error!(
                                 "multiplayer: the server's first message is not a peer id \
                                  ({} bytes); is it a WebSocketMultiplayerPeer server?",
-                                first.len()
+                                first.data.len()
                             );
                             link.close();
                             return;

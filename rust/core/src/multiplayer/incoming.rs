@@ -43,10 +43,10 @@ impl Incoming {
 
     /// Queues a packet from `from` (empty ones carry nothing and are not
     /// delivered, as in the engine).
-    pub fn push(&mut self, from: i32, data: Bytes) {
+    pub fn push(&mut self, from: i32, data: Bytes, text: bool) {
         if !data.is_empty() {
             self.held = self.held.saturating_add(data.len() + PACKET_OVERHEAD);
-            self.queue.push_back(Received { from, data });
+            self.queue.push_back(Received { from, data, text });
         }
     }
 
@@ -100,8 +100,8 @@ impl Inbox for Tagged<'_> {
     fn has_room(&self) -> bool {
         self.all || self.incoming.has_room()
     }
-    fn take(&mut self, data: Bytes) {
-        self.incoming.push(self.from, data);
+    fn take(&mut self, data: Bytes, text: bool) {
+        self.incoming.push(self.from, data, text);
     }
 }
 
@@ -116,6 +116,7 @@ mod tests {
             q.queue.push_back(Received {
                 from: i,
                 data: Bytes::from_static(b"x"),
+                text: false,
             });
         }
         while q.pop().is_some() {}

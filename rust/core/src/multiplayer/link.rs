@@ -2,8 +2,10 @@
 //! [`Peer`] provides it (the Godot layer provides it with its
 //! `RustWebSocketPeer` objects), and the heartbeat multiplayer links use.
 
+use crate::connection::Prepared;
 use crate::error::WsError;
 use crate::peer::{Peer, ReadyState};
+use crate::queue::Packet;
 use std::net::SocketAddr;
 use std::time::Instant;
 use tungstenite::Bytes;
@@ -14,8 +16,8 @@ pub trait Inbox {
     /// Whether one more message is taken now; when not, the rest stay in
     /// the link.
     fn has_room(&self) -> bool;
-    /// Takes one message.
-    fn take(&mut self, data: Bytes);
+    /// Takes one message (`text`: it came in a text frame).
+    fn take(&mut self, data: Bytes, text: bool);
 }
 
 /// Default heartbeat of a multiplayer link, in seconds (the class's
@@ -38,10 +40,18 @@ pub trait Link {
     fn poll(&mut self);
     /// The link's ready state.
     fn state(&self) -> ReadyState;
+    /// Sends one message, text (UTF-8) or binary.
+    fn send_message(&mut self, data: &[u8], text: bool) -> Result<(), WsError>;
     /// Sends one binary message.
-    fn send(&mut self, data: &[u8]) -> Result<(), WsError>;
+    fn send(&mut self, data: &[u8]) -> Result<(), WsError> {
+        self.send_message(data, false)
+    }
+    /// Sends one message framed once for many links (see [`Prepared`]).
+    fn send_prepared(&mut self, message: &Prepared) -> Result<(), WsError> {
+        self.send_message(message.payload(), message.is_text())
+    }
     /// The next received message, if any.
-    fn pop(&mut self) -> Option<Bytes>;
+    fn pop(&mut self) -> Option<Packet>;
     /// Starts a clean close.
     fn close(&mut self);
     /// The remote address of the link.
@@ -97,7 +107,7 @@ pub trait Link {
             let Some(data) = self.pop() else {
                 break;
             };
-            inbox.take(data);
+            inbox.take(data.data, data.text);
         }
         self.state()
     }
@@ -112,11 +122,14 @@ impl Link for Peer {
     fn state(&self) -> ReadyState {
         self.ready_state()
     }
-    fn send(&mut self, data: &[u8]) -> Result<(), WsError> {
-        Peer::send(self, data, false)
+    fn send_message(&mut self, data: &[u8], text: bool) -> Result<(), WsError> {
+        Peer::send(self, data, text)
     }
-    fn pop(&mut self) -> Option<Bytes> {
-        self.pop_packet().map(|p| p.data)
+    fn send_prepared(&mut self, message: &Prepared) -> Result<(), WsError> {
+        Peer::send_prepared(self, message)
+    }
+    fn pop(&mut self) -> Option<Packet> {
+        self.pop_packet()
     }
     fn close(&mut self) {
         let _ = Peer::close(self, 1000, "");

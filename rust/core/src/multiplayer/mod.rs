@@ -8,6 +8,12 @@
 //! - packets carry no header of their own; empty ones are not delivered;
 //! - links not open (with an id) within the handshake timeout are dropped.
 //!
+//! In plain mode ([`Hub::plain`], the `RustWebSocketServer` node) the
+//! server sends no id: its clients are any WebSocket clients, messages keep
+//! their text or binary kind, and [`fanout`] sends to one client, to all
+//! (but some), or to the subscribers of a topic ([`topics`]), each message
+//! framed once for all of them.
+//!
 //! The hub is generic over its links ([`Link`]), so the Godot layer can keep
 //! each link as a `RustWebSocketPeer` object that `get_peer()` hands out,
 //! while the tests here use the core's `Peer` itself. The server side is in
@@ -15,13 +21,17 @@
 
 mod admit;
 mod client;
+mod fanout;
 mod incoming;
 mod link;
 mod server;
+mod topics;
 
+pub use fanout::{SERVER_FULL_CODE, SLOW_LINK_CODE};
 pub use incoming::PACKET_OVERHEAD;
 pub use link::{Inbox, Link, LINK_HEARTBEAT_MISSES, LINK_HEARTBEAT_SECONDS};
 pub use server::{listen_socket_of, LISTEN_BACKLOG};
+pub use topics::MAX_TOPIC_LEN;
 
 use crate::config::PeerConfig;
 use crate::error::WsError;
@@ -33,6 +43,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use topics::Topics;
 use tungstenite::Bytes;
 
 /// Connections accepted in one poll at most (a burst is taken over a few
@@ -94,6 +105,9 @@ pub struct Received {
     pub from: i32,
     /// The packet.
     pub data: Bytes,
+    /// It came in a text frame (a plain server tells the game; the
+    /// multiplayer API does not).
+    pub text: bool,
 }
 
 /// Why a hub call failed, mapped to the engine's error codes by the caller.
@@ -111,6 +125,8 @@ pub enum HubError {
     Listen(String),
     /// The link refused the message (its own error code).
     Send(WsError),
+    /// A bad argument (ERR_INVALID_PARAMETER): what is wrong with it.
+    Invalid(String),
 }
 
 impl std::fmt::Display for HubError {
@@ -124,6 +140,7 @@ impl std::fmt::Display for HubError {
             HubError::AddressInUse(why) => write!(f, "cannot listen, the port is taken: {why}"),
             HubError::Listen(why) => write!(f, "cannot listen: {why}"),
             HubError::Send(e) => write!(f, "{e}"),
+            HubError::Invalid(why) => write!(f, "{why}"),
         }
     }
 }
@@ -182,6 +199,19 @@ pub struct Hub<L> {
     /// Connections still opening at most; a new one drops the oldest
     /// ([`PeerConfig::max_pending_connections`]).
     pub max_pending: usize,
+    /// Plain mode: no id message, clients are any WebSocket clients (see
+    /// the module's help). Set before [`Hub::create_server`].
+    pub plain: bool,
+    /// Plain mode: open links at most (0: no limit); a client beyond is
+    /// closed as soon as it opens, with [`SERVER_FULL_CODE`].
+    pub max_links: usize,
+    /// Clients turned away (plain mode, [`Hub::max_links`]), polled until
+    /// their close is done so they read its code.
+    turned_away: Vec<L>,
+    /// Topics and their subscribers (plain mode).
+    topics: Topics,
+    /// Frames built by [`fanout`] (each broadcast or publish builds one).
+    frames_built: u64,
     /// Admission behind a load balancer: PROXY protocol, trusted proxies
     /// and draining ([`admit`]).
     admission: admit::Admission,
@@ -217,6 +247,11 @@ impl<L: Link> Default for Hub<L> {
             refuse_new: false,
             handshake_timeout: crate::config::duration(MULTIPLAYER_HANDSHAKE_TIMEOUT),
             max_pending: crate::config::DEFAULT_MAX_PENDING_CONNECTIONS,
+            plain: false,
+            max_links: 0,
+            turned_away: Vec::new(),
+            topics: Topics::default(),
+            frames_built: 0,
             admission: admit::Admission::default(),
             hold_http: false,
         }
@@ -349,6 +384,8 @@ impl<L: Link> Hub<L> {
         self.departing.clear();
         self.departed.clear();
         self.leaving.clear();
+        self.topics.clear();
+        self.turned_away.clear();
         self.accept_failing = false;
         self.admission.drain = None;
     }
@@ -490,10 +527,10 @@ impl<L: Link> Hub<L> {
             all,
         };
         while inbox.has_room() {
-            let Some(data) = link.pop() else {
+            let Some(packet) = link.pop() else {
                 break;
             };
-            inbox.take(data);
+            inbox.take(packet.data, packet.text);
         }
     }
 
@@ -504,6 +541,7 @@ impl<L: Link> Hub<L> {
     fn depart(&mut self, id: i32, mut link: L) {
         // All of it: the link goes, and it held no more than its own limits.
         Self::drain_link(&mut self.incoming, id, &mut link, true);
+        self.topics.forget(id);
         self.departed.insert(id, link);
         if self.incoming.has_from(id) {
             self.departing.push(id);

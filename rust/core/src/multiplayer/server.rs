@@ -261,6 +261,10 @@ impl<L: Link> Hub<L> {
                 p.link.close_with(1012, admit::RESTART_REASON);
                 continue;
             }
+            if self.plain {
+                self.join_plain(id, p.link);
+                continue;
+            }
             match p.link.send(&id.to_le_bytes()) {
                 Ok(()) => {
                     self.links.insert(id, p.link);
@@ -270,6 +274,7 @@ impl<L: Link> Hub<L> {
             }
         }
         self.compact_arrivals();
+        self.poll_turned_away();
         self.sweep_links();
         self.drain_tick(Instant::now());
     }

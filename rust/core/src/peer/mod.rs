@@ -13,7 +13,7 @@ mod upgrade;
 
 use crate::close::{self, is_sendable_close_code};
 use crate::config::{PeerConfig, Refused};
-use crate::connection::Connection;
+use crate::connection::{Connection, Prepared};
 use crate::dial::Connector;
 use crate::error::{Failure, WsError};
 use crate::extension;
@@ -460,6 +460,29 @@ impl Peer {
     /// together by the next `poll`/`flush`, or at once when [`FLUSH_AT`]
     /// bytes are waiting.
     pub fn send(&mut self, data: &[u8], text: bool) -> Result<(), WsError> {
+        self.send_by(data.len(), text.then_some(data), |conn, now| {
+            conn.send(data, text, now)
+        })
+    }
+
+    /// Sends one message framed beforehand for many links ([`Prepared`]),
+    /// with the same limits and batching as [`Peer::send`]: on a server-side
+    /// link that does not compress it, its frame's bytes are appended as
+    /// they are.
+    pub fn send_prepared(&mut self, message: &Prepared) -> Result<(), WsError> {
+        self.send_by(message.payload().len(), None, |conn, now| {
+            conn.send_prepared(message, now)
+        })
+    }
+
+    /// The checks and batching of a send of `len` bytes (`text`: the bytes
+    /// to check as UTF-8), then `write` of the message.
+    fn send_by(
+        &mut self,
+        len: usize,
+        text: Option<&[u8]>,
+        write: impl FnOnce(&mut Connection, bool) -> io::Result<()>,
+    ) -> Result<(), WsError> {
         if self.state != ReadyState::Open {
             return Err(WsError::NotOpen);
         }
@@ -467,7 +490,7 @@ impl Peer {
         // waits for the end of the frame is handed to the socket first, so
         // a send the engine's class (which writes each message at once)
         // would take is never refused here.
-        if self.over_limits(data.len()) {
+        if self.over_limits(len) {
             if let Some(failure) = self.flush() {
                 return Err(failure);
             }
@@ -481,21 +504,21 @@ impl Peer {
             });
         }
         let buffered = conn.buffered();
-        if self.outbound_limit > 0 && buffered + data.len() > self.outbound_limit {
+        if self.outbound_limit > 0 && buffered + len > self.outbound_limit {
             return Err(WsError::OutboundBufferFull {
                 buffered,
-                message: data.len(),
+                message: len,
                 limit: self.outbound_limit,
             });
         }
-        if text && std::str::from_utf8(data).is_err() {
+        if text.is_some_and(|data| std::str::from_utf8(data).is_err()) {
             return Err(WsError::InvalidUtf8Outbound);
         }
         // The first message since the last poll()/flush() leaves at once;
         // the next ones wait, unless much is waiting already.
         let now = !self.batching;
         self.batching = true;
-        let mut result = conn.send(data, text, now);
+        let mut result = write(conn, now);
         if result.is_ok() && !now && conn.buffered() >= FLUSH_AT {
             result = conn.flush();
         }

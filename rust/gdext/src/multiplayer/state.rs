@@ -9,7 +9,8 @@ use godot::classes::multiplayer_peer::TransferMode;
 use godot::global::Error;
 use godot::obj::Gd;
 use rustws_core::{
-    Bytes, HttpRequest, Hub, HubError, Inbox, Link, PeerConfig, ReadyState, Status, WsError,
+    Bytes, HttpRequest, Hub, HubError, Inbox, Link, Packet, PeerConfig, Prepared, ReadyState,
+    Status, WsError,
 };
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -54,11 +55,17 @@ impl Link for Linked {
     fn state(&self) -> ReadyState {
         self.1.lock().core.ready_state()
     }
-    fn send(&mut self, data: &[u8]) -> Result<(), WsError> {
-        self.1.lock().send(&self.1, data, false).map_err(|(e, _)| e)
+    fn send_message(&mut self, data: &[u8], text: bool) -> Result<(), WsError> {
+        self.1.lock().send(&self.1, data, text).map_err(|(e, _)| e)
     }
-    fn pop(&mut self) -> Option<Bytes> {
-        self.1.lock().core.pop_packet().map(|p| p.data)
+    fn send_prepared(&mut self, message: &Prepared) -> Result<(), WsError> {
+        self.1
+            .lock()
+            .send_prepared(&self.1, message)
+            .map_err(|(e, _)| e)
+    }
+    fn pop(&mut self) -> Option<Packet> {
+        self.1.lock().core.pop_packet()
     }
     fn close(&mut self) {
         let failure = self.1.lock().close(1000, "");
@@ -100,7 +107,7 @@ impl Link for Linked {
                 let Some(p) = link.core.pop_packet() else {
                     break;
                 };
-                inbox.take(p.data);
+                inbox.take(p.data, p.text);
             }
             (failure, link.core.ready_state())
         };
@@ -214,7 +221,7 @@ pub(crate) fn hub_error(err: HubError) -> Error {
     let code = match &err {
         HubError::AlreadyInUse | HubError::AddressInUse(_) => Error::ERR_ALREADY_IN_USE,
         HubError::NotConnected => Error::ERR_UNCONFIGURED,
-        HubError::NoSuchPeer(_) => Error::ERR_INVALID_PARAMETER,
+        HubError::NoSuchPeer(_) | HubError::Invalid(_) => Error::ERR_INVALID_PARAMETER,
         HubError::Listen(_) => Error::ERR_CANT_CREATE,
         HubError::Send(e) => crate::errors::code(e),
     };

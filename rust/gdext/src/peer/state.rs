@@ -8,7 +8,7 @@ use super::flush::{self, Batch};
 use crate::binding::{Registry, Shared};
 use crate::errors;
 use godot::global::Error;
-use rustws_core::{Bytes, Peer, WsError};
+use rustws_core::{Bytes, Peer, Prepared, WsError};
 use std::sync::Arc;
 
 /// The class's name, for what it prints.
@@ -57,7 +57,25 @@ impl State {
         data: &[u8],
         text: bool,
     ) -> Result<(), Failure> {
-        self.core.send(data, text).map_err(|e| self.failure(e))?;
+        self.sent(this, |core| core.send(data, text))
+    }
+
+    /// Sends one message framed once for many links (see [`send`](Self::send)).
+    pub(crate) fn send_prepared(
+        &mut self,
+        this: &SharedState,
+        message: &Prepared,
+    ) -> Result<(), Failure> {
+        self.sent(this, |core| core.send_prepared(message))
+    }
+
+    /// `send` through the core, then the batch's flush arranged.
+    fn sent(
+        &mut self,
+        this: &SharedState,
+        send: impl FnOnce(&mut Peer) -> Result<(), WsError>,
+    ) -> Result<(), Failure> {
+        send(&mut self.core).map_err(|e| self.failure(e))?;
         if self.flush_scheduled || !self.core.has_unflushed() {
             return Ok(());
         }
