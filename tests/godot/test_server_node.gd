@@ -274,3 +274,50 @@ func test_freeing_the_parent_inside_the_server_signals(t) -> void:
 			t.eq(bad, [], label + ": no failed bind, panic or UB warning")
 			if is_instance_valid(grandparent):
 				grandparent.free()
+
+
+## A raw HTTP GET of `path` on 127.0.0.1:`port`; the status line's code.
+func _http_status(t, port: int, path: String, poll_also: Array) -> int:
+	var tcp := StreamPeerTCP.new()
+	tcp.connect_to_host("127.0.0.1", port)
+	var sent := [false]
+	var answer := [""]
+	await t.until(func():
+		tcp.poll()
+		if tcp.get_status() == StreamPeerTCP.STATUS_CONNECTED and not sent[0]:
+			tcp.put_data(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % path).to_utf8_buffer())
+			sent[0] = true
+		if sent[0] and tcp.get_available_bytes() > 0:
+			answer[0] += tcp.get_utf8_string(tcp.get_available_bytes())
+		return answer[0].contains("\r\n"), poll_also, "an HTTP answer to " + path)
+	var parts: PackedStringArray = answer[0].split(" ")
+	return int(parts[1]) if parts.size() > 1 else 0
+
+
+func test_health_http_request_and_drain(t) -> void:
+	var s := _server(t)
+	if not t.eq(s.listen(0, "127.0.0.1"), OK, "listen"):
+		s.free()
+		return
+	var port: int = s.get_local_port()
+	t.eq(await _http_status(t, port, "/health", []), 200, "health while taking clients")
+	t.eq(await _http_status(t, port, "/nothing", []), 404, "another path without a handler")
+	s.http_request.connect(func(id, method, path, _headers):
+		t.eq([method, path], ["GET", "/status?x=1"], "http_request's method and path")
+		t.eq(s.reply_http(id, 201, "made", PackedStringArray(["X-Game: 1"])), OK, "reply_http"))
+	t.eq(await _http_status(t, port, "/status?x=1", []), 201, "the game's answer")
+	var c := RustWebSocketPeer.new()
+	c.connect_to_url("ws://127.0.0.1:%d/" % port)
+	await t.until(func(): return c.get_ready_state() == 1 and _events(s, "connected").size() == 1, [c], "a client")
+	var drained := [false]
+	s.drained.connect(func(): drained[0] = true)
+	t.eq(s.drain(0.2), OK, "drain")
+	t.check(s.is_draining(), "is_draining")
+	t.eq(await _http_status(t, port, "/health", [c]), 503, "health while draining")
+	await t.until(func(): return drained[0] and c.get_ready_state() == 3, [c], "the client closed and drained")
+	t.eq(c.get_close_code(), 1012, "closed with 1012 (service restart)")
+	t.eq(_events(s, "disconnected").size(), 1, "client_disconnected before drained")
+	s.free()
+	var idle := RustWebSocketServer.new()
+	t.eq(idle.drain(1.0), ERR_UNCONFIGURED, "drain when not listening")
+	idle.free()

@@ -17,7 +17,7 @@ fn main() -> std::io::Result<()> {
     let rounds = args.get(1).copied().unwrap_or(300);
     let bytes = args.get(2).copied().unwrap_or(32).min(125);
     let mut frame = vec![0x81, bytes as u8];
-    frame.extend(std::iter::repeat_n(b'x', bytes));
+    frame.resize(2 + bytes, b'x');
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
     let mut pairs = Vec::with_capacity(clients);
