@@ -8,6 +8,7 @@
 //! [`Connection`]. The peer never blocks.
 
 mod open;
+mod stats;
 mod upgrade;
 
 use crate::close::{self, is_sendable_close_code};
@@ -20,6 +21,7 @@ use crate::handshake;
 use crate::inbound::ReadError;
 use crate::opening::{Opening, Wants};
 use crate::queue::{Packet, PacketQueue};
+use crate::stats::{Counters, RoundTrip};
 use crate::tls::{TlsClientOptions, TlsFailure};
 use crate::transport::{is_disconnect, Io, Stream};
 use crate::url::WsUrl;
@@ -118,6 +120,14 @@ pub struct Peer {
     /// A read failure held back for the next poll, because a message this
     /// poll delivered came before it.
     deferred_failure: Option<ReadError>,
+    /// Traffic counted as it passes (see [`Peer::statistics`]).
+    counters: Counters,
+    /// Round-trip times from our pings.
+    rtt: RoundTrip,
+    /// The clock reading of the current poll (one serves every check).
+    poll_now: Instant,
+    /// When the last message arrived (the poll that read it).
+    last_message_at: Option<Instant>,
 }
 
 impl Default for Peer {
@@ -157,6 +167,10 @@ impl Peer {
             batching: false,
             unread_frames: false,
             deferred_failure: None,
+            counters: Counters::default(),
+            rtt: RoundTrip::default(),
+            poll_now: Instant::now(),
+            last_message_at: None,
         }
     }
 
@@ -319,6 +333,9 @@ impl Peer {
         self.extensions.clear();
         self.peer_addr = None;
         self.last_was_text = false;
+        self.counters = Counters::default();
+        self.rtt = RoundTrip::default();
+        self.last_message_at = None;
     }
 
     fn check_idle(&self) -> Result<(), WsError> {
@@ -484,6 +501,10 @@ impl Peer {
         let now = !self.batching;
         self.batching = true;
         let mut result = conn.send(data, text, now);
+        if result.is_ok() {
+            self.counters.messages_out += 1;
+            self.counters.bytes_out += data.len() as u64;
+        }
         if result.is_ok() && !now && conn.buffered() >= FLUSH_AT {
             result = conn.flush();
         }
@@ -638,6 +659,7 @@ impl Peer {
 
     /// Ends the link at once; queued inbound packets stay readable.
     fn drop_connection(&mut self) {
+        self.retire_connection();
         self.phase = Phase::Idle;
         self.state = ReadyState::Closed;
         self.unanswered = 0;
