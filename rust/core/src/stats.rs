@@ -58,6 +58,48 @@ pub struct Statistics {
     pub since_last_message: Option<Duration>,
 }
 
+impl Statistics {
+    /// The figures of several links together: counts added; the latest and
+    /// smoothed round-trip times averaged over the links that have one, the
+    /// lowest the lowest; the time since the last message the shortest.
+    pub fn total(links: impl IntoIterator<Item = Statistics>) -> Statistics {
+        let mut t = Statistics::default();
+        let (mut latest, mut smoothed, mut timed) = (Duration::ZERO, Duration::ZERO, 0u32);
+        for s in links {
+            t.messages_in += s.messages_in;
+            t.messages_out += s.messages_out;
+            t.bytes_in += s.bytes_in;
+            t.bytes_out += s.bytes_out;
+            t.wire_in += s.wire_in;
+            t.wire_out += s.wire_out;
+            t.queued_in += s.queued_in;
+            t.queued_out += s.queued_out;
+            t.buffered_out += s.buffered_out;
+            t.pings_sent += s.pings_sent;
+            t.pongs_received += s.pongs_received;
+            if let (Some(l), Some(m)) = (s.rtt_latest, s.rtt_smoothed) {
+                latest = latest.saturating_add(l);
+                smoothed = smoothed.saturating_add(m);
+                timed = timed.saturating_add(1);
+            }
+            t.rtt_lowest = min_of(t.rtt_lowest, s.rtt_lowest);
+            t.since_last_message = min_of(t.since_last_message, s.since_last_message);
+        }
+        if timed > 0 {
+            t.rtt_latest = Some(latest / timed);
+            t.rtt_smoothed = Some(smoothed / timed);
+        }
+        t
+    }
+}
+
+fn min_of(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// The counters a link keeps as messages pass.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Counters {
@@ -146,6 +188,36 @@ mod tests {
         assert_eq!(rt.lowest, Some(Duration::from_millis(10)));
         // (30 * 7 + 10) / 8
         assert_eq!(rt.smoothed, Some(Duration::from_micros(27_500)));
+    }
+
+    #[test]
+    fn totals_add_counts_and_average_round_trips() {
+        let ms = Duration::from_millis;
+        let a = Statistics {
+            messages_in: 2,
+            wire_out: 10,
+            rtt_latest: Some(ms(10)),
+            rtt_smoothed: Some(ms(20)),
+            rtt_lowest: Some(ms(5)),
+            ..Statistics::default()
+        };
+        let b = Statistics {
+            messages_in: 3,
+            wire_out: 7,
+            rtt_latest: Some(ms(30)),
+            rtt_smoothed: Some(ms(40)),
+            rtt_lowest: Some(ms(3)),
+            since_last_message: Some(ms(100)),
+            ..Statistics::default()
+        };
+        let t = Statistics::total([a, b, Statistics::default()]);
+        assert_eq!((t.messages_in, t.wire_out), (5, 17));
+        assert_eq!((t.rtt_latest, t.rtt_smoothed), (Some(ms(20)), Some(ms(30))));
+        assert_eq!(
+            (t.rtt_lowest, t.since_last_message),
+            (Some(ms(3)), Some(ms(100)))
+        );
+        assert_eq!(Statistics::total([]), Statistics::default());
     }
 
     #[test]

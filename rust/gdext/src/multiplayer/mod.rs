@@ -9,6 +9,7 @@
 pub(crate) mod calls;
 mod proxy;
 pub(crate) mod state;
+mod stats;
 mod upgrade;
 
 use crate::binding::{direct_virtuals, Registry, Shared, Stateful};
