@@ -56,6 +56,25 @@ impl RustWebSocketPeer {
         millis(self.shared.lock().core.statistics().since_last_message)
     }
 
+    /// Adds Godot [Performance] custom monitors over every
+    /// [RustWebSocketPeer] made from now on (the links of
+    /// [RustWebSocketMultiplayerPeer] and [RustWebSocketClient] included),
+    /// shown as graphs in the debugger's Monitors tab under
+    /// [code]RustWebSocket[/code]: [code]open_links[/code],
+    /// [code]messages_in_per_s[/code], [code]messages_out_per_s[/code],
+    /// [code]bytes_in_per_s[/code], [code]bytes_out_per_s[/code] (bytes on
+    /// the wire), [code]queued_in[/code], [code]queued_out[/code],
+    /// [code]rtt_ms[/code] (the smoothed round-trip time averaged over the
+    /// open links that measured one; 0 when none has) and
+    /// [code]rtt_lowest_ms[/code]. Calling it again changes nothing. The
+    /// project setting [code]network/rust_websocket/performance_monitors[/code]
+    /// set to [code]true[/code] does the same at start. Off by default:
+    /// until then no peer is tracked.
+    #[func]
+    fn add_performance_monitors() {
+        crate::monitors::add();
+    }
+
     /// Sends a ping now; its pong (read by a later [method poll]) updates the
     /// round-trip time ([method get_round_trip_time]). Every WebSocket peer
     /// answers pings, the engine's included. Returns [constant FAILED]
