@@ -116,18 +116,18 @@ func test_compression_shows_on_the_wire(t) -> void:
 	var ours := RustWebSocketPeer.new()
 	ours.compression_enabled = true
 	ours.compression_threshold = 0
-	var engine := RustWebSocketPeer.new()
-	engine.compression_enabled = true
-	if await U.connect_pair(t, ours, engine) == 0:
+	var other := RustWebSocketPeer.new()
+	other.compression_enabled = true
+	if await U.connect_pair(t, ours, other) == 0:
 		return
 	var text := "the same words again and again. ".repeat(128)
 	for i in 5:
 		ours.send_text(text)
-	await t.until(func(): return engine.get_available_packet_count() == 5, [ours, engine], "5 messages")
+	await t.until(func(): return other.get_available_packet_count() == 5, [ours, other], "5 messages")
 	var s := ours.get_statistics()
 	t.eq(s.bytes_out, 5 * text.length(), "payload bytes out")
 	t.check(s.wire_bytes_out * 10 < s.bytes_out, "compressed: %d bytes on the wire for %d of payload" % [s.wire_bytes_out, s.bytes_out])
-	t.eq(engine.get_statistics().wire_bytes_in, s.wire_bytes_out, "the other end counts the same wire bytes")
+	t.eq(other.get_statistics().wire_bytes_in, s.wire_bytes_out, "the other end counts the same wire bytes")
 
 
 ## Pings until `count` pongs came; returns the last round-trip time.
@@ -248,6 +248,9 @@ func test_multiplayer_totals_and_per_peer(t) -> void:
 
 
 func test_performance_monitors_exist_and_move(t) -> void:
+	var setting := "network/rust_websocket/performance_monitors"
+	t.check(ProjectSettings.has_setting(setting), "the project setting is registered")
+	t.eq(ProjectSettings.get_setting(setting), false, "off by default")
 	RustWebSocketPeer.add_performance_monitors()
 	RustWebSocketPeer.add_performance_monitors()
 	for name in ["open_links", "messages_in_per_s", "messages_out_per_s", "bytes_in_per_s", "bytes_out_per_s", "queued_in", "queued_out", "rtt_ms", "rtt_lowest_ms"]:

@@ -108,11 +108,15 @@ fn a_scripted_exchange_is_counted_exactly() {
 
 #[test]
 fn compression_shows_as_fewer_bytes_on_the_wire_than_in_payload() {
-    let mut config = PeerConfig::default();
-    config.compression_enabled = true;
+    let mut config = PeerConfig {
+        compression_enabled: true,
+        ..PeerConfig::default()
+    };
     config.set_compression_threshold(0).unwrap();
-    let mut server_config = PeerConfig::default();
-    server_config.compression_enabled = true;
+    let server_config = PeerConfig {
+        compression_enabled: true,
+        ..PeerConfig::default()
+    };
     let (mut client, mut server) = pair_with(config, server_config);
     let text = "the same words again and again. ".repeat(128);
     for _ in 0..5 {

@@ -85,14 +85,22 @@ pub(crate) fn track(state: &Arc<Shared<State>>) {
     t.peers.push((Arc::downgrade(state), Statistics::default()));
 }
 
-/// Adds the monitors when the project setting asks for them.
+/// Shows the project setting in the editor (off unless the project sets
+/// it) and adds the monitors when it is on.
 pub(crate) fn from_project_setting() {
-    let settings = ProjectSettings::singleton();
-    if settings.has_setting(SETTING)
-        && settings
-            .get_setting(SETTING)
-            .try_to::<bool>()
-            .unwrap_or(false)
+    let mut settings = ProjectSettings::singleton();
+    if !settings.has_setting(SETTING) {
+        settings.set_setting(SETTING, &false.to_variant());
+    }
+    settings.set_initial_value(SETTING, &false.to_variant());
+    let mut info = VarDictionary::new();
+    info.set("name", SETTING);
+    info.set("type", VariantType::BOOL.ord());
+    settings.add_property_info(&info);
+    if settings
+        .get_setting(SETTING)
+        .try_to::<bool>()
+        .unwrap_or(false)
     {
         add();
     }
@@ -119,10 +127,12 @@ pub(crate) fn add() {
 
 /// The monitor `index`'s value now.
 fn value(index: usize) -> f64 {
+    // Anything the peers' locks held back is printed after the tracker's.
+    let _hold = crate::logger::hold();
     let mut t = TRACKER.lock().unwrap_or_else(PoisonError::into_inner);
     let now = Instant::now();
     if t.sampled
-        .is_none_or(|at| now.duration_since(at) >= SAMPLE_EVERY)
+        .map_or(true, |at| now.duration_since(at) >= SAMPLE_EVERY)
     {
         sample(&mut t, now);
     }
