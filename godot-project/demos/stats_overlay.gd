@@ -24,6 +24,8 @@ func _init(from: Object = null) -> void:
 	source = from
 	text = "RTT …"
 	modulate = Color(1, 1, 1, 0.75)
+	# Wraps in a narrow column rather than widening it.
+	autowrap_mode = TextServer.AUTOWRAP_WORD_SMART
 
 
 func _process(delta: float) -> void:
