@@ -24,6 +24,15 @@ func test_the_expected_classes_are_in_use(t) -> void:
 	var client: Node = WebSockets.new_client()
 	t.eq(client.get_class(), "RustWebSocketClient" if _native() else "Node", "new_client() makes the native node or its stand-in")
 	t.check(client.has_signal("reconnecting") and client.has_method("send_text"), "with the same signals and methods")
+	t.check(client.has_signal("pong_received") and client.has_method("get_statistics") and client.has_method("ping"), "with the statistics calls")
+	var s: Dictionary = WebSockets.statistics(client)
+	for key in WebSockets.STATISTICS_KEYS + ["reconnects"]:
+		t.check(s.has(key), "statistics key " + key)
+	t.eq(WebSockets.round_trip_time(client), -1.0, "no round trip before a pong")
+	if not _native():
+		t.eq(client.ping(), ERR_UNAVAILABLE, "the stand-in cannot ping")
+		var bare := WebSockets.statistics(WebSocketPeer.new())
+		t.eq([bare.rtt_ms, bare.messages_in, bare.queued_in], [-1, -1, 0], "the engine's peer: what it can know")
 	client.free()
 
 
@@ -96,6 +105,12 @@ func test_chat_demo_relays_to_everyone(t) -> void:
 	scene.say(2, "hi Alice")
 	await t.until(func(): return scene.logs.all(func(l): return l.has("Alice: hello room") and l.has("Carol: hi Alice")), [], "the messages to reach all", 10.0)
 	t.eq(scene.clients[1].get_peer().get_selected_protocol(), "demo-chat", "sub-protocol agreed")
+	# The overlay of each column: the round trip (measured natively, n/a
+	# over the engine's class) and messages per second that moved.
+	await t.until(func(): return scene.overlays.all(func(o): return o.shown.has("rtt_ms") and (o.shown.rtt_ms >= 0.0 or not _native())), [], "the overlays' round trips", 10.0)
+	for o in scene.overlays:
+		t.check(o.text.begins_with("RTT ") and o.text.contains("msg/s"), "overlay line: " + o.text)
+		t.check(o.text.contains("ms") if _native() else o.text.begins_with("RTT n/a"), "round trip shown as the classes allow: " + o.text)
 	var client_class := "RustWebSocketClient" if _native() else "Node"
 	t.check(scene.clients.all(func(c): return c.get_class() == client_class), "every column uses a " + client_class)
 	# The server restarts: every client comes back by itself, and says its
@@ -130,6 +145,9 @@ func test_multiplayer_demo_moves_players_on_every_board(t) -> void:
 	t.eq(boards[1].positions[id2], boards[0].positions[id2], "player 2 at the same spot on player 1 and the host")
 	await t.until(func(): return boards[1].positions.has(1), [], "the host's dot placed for a newcomer", 10.0)
 	t.check(boards[1].log_lines.has("connected; my id is %d" % id1), "player 1 logged its id")
+	await t.until(func(): return scene.overlays.all(func(o): return o.shown.has("rtt_ms") and (o.shown.rtt_ms >= 0.0 or not _native())), [], "the overlays' round trips", 10.0)
+	for o in scene.overlays:
+		t.check(o.text.begins_with("RTT ") and o.text.contains("msg/s" if _native() else "RTT n/a"), "overlay line: " + o.text)
 	scene.queue_free()
 
 

@@ -31,8 +31,8 @@ const ENGINE_ADDED_IN := {
 	"heartbeat_interval": [4, 4],
 }
 const EXTRA_METHODS := {
-	"": ["get_negotiated_extensions", "get_failure", "get_failure_reason", "get_failure_http_status", "get_received_headers", "is_upgrade_waiting", "accept_upgrade", "refuse_upgrade", "set_http_proxy", "set_https_proxy"],
-	"multiplayer": ["set_http_proxy", "set_https_proxy", "accept_upgrade", "refuse_upgrade", "drain", "is_draining", "reply_http"],
+	"": ["get_negotiated_extensions", "get_failure", "get_failure_reason", "get_failure_http_status", "get_received_headers", "is_upgrade_waiting", "accept_upgrade", "refuse_upgrade", "set_http_proxy", "set_https_proxy", "get_statistics", "get_round_trip_time", "get_time_since_last_message", "ping", "add_performance_monitors"],
+	"multiplayer": ["set_http_proxy", "set_https_proxy", "accept_upgrade", "refuse_upgrade", "get_statistics", "get_peer_statistics", "drain", "is_draining", "reply_http"],
 }
 
 

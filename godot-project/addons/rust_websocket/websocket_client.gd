@@ -12,6 +12,9 @@ signal message_received(message: Variant)
 signal closed(code: int, reason: String)
 signal reconnecting(attempt: int, delay: float)
 signal messages_dropped(count: int)
+## Declared as the native node's; never emitted here: the engine's
+## [WebSocketPeer] cannot send a ping on request or tell when a pong comes.
+signal pong_received(rtt: float)
 
 const POLL_PROCESS := 0
 const POLL_PHYSICS := 1
@@ -42,6 +45,12 @@ var _next_at := -1.0
 var _open_since := -1.0
 var _outbox: Array = []  # [PackedByteArray, is_text]
 var _dropped := 0
+## What passed through this node: messages and payload bytes in and out,
+## and the attempts started by the reconnect logic.
+var _counts := {"messages_in": 0, "messages_out": 0, "bytes_in": 0, "bytes_out": 0}
+var _reconnects := 0
+## Time of the last message received (msec), -1: none yet.
+var _last_message_at := -1
 
 
 func _ready() -> void:
@@ -78,6 +87,8 @@ func _start() -> Error:
 	_peer.handshake_headers = handshake_headers
 	var err := _peer.connect_to_url(url, tls_options)
 	_active = err == OK
+	_counts = {"messages_in": 0, "messages_out": 0, "bytes_in": 0, "bytes_out": 0}
+	_last_message_at = -1
 	_was_open = false
 	_open_since = -1.0
 	_closing_here = false
@@ -95,7 +106,7 @@ func send(message: PackedByteArray, write_mode := WebSocketPeer.WRITE_MODE_BINAR
 func _send(data: PackedByteArray, text: bool) -> Error:
 	var state := _peer.get_ready_state()
 	if state == WebSocketPeer.STATE_OPEN and _outbox.is_empty():
-		return _peer.send(data, WebSocketPeer.WRITE_MODE_TEXT if text else WebSocketPeer.WRITE_MODE_BINARY)
+		return _put(data, text)
 	if not ((_active and state == WebSocketPeer.STATE_CONNECTING) or is_reconnecting()):
 		push_error("WebSocket client: cannot send: not connected, and no attempt is coming (call connect_to_url()).")
 		return FAILED
@@ -105,6 +116,45 @@ func _send(data: PackedByteArray, text: bool) -> Error:
 		return ERR_OUT_OF_MEMORY
 	_outbox.append([data, text])
 	return OK
+
+
+## Sends one message on the open link, counting it when the peer takes it.
+func _put(data: PackedByteArray, text: bool) -> Error:
+	var err := _peer.send(data, WebSocketPeer.WRITE_MODE_TEXT if text else WebSocketPeer.WRITE_MODE_BINARY)
+	if err == OK:
+		_counts.messages_out += 1
+		_counts.bytes_out += data.size()
+	return err
+
+
+## As [method RustWebSocketClient.get_statistics], with what the engine's
+## [WebSocketPeer] lets this node know: messages and payload bytes it
+## passed, queued, reconnects, time since the last message; the bytes on
+## the wire, pings and round-trip times are [code]-1[/code] (unknown).
+func get_statistics() -> Dictionary:
+	var s := {
+		"wire_bytes_in": -1, "wire_bytes_out": -1, "pings_sent": -1, "pongs_received": -1,
+		"rtt_ms": -1.0, "rtt_smoothed_ms": -1.0, "rtt_lowest_ms": -1.0,
+		"queued_in": _peer.get_available_packet_count(), "queued_out": -1,
+		"buffered_out": _peer.get_current_outbound_buffered_amount(),
+		"since_last_message_ms": -1.0 if _last_message_at < 0 else float(Time.get_ticks_msec() - _last_message_at),
+		"reconnects": _reconnects,
+	}
+	s.merge(_counts)
+	return s
+
+
+## [code]-1[/code]: the engine's [WebSocketPeer] cannot measure the round
+## trip.
+func get_round_trip_time() -> float:
+	return -1.0
+
+
+## [constant ERR_UNAVAILABLE]: the engine's [WebSocketPeer] cannot send a
+## ping on request (its [member WebSocketPeer.heartbeat_interval], where the
+## engine has it, pings by itself but reports no answer).
+func ping() -> Error:
+	return ERR_UNAVAILABLE
 
 
 func close(code := 1000, reason := "") -> void:
@@ -151,6 +201,7 @@ func poll() -> void:
 	if not _active:
 		if _next_at >= 0.0 and now >= _next_at:
 			_next_at = -1.0
+			_reconnects += 1
 			if _start() != OK:
 				close()
 		return
@@ -162,9 +213,12 @@ func poll() -> void:
 		connected.emit()
 		while not _outbox.is_empty() and _peer.get_ready_state() == WebSocketPeer.STATE_OPEN:
 			var m: Array = _outbox.pop_front()
-			_peer.send(m[0], WebSocketPeer.WRITE_MODE_TEXT if m[1] else WebSocketPeer.WRITE_MODE_BINARY)
+			_put(m[0], m[1])
 	while _peer.get_available_packet_count() > 0:
 		var packet := _peer.get_packet()
+		_counts.messages_in += 1
+		_counts.bytes_in += packet.size()
+		_last_message_at = Time.get_ticks_msec()
 		message_received.emit(packet.get_string_from_utf8() if _peer.was_string_packet() else packet)
 	if state != WebSocketPeer.STATE_CLOSED:
 		return

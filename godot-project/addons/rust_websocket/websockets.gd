@@ -66,3 +66,44 @@ static func new_client() -> Node:
 ## The name of the class [method new_peer] makes here, for logs and menus.
 static func peer_class() -> String:
 	return PEER_CLASS if is_native() else "WebSocketPeer"
+
+
+## The keys of [method RustWebSocketPeer.get_statistics]: what a peer,
+## multiplayer peer or client node made by this script reports with
+## [method statistics].
+const STATISTICS_KEYS := ["messages_in", "messages_out", "bytes_in", "bytes_out",
+		"wire_bytes_in", "wire_bytes_out", "queued_in", "queued_out", "buffered_out",
+		"pings_sent", "pongs_received", "rtt_ms", "rtt_smoothed_ms", "rtt_lowest_ms",
+		"since_last_message_ms"]
+
+
+## The figures of [param peer] (a peer, multiplayer peer or client node
+## from this script) as a [Dictionary] with the keys of
+## [method RustWebSocketPeer.get_statistics]. Where the library is loaded,
+## that method's answer. Over the engine's classes, only what they can know:
+## the packets waiting ([code]queued_in[/code]) and, for a
+## [WebSocketPeer], the bytes not yet sent ([code]buffered_out[/code]);
+## every other value is [code]-1[/code] (unknown), the round-trip time
+## included: the engine's classes neither send pings on request nor tell
+## when a pong arrives. The stand-in client node counts the messages and
+## payload bytes that pass through it.
+static func statistics(peer: Object) -> Dictionary:
+	if peer.has_method("get_statistics"):
+		return peer.get_statistics()
+	var s := {}
+	for key in STATISTICS_KEYS:
+		s[key] = -1
+	if peer is PacketPeer:
+		s.queued_in = peer.get_available_packet_count()
+	if peer is WebSocketPeer:
+		s.buffered_out = peer.get_current_outbound_buffered_amount()
+	return s
+
+
+## The latest round-trip time of [param peer] in milliseconds (see
+## [method RustWebSocketPeer.get_round_trip_time]); [code]-1[/code] over
+## the engine's classes, which cannot measure it.
+static func round_trip_time(peer: Object) -> float:
+	if peer.has_method("get_round_trip_time"):
+		return peer.get_round_trip_time()
+	return -1.0

@@ -12,10 +12,12 @@ const NAMES := ["Alice", "Bob", "Carol"]
 @export var port := 9081
 
 const Page := preload("res://demos/page.gd")
+const StatsOverlay := preload("res://demos/stats_overlay.gd")
 
 var server: Node
 var clients: Array = []  # RustWebSocketClient nodes (or their stand-in)
 var logs: Array = []  # PackedStringArray per client
+var overlays: Array = []  # stats_overlay.gd per client: round trip and rates
 
 
 func _ready() -> void:
@@ -51,6 +53,9 @@ func _add_client(i: int, columns: HBoxContainer) -> void:
 	var title := Label.new()
 	title.text = NAMES[i]
 	column.add_child(title)
+	var overlay := StatsOverlay.new(client)
+	column.add_child(overlay)
+	overlays.append(overlay)
 	var panel := PanelContainer.new()
 	panel.size_flags_vertical = Control.SIZE_EXPAND_FILL
 	column.add_child(panel)

@@ -11,10 +11,12 @@ const WebSockets = preload("res://addons/rust_websocket/websockets.gd")
 
 const TITLES := ["Host", "Player 1", "Player 2"]
 const Page := preload("res://demos/page.gd")
+const StatsOverlay := preload("res://demos/stats_overlay.gd")
 
 var boards: Array = []  # board.gd per column
 var peers: Array = []  # a multiplayer peer per column (see WebSockets)
 var roots: Array[NodePath] = []  # each column's multiplayer root
+var overlays: Array = []  # stats_overlay.gd per column: round trip and rates
 
 
 func _ready() -> void:
@@ -52,6 +54,10 @@ func _add_column(i: int, columns: HBoxContainer) -> void:
 		err = peer.create_client("ws://127.0.0.1:%d" % port)
 	mp.multiplayer_peer = peer
 	peers.append(peer)
+	var overlay := StatsOverlay.new(peer)
+	overlay.ping_targets = _links.bind(peer, i == 0)
+	column.add_child(overlay)
+	overlays.append(overlay)
 	var board := Control.new()
 	board.name = "Board"
 	board.set_script(preload("res://demos/multiplayer/board.gd"))
@@ -69,6 +75,15 @@ func _add_column(i: int, columns: HBoxContainer) -> void:
 	move.pressed.connect(step.bind(i))
 	column.add_child(move)
 	_add_log(column, board)
+
+
+## The links of a column's multiplayer peer (the host's to each player, a
+## player's to the host), for the overlay's pings.
+func _links(peer: MultiplayerPeer, host: bool) -> Array:
+	if peer.get_connection_status() != MultiplayerPeer.CONNECTION_CONNECTED:
+		return []
+	var ids: Array = Array(boards[0].multiplayer.get_peers()) if host else [1]
+	return ids.map(func(id): return peer.get_peer(id))
 
 
 ## A log panel under a column, showing what its board reports.

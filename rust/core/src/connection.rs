@@ -93,18 +93,27 @@ pub struct Connection {
     scratch: Vec<u8>,
     close_sent: bool,
     close_received: bool,
+    /// The transport's totals when the link opened, less the bytes that came
+    /// with the upgrade (they are frames).
+    wire_in_base: u64,
+    wire_out_base: u64,
 }
 
 impl Connection {
     /// Starts framing over `io`; `leftover` are bytes read past the upgrade.
     pub fn new(io: Io, leftover: Vec<u8>, setup: Setup) -> Connection {
+        let leftover_len = leftover.len() as u64;
         let mut reader = Reader::new(leftover, !setup.client, setup.limit, setup.chunk);
         let server = !setup.client;
         let deflater = setup.compression.and_then(|a| a.deflater(server));
         if let Some(agreed) = setup.compression {
             reader.set_inflater(agreed.inflater(server));
         }
+        let wire_in_base = io.read_total().saturating_sub(leftover_len);
+        let wire_out_base = io.appended();
         Connection {
+            wire_in_base,
+            wire_out_base,
             io,
             reader,
             client: setup.client,
@@ -129,6 +138,16 @@ impl Connection {
     /// The stream under the frames.
     pub fn stream_mut(&mut self) -> &mut dyn Stream {
         self.io.stream_mut()
+    }
+
+    /// Bytes read from the stream since the link opened (frames only).
+    pub fn wire_in(&self) -> u64 {
+        self.io.read_total().saturating_sub(self.wire_in_base)
+    }
+
+    /// Bytes of frames queued or written since the link opened.
+    pub fn wire_out(&self) -> u64 {
+        self.io.appended().saturating_sub(self.wire_out_base)
     }
 
     /// Outbound bytes not yet handed to the socket.

@@ -211,6 +211,8 @@ pub struct Io {
     /// Where each control frame ends, and its length.
     reply_ends: VecDeque<(u64, usize)>,
     replies_pending: usize,
+    /// Total bytes ever read from the stream.
+    read_total: u64,
 }
 
 /// Written bytes at the front of the outbound buffer are dropped (what
@@ -234,6 +236,7 @@ impl Io {
             ends: VecDeque::new(),
             reply_ends: VecDeque::new(),
             replies_pending: 0,
+            read_total: 0,
         }
     }
 
@@ -245,6 +248,16 @@ impl Io {
     /// The stream itself.
     pub fn stream(&self) -> &dyn Stream {
         self.stream.as_ref()
+    }
+
+    /// Total bytes ever appended to the outbound buffer (or written past it).
+    pub fn appended(&self) -> u64 {
+        self.appended
+    }
+
+    /// Total bytes ever read from the stream.
+    pub fn read_total(&self) -> u64 {
+        self.read_total
     }
 
     /// Appends raw bytes (an HTTP head) to the outbound buffer.
@@ -397,13 +410,17 @@ impl Io {
 
 impl Read for Io {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.stream.read(buf)
+        let n = self.stream.read(buf)?;
+        self.read_total += n as u64;
+        Ok(n)
     }
 }
 
 impl ReadUninit for Io {
     fn read_uninit<'a>(&mut self, buf: &'a mut [MaybeUninit<u8>]) -> io::Result<&'a mut [u8]> {
-        self.stream.read_uninit(buf)
+        let read = self.stream.read_uninit(buf)?;
+        self.read_total += read.len() as u64;
+        Ok(read)
     }
 
     fn short_read_drains(&self) -> bool {

@@ -24,6 +24,7 @@ mod certs;
 mod client;
 mod errors;
 mod logger;
+mod monitors;
 mod multiplayer;
 mod packets;
 mod peer;
@@ -50,6 +51,7 @@ unsafe impl ExtensionLibrary for RustWebSocketExtension {
             server::register_enums();
             peer::calls::register_all();
             multiplayer::calls::register_all();
+            monitors::from_project_setting();
         }
     }
 

@@ -406,6 +406,11 @@ impl<L: Link> Hub<L> {
         })
     }
 
+    /// Every connected peer's id and link.
+    pub fn links(&self) -> impl Iterator<Item = (i32, &L)> {
+        self.links.iter().map(|(id, link)| (*id, link))
+    }
+
     /// The link of a connected peer, to change it.
     pub fn link_mut(&mut self, id: i32) -> Option<&mut L> {
         self.links.get_mut(&id)

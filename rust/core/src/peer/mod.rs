@@ -10,6 +10,7 @@
 mod admit;
 mod open;
 mod send;
+mod stats;
 mod upgrade;
 
 use crate::close::{self, is_sendable_close_code};
@@ -22,6 +23,7 @@ use crate::handshake;
 use crate::inbound::ReadError;
 use crate::opening::{Opening, Wants};
 use crate::queue::{Packet, PacketQueue};
+use crate::stats::{Counters, RoundTrip};
 use crate::tls::{TlsClientOptions, TlsFailure};
 use crate::transport::{is_disconnect, Io, Stream};
 use crate::url::WsUrl;
@@ -124,6 +126,14 @@ pub struct Peer {
     /// A read failure held back for the next poll, because a message this
     /// poll delivered came before it.
     deferred_failure: Option<ReadError>,
+    /// Traffic counted as it passes (see [`Peer::statistics`]).
+    counters: Counters,
+    /// Round-trip times from our pings.
+    rtt: RoundTrip,
+    /// The clock reading of the current poll (one serves every check).
+    poll_now: Instant,
+    /// When the last message arrived (the poll that read it).
+    last_message_at: Option<Instant>,
 }
 
 impl Default for Peer {
@@ -165,6 +175,10 @@ impl Peer {
             batching: false,
             unread_frames: false,
             deferred_failure: None,
+            counters: Counters::default(),
+            rtt: RoundTrip::default(),
+            poll_now: Instant::now(),
+            last_message_at: None,
         }
     }
 
@@ -328,6 +342,9 @@ impl Peer {
         self.peer_addr = None;
         self.client_addr = None;
         self.last_was_text = false;
+        self.counters = Counters::default();
+        self.rtt = RoundTrip::default();
+        self.last_message_at = None;
     }
 
     fn check_idle(&self) -> Result<(), WsError> {
@@ -590,6 +607,7 @@ impl Peer {
 
     /// Ends the link at once; queued inbound packets stay readable.
     fn drop_connection(&mut self) {
+        self.retire_connection();
         self.phase = Phase::Idle;
         self.state = ReadyState::Closed;
         self.unanswered = 0;

@@ -87,6 +87,7 @@ impl Peer {
         }
         // One clock reading serves every check of this poll.
         let now = Instant::now();
+        self.poll_now = now;
         if let Some(failure) = self.check_timers(now) {
             return Some(failure);
         }
@@ -143,7 +144,7 @@ impl Peer {
         self.unanswered += 1;
         self.last_ping = now;
         if let Phase::Open(conn) = &mut self.phase {
-            conn.ping(&[]);
+            conn.ping(&self.rtt.start(now));
         }
         None
     }
@@ -212,6 +213,9 @@ impl Peer {
             Inbound::Message { data, text } => {
                 // Nothing the peer sends after its close counts.
                 if !conn.close_received() {
+                    self.counters.messages_in += 1;
+                    self.counters.bytes_in += data.len() as u64;
+                    self.last_message_at = Some(self.poll_now);
                     self.inbound.push(Packet { data, text });
                 }
             }
@@ -220,7 +224,10 @@ impl Peer {
                     conn.pong(&payload);
                 }
             }
-            Inbound::Pong(_) => self.unanswered = 0,
+            Inbound::Pong(payload) => {
+                self.unanswered = 0;
+                self.rtt.pong(&payload, Instant::now());
+            }
             Inbound::Close(frame) => {
                 if !conn.receive_close(&frame) {
                     return;
@@ -319,6 +326,7 @@ impl Peer {
         if let Phase::Open(conn) = &mut self.phase {
             let _ = conn.flush();
         }
+        self.retire_connection();
         self.phase = Phase::Idle;
         self.state = ReadyState::Closed;
         None

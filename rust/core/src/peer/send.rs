@@ -72,6 +72,10 @@ impl Peer {
         let now = !self.batching;
         self.batching = true;
         let mut result = write(conn, now);
+        if result.is_ok() {
+            self.counters.messages_out += 1;
+            self.counters.bytes_out += len as u64;
+        }
         if result.is_ok() && !now && conn.buffered() >= FLUSH_AT {
             result = conn.flush();
         }

@@ -7,6 +7,7 @@
 //! class: its inspector properties, methods and signals.
 
 mod session;
+mod stats;
 
 use crate::binding::class_enums;
 use crate::peer::RustWebSocketPeer;
@@ -231,6 +232,12 @@ impl RustWebSocketClient {
     #[signal]
     fn messages_dropped(count: i64);
 
+    /// A pong answered one of the link's pings ([method ping], or the
+    /// heartbeat of [method get_peer]): [param rtt] is the round-trip time in
+    /// milliseconds (see [method get_round_trip_time]).
+    #[signal]
+    fn pong_received(rtt: f64);
+
     /// Starts connecting to [param url] (or to [member url] when empty, and
     /// sets [member url] otherwise), with the settings of the inspector.
     /// Returns what [method RustWebSocketPeer.connect_to_url] returns; the
@@ -364,6 +371,7 @@ impl RustWebSocketClient {
                 Event::Dropped(count) => {
                     node.emit_signal("messages_dropped", &[(count as i64).to_variant()])
                 }
+                Event::Pong(rtt) => node.emit_signal("pong_received", &[rtt.to_variant()]),
             };
         }
     }

@@ -18,6 +18,8 @@ pub(crate) enum Event {
     Closed(i64, String),
     Reconnecting(u32, f64),
     Dropped(usize),
+    /// A pong answered one of our pings: the round-trip time, in ms.
+    Pong(f64),
 }
 
 pub(crate) struct Session {
@@ -38,6 +40,8 @@ pub(crate) struct Session {
     /// What the last failed attempt printed, while attempts keep failing:
     /// the same failure again is not printed again.
     last_said: Option<String>,
+    /// Attempts started by the reconnect logic (not by the game).
+    reconnects: u64,
 }
 
 impl Session {
@@ -55,6 +59,7 @@ impl Session {
             dropped: 0,
             generation: 0,
             last_said: None,
+            reconnects: 0,
         }
     }
 
@@ -77,6 +82,16 @@ impl Session {
     /// The attempt under way (see [`Session::poll`]).
     pub(crate) fn generation(&self) -> u64 {
         self.generation
+    }
+
+    /// Attempts started by the reconnect logic since the node was made.
+    pub(crate) fn reconnects(&self) -> u64 {
+        self.reconnects
+    }
+
+    /// The peer's state (for its statistics).
+    pub(crate) fn shared(&self) -> &state::SharedState {
+        &self.shared
     }
 
     pub(crate) fn queued(&self) -> usize {
@@ -173,10 +188,20 @@ impl Session {
             events.push(Event::Dropped(std::mem::take(&mut self.dropped)));
         }
         if !self.active {
-            return (events, self.reconnector.due(Instant::now()));
+            let due = self.reconnector.due(Instant::now());
+            self.reconnects += u64::from(due);
+            return (events, due);
         }
-        let mut failure = self.shared.lock().poll();
+        let (mut failure, pongs) = {
+            let mut s = self.shared.lock();
+            let pongs = s.core.pongs_received();
+            (s.poll(), pongs)
+        };
         let mut s = self.shared.lock();
+        if s.core.pongs_received() > pongs {
+            let rtt = crate::peer::stats::millis(s.core.round_trip_time());
+            events.push(Event::Pong(rtt));
+        }
         let now = s.core.ready_state();
         if now != ReadyState::Closed {
             // Printed once the lock is released (see `crate::logger`).

@@ -10,6 +10,7 @@ mod admission;
 pub(crate) mod calls;
 mod proxy;
 pub(crate) mod state;
+mod stats;
 mod upgrade;
 
 use crate::binding::{direct_virtuals, Registry, Shared, Stateful};

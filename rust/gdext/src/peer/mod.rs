@@ -10,6 +10,7 @@ pub(crate) mod calls;
 pub(crate) mod flush;
 mod proxy;
 pub(crate) mod state;
+pub(crate) mod stats;
 pub(crate) mod upgrade;
 
 use crate::binding::{self, class_enums, direct_virtuals, Registry, Stateful};

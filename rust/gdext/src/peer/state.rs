@@ -36,12 +36,14 @@ pub(crate) type Failure = (WsError, String);
 
 impl State {
     pub(crate) fn new() -> SharedState {
-        Shared::new(State {
+        let shared = Shared::new(State {
             core: Peer::new(crate::settings::peer_defaults()),
             held: None,
             last_get_error: Error::OK,
             flush_scheduled: false,
-        })
+        });
+        crate::monitors::track(&shared);
+        shared
     }
 
     fn failure(&self, err: WsError) -> Failure {
