@@ -9,7 +9,7 @@
 @tool
 extends EditorPlugin
 
-const CLASSES := ["RustWebSocketPeer", "RustWebSocketMultiplayerPeer", "RustWebSocketClient"]
+const CLASSES := ["RustWebSocketPeer", "RustWebSocketMultiplayerPeer", "RustWebSocketClient", "RustWebSocketServer"]
 ## What the help viewer shows in place of a missing description.
 const MISSING := "There is currently no description"
 ## The help viewer's section titles.

@@ -321,3 +321,38 @@ func test_health_http_request_and_drain(t) -> void:
 	var idle := RustWebSocketServer.new()
 	t.eq(idle.drain(1.0), ERR_UNCONFIGURED, "drain when not listening")
 	idle.free()
+
+
+## The link settings are the node's own properties (in the inspector, with
+## the defaults of RustWebSocketMultiplayerPeer's links), the same settings
+## as get_link_settings(), and read by listen(): a client's message larger
+## than the node's inbound_buffer_size closes its link with 1009.
+func test_link_settings_are_inspector_properties_read_by_listen(t) -> void:
+	var names := ["supported_protocols", "handshake_headers", "inbound_buffer_size", "outbound_buffer_size", "max_queued_packets", "handshake_timeout", "heartbeat_interval", "heartbeat_misses", "hold_upgrade", "compression_enabled", "compression_threshold", "compression_context_takeover", "compression_window_bits"]
+	var probe := RustWebSocketServer.new()
+	var multi := RustWebSocketMultiplayerPeer.new()
+	var listed := {}
+	for p in probe.get_property_list():
+		listed[p["name"]] = p["usage"]
+	for n in names:
+		if t.check(listed.has(n), "%s is a property of the node" % n):
+			t.check(listed[n] & PROPERTY_USAGE_EDITOR and listed[n] & PROPERTY_USAGE_STORAGE, "%s is in the inspector and saved" % n)
+			t.eq(ClassDB.class_get_property_default_value("RustWebSocketServer", n), multi.get(n), "%s default as the multiplayer links'" % n)
+	probe.inbound_buffer_size = 64
+	t.eq(probe.get_link_settings().inbound_buffer_size, 64, "get_link_settings() shows the node's setting")
+	probe.get_link_settings().heartbeat_misses = 3
+	t.eq(probe.heartbeat_misses, 3, "and the node shows the link settings' change")
+	probe.free()
+	var s := _server(t, func(s): s.inbound_buffer_size = 64)
+	if not t.eq(s.listen(0, "127.0.0.1"), OK, "listen"):
+		s.free()
+		return
+	var engine := WebSocketPeer.new()
+	engine.connect_to_url("ws://127.0.0.1:%d/" % s.get_local_port())
+	if await t.until(func(): return _events(s, "connected").size() == 1 and engine.get_ready_state() == 1, [engine], "the client to join"):
+		engine.send_text("x".repeat(100))
+		await t.until(func(): return _events(s, "disconnected").size() == 1, [engine], "the client to be dropped")
+		var gone := _events(s, "disconnected")
+		if gone.size() == 1:
+			t.eq(gone[0][2], 1009, "closed with 1009 (message too big)")
+	s.free()

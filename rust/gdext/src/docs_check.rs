@@ -80,6 +80,10 @@ fn every_method_property_and_constant_is_documented() {
             "RustWebSocketClient",
             &["POLL_PROCESS", "POLL_PHYSICS", "POLL_MANUAL"][..],
         ),
+        (
+            "RustWebSocketServer",
+            &["POLL_PROCESS", "POLL_PHYSICS", "POLL_MANUAL"][..],
+        ),
     ];
     let mut all = Vec::new();
     for (class, constants) in expected {

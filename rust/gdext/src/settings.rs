@@ -1,11 +1,12 @@
-//! The link settings both classes have as properties, over the core's one
-//! settings type ([`PeerConfig`]: the defaults and the rules for new values
-//! are there). A class says where its `PeerConfig` is ([`HasLinkSettings`]),
-//! declares each property as a `PhantomVar` field with its help, and writes
-//! its getter and setter as one line each through [`HasLinkSettings::setting`]
-//! and [`HasLinkSettings::change`] (godot-rust takes property accessors only
-//! from a class's primary `#[godot_api]` block, so they cannot be generated
-//! into a block of their own).
+//! The link settings the peer, multiplayer and server classes have as
+//! properties, over the core's one settings type ([`PeerConfig`]: the
+//! defaults and the rules for new values are there). A class says where its
+//! `PeerConfig` is ([`HasLinkSettings`]), declares each property as a
+//! `PhantomVar` field with its own help (which says what the setting means
+//! for that class), and gets the getters and setters from
+//! [`link_settings_api!`], which wraps its primary `#[godot_api]` block
+//! (godot-rust takes property accessors only from that block, and a macro
+//! called inside it would reach the attribute unexpanded).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -32,6 +33,12 @@ pub(crate) trait HasLinkSettings {
     /// (the setting keeps its old value).
     fn change(&self, f: impl FnOnce(&mut PeerConfig) -> Result<(), Refused>) {
         report(Self::CLASS, self.with_config(f));
+    }
+
+    /// Sets the heartbeat interval (a class whose open link takes it at
+    /// once says so here).
+    fn set_heartbeat(&self, interval: f64) {
+        self.change(|c| c.set_heartbeat_interval(interval));
     }
 }
 
@@ -142,3 +149,208 @@ pub(crate) fn multiplayer_defaults() -> PeerConfig {
     MULTIPLAYER_SIZES.apply(&mut config);
     config
 }
+
+/// Wraps a class's primary `#[godot_api] impl` block and adds the getters
+/// and setters of the link settings the class has, written once here (a
+/// macro called inside the block would reach the attribute unexpanded).
+/// The groups, in brackets after the class: `common` (sub-protocols,
+/// headers, buffer sizes, compression, heartbeat, hold_upgrade),
+/// `max_queued_packets(arg)` (the setter's argument name differs between
+/// the engine's classes), `connect_timeout` (client side),
+/// `handshake_timeout`. The class implements [`HasLinkSettings`].
+macro_rules! link_settings_api {
+    (impl $class:ident [$($groups:tt)*] { $($items:tt)* }) => {
+        $crate::settings::link_settings_api!(@munch $class [$($groups)*] [$($items)*]);
+    };
+    (@munch $class:ident [] [$($acc:tt)*]) => {
+        #[::godot::prelude::godot_api]
+        impl $class { $($acc)* }
+    };
+    (@munch $class:ident [, $($rest:tt)*] [$($acc:tt)*]) => {
+        $crate::settings::link_settings_api!(@munch $class [$($rest)*] [$($acc)*]);
+    };
+    (@munch $class:ident [common $($rest:tt)*] [$($acc:tt)*]) => {
+        $crate::settings::link_settings_api!(@munch $class [$($rest)*] [$($acc)*
+            /// Returns [member supported_protocols].
+            #[func]
+            fn get_supported_protocols(&self) -> PackedStringArray {
+                self.setting(|c| $crate::settings::packed(&c.supported_protocols))
+            }
+
+            /// Sets [member supported_protocols]; spaces around each are removed.
+            #[func]
+            fn set_supported_protocols(&self, protocols: PackedStringArray) {
+                let list = $crate::settings::strings(&protocols);
+                self.with_config(|c| c.set_supported_protocols(list));
+            }
+
+            /// Returns [member handshake_headers].
+            #[func]
+            fn get_handshake_headers(&self) -> PackedStringArray {
+                self.setting(|c| $crate::settings::packed(&c.handshake_headers))
+            }
+
+            /// Sets [member handshake_headers], each `"Name: value"` (the argument
+            /// is named `protocols`, as in the engine's class).
+            #[func]
+            fn set_handshake_headers(&self, protocols: PackedStringArray) {
+                let list = $crate::settings::strings(&protocols);
+                self.with_config(|c| c.handshake_headers = list);
+            }
+
+            /// Returns [member inbound_buffer_size].
+            #[func]
+            fn get_inbound_buffer_size(&self) -> i32 {
+                self.setting(|c| $crate::settings::as_int(c.inbound_buffer_size))
+            }
+
+            /// Sets [member inbound_buffer_size] (bytes, greater than 0).
+            #[func]
+            fn set_inbound_buffer_size(&self, buffer_size: i32) {
+                self.change(|c| c.set_inbound_buffer_size(buffer_size.into()));
+            }
+
+            /// Returns [member outbound_buffer_size].
+            #[func]
+            fn get_outbound_buffer_size(&self) -> i32 {
+                self.setting(|c| $crate::settings::as_int(c.outbound_buffer_size))
+            }
+
+            /// Sets [member outbound_buffer_size] (bytes; 0 means no limit).
+            #[func]
+            fn set_outbound_buffer_size(&self, buffer_size: i32) {
+                self.change(|c| c.set_outbound_buffer_size(buffer_size.into()));
+            }
+
+            /// Returns [member compression_enabled].
+            #[func]
+            fn get_compression_enabled(&self) -> bool {
+                self.setting(|c| c.compression_enabled)
+            }
+
+            /// Sets [member compression_enabled].
+            #[func]
+            fn set_compression_enabled(&self, enabled: bool) {
+                self.with_config(|c| c.compression_enabled = enabled);
+            }
+
+            /// Returns [member compression_threshold].
+            #[func]
+            fn get_compression_threshold(&self) -> i32 {
+                self.setting(|c| $crate::settings::as_int(c.compression_threshold))
+            }
+
+            /// Sets [member compression_threshold] (bytes, 0 or more).
+            #[func]
+            fn set_compression_threshold(&self, bytes: i32) {
+                self.change(|c| c.set_compression_threshold(bytes.into()));
+            }
+
+            /// Returns [member compression_context_takeover].
+            #[func]
+            fn get_compression_context_takeover(&self) -> bool {
+                self.setting(|c| c.deflate.context_takeover)
+            }
+
+            /// Sets [member compression_context_takeover].
+            #[func]
+            fn set_compression_context_takeover(&self, enabled: bool) {
+                self.with_config(|c| c.deflate.context_takeover = enabled);
+            }
+
+            /// Returns [member compression_window_bits].
+            #[func]
+            fn get_compression_window_bits(&self) -> i32 {
+                self.setting(|c| i32::from(c.deflate.max_window_bits))
+            }
+
+            /// Sets [member compression_window_bits] (9-15).
+            #[func]
+            fn set_compression_window_bits(&self, bits: i32) {
+                self.change(|c| c.set_compression_window_bits(bits.into()));
+            }
+
+            /// Returns [member heartbeat_interval].
+            #[func]
+            fn get_heartbeat_interval(&self) -> f64 {
+                self.setting(|c| c.heartbeat_interval)
+            }
+
+            /// Sets [member heartbeat_interval] in seconds (0 or more).
+            #[func]
+            fn set_heartbeat_interval(&self, interval: f64) {
+                $crate::settings::HasLinkSettings::set_heartbeat(self, interval);
+            }
+
+            /// Returns [member heartbeat_misses].
+            #[func]
+            fn get_heartbeat_misses(&self) -> i32 {
+                self.setting(|c| $crate::settings::as_int(c.heartbeat_misses as usize))
+            }
+
+            /// Sets [member heartbeat_misses] (1 or more).
+            #[func]
+            fn set_heartbeat_misses(&self, pings: i32) {
+                self.change(|c| c.set_heartbeat_misses(pings.into()));
+            }
+
+            /// Returns [member hold_upgrade].
+            #[func]
+            fn get_hold_upgrade(&self) -> bool {
+                self.setting(|c| c.hold_upgrade)
+            }
+
+            /// Sets [member hold_upgrade].
+            #[func]
+            fn set_hold_upgrade(&self, enabled: bool) {
+                self.with_config(|c| c.hold_upgrade = enabled);
+            }
+        ]);
+    };
+    (@munch $class:ident [max_queued_packets($arg:ident) $($rest:tt)*] [$($acc:tt)*]) => {
+        $crate::settings::link_settings_api!(@munch $class [$($rest)*] [$($acc)*
+            /// Returns [member max_queued_packets].
+            #[func]
+            fn get_max_queued_packets(&self) -> i32 {
+                self.setting(|c| $crate::settings::as_int(c.max_queued_packets))
+            }
+
+            /// Sets [member max_queued_packets] (greater than 0).
+            #[func]
+            fn set_max_queued_packets(&self, $arg: i32) {
+                self.change(|c| c.set_max_queued_packets($arg.into()));
+            }
+        ]);
+    };
+    (@munch $class:ident [connect_timeout $($rest:tt)*] [$($acc:tt)*]) => {
+        $crate::settings::link_settings_api!(@munch $class [$($rest)*] [$($acc)*
+            /// Returns [member connect_timeout].
+            #[func]
+            fn get_connect_timeout(&self) -> f64 {
+                self.setting(|c| c.connect_timeout)
+            }
+
+            /// Sets [member connect_timeout] in seconds (greater than 0).
+            #[func]
+            fn set_connect_timeout(&self, seconds: f64) {
+                self.change(|c| c.set_connect_timeout(seconds));
+            }
+        ]);
+    };
+    (@munch $class:ident [handshake_timeout $($rest:tt)*] [$($acc:tt)*]) => {
+        $crate::settings::link_settings_api!(@munch $class [$($rest)*] [$($acc)*
+            /// Returns [member handshake_timeout].
+            #[func]
+            fn get_handshake_timeout(&self) -> f64 {
+                self.setting(|c| c.handshake_timeout)
+            }
+
+            /// Sets [member handshake_timeout] in seconds (greater than 0).
+            #[func]
+            fn set_handshake_timeout(&self, seconds: f64) {
+                self.change(|c| c.set_handshake_timeout(seconds));
+            }
+        ]);
+    };
+}
+pub(crate) use link_settings_api;

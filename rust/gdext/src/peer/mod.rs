@@ -207,6 +207,12 @@ impl HasLinkSettings for RustWebSocketPeer {
     fn with_config<R>(&self, f: impl FnOnce(&mut PeerConfig) -> R) -> R {
         f(&mut self.shared.lock().core.config)
     }
+
+    /// An open link takes the new interval at once.
+    fn set_heartbeat(&self, interval: f64) {
+        let result = self.shared.lock().core.set_heartbeat_interval(interval);
+        settings::report(Self::CLASS, result);
+    }
 }
 
 impl RustWebSocketPeer {
@@ -265,8 +271,8 @@ direct_virtuals! {
     }
 }
 
-#[godot_api]
-impl RustWebSocketPeer {
+settings::link_settings_api! {
+impl RustWebSocketPeer [common, max_queued_packets(buffer_size), connect_timeout, handshake_timeout] {
     /// Connects to the given URL (`ws://` or `wss://`). Returns at once; call
     /// [method poll] and check [method get_ready_state] to see it open or fail.
     /// `wss://` verifies the server's certificate and host name against the
@@ -380,178 +386,6 @@ impl RustWebSocketPeer {
         GString::from(self.shared.lock().core.close_reason())
     }
 
-    /// Returns [member supported_protocols].
-    #[func]
-    fn get_supported_protocols(&self) -> PackedStringArray {
-        self.setting(|c| settings::packed(&c.supported_protocols))
-    }
-
-    /// Sets [member supported_protocols]; spaces around each are removed.
-    #[func]
-    fn set_supported_protocols(&self, protocols: PackedStringArray) {
-        let list = settings::strings(&protocols);
-        self.with_config(|c| c.set_supported_protocols(list));
-    }
-
-    /// Returns [member handshake_headers].
-    #[func]
-    fn get_handshake_headers(&self) -> PackedStringArray {
-        self.setting(|c| settings::packed(&c.handshake_headers))
-    }
-
-    /// Sets [member handshake_headers], each `"Name: value"` (the argument
-    /// is named `protocols`, as in the engine's class).
-    #[func]
-    fn set_handshake_headers(&self, protocols: PackedStringArray) {
-        let list = settings::strings(&protocols);
-        self.with_config(|c| c.handshake_headers = list);
-    }
-
-    /// Returns [member inbound_buffer_size].
-    #[func]
-    fn get_inbound_buffer_size(&self) -> i32 {
-        self.setting(|c| settings::as_int(c.inbound_buffer_size))
-    }
-
-    /// Sets [member inbound_buffer_size] (bytes, greater than 0).
-    #[func]
-    fn set_inbound_buffer_size(&self, buffer_size: i32) {
-        self.change(|c| c.set_inbound_buffer_size(buffer_size.into()));
-    }
-
-    /// Returns [member outbound_buffer_size].
-    #[func]
-    fn get_outbound_buffer_size(&self) -> i32 {
-        self.setting(|c| settings::as_int(c.outbound_buffer_size))
-    }
-
-    /// Sets [member outbound_buffer_size] (bytes; 0 means no limit).
-    #[func]
-    fn set_outbound_buffer_size(&self, buffer_size: i32) {
-        self.change(|c| c.set_outbound_buffer_size(buffer_size.into()));
-    }
-
-    /// Returns [member max_queued_packets].
-    #[func]
-    fn get_max_queued_packets(&self) -> i32 {
-        self.setting(|c| settings::as_int(c.max_queued_packets))
-    }
-
-    /// Sets [member max_queued_packets] (greater than 0).
-    #[func]
-    fn set_max_queued_packets(&self, buffer_size: i32) {
-        self.change(|c| c.set_max_queued_packets(buffer_size.into()));
-    }
-
-    /// Returns [member compression_enabled].
-    #[func]
-    fn get_compression_enabled(&self) -> bool {
-        self.setting(|c| c.compression_enabled)
-    }
-
-    /// Returns [member hold_upgrade].
-    #[func]
-    fn get_hold_upgrade(&self) -> bool {
-        self.setting(|c| c.hold_upgrade)
-    }
-
-    /// Sets [member hold_upgrade].
-    #[func]
-    fn set_hold_upgrade(&self, enabled: bool) {
-        self.with_config(|c| c.hold_upgrade = enabled);
-    }
-
-    /// Sets [member compression_enabled].
-    #[func]
-    fn set_compression_enabled(&self, enabled: bool) {
-        self.with_config(|c| c.compression_enabled = enabled);
-    }
-
-    /// Returns [member compression_threshold].
-    #[func]
-    fn get_compression_threshold(&self) -> i32 {
-        self.setting(|c| settings::as_int(c.compression_threshold))
-    }
-
-    /// Sets [member compression_threshold] (bytes, 0 or more).
-    #[func]
-    fn set_compression_threshold(&self, bytes: i32) {
-        self.change(|c| c.set_compression_threshold(bytes.into()));
-    }
-
-    /// Returns [member compression_context_takeover].
-    #[func]
-    fn get_compression_context_takeover(&self) -> bool {
-        self.setting(|c| c.deflate.context_takeover)
-    }
-
-    /// Sets [member compression_context_takeover].
-    #[func]
-    fn set_compression_context_takeover(&self, enabled: bool) {
-        self.with_config(|c| c.deflate.context_takeover = enabled);
-    }
-
-    /// Returns [member compression_window_bits].
-    #[func]
-    fn get_compression_window_bits(&self) -> i32 {
-        self.setting(|c| i32::from(c.deflate.max_window_bits))
-    }
-
-    /// Sets [member compression_window_bits] (9-15).
-    #[func]
-    fn set_compression_window_bits(&self, bits: i32) {
-        self.change(|c| c.set_compression_window_bits(bits.into()));
-    }
-
-    /// Sets [member heartbeat_interval] in seconds (0 or more).
-    #[func]
-    fn set_heartbeat_interval(&self, interval: f64) {
-        let result = self.shared.lock().core.set_heartbeat_interval(interval);
-        settings::report(Self::CLASS, result);
-    }
-
-    /// Returns [member heartbeat_interval].
-    #[func]
-    fn get_heartbeat_interval(&self) -> f64 {
-        self.setting(|c| c.heartbeat_interval)
-    }
-
-    /// Returns [member heartbeat_misses].
-    #[func]
-    fn get_heartbeat_misses(&self) -> i32 {
-        self.setting(|c| settings::as_int(c.heartbeat_misses as usize))
-    }
-
-    /// Sets [member heartbeat_misses] (1 or more).
-    #[func]
-    fn set_heartbeat_misses(&self, pings: i32) {
-        self.change(|c| c.set_heartbeat_misses(pings.into()));
-    }
-
-    /// Returns [member connect_timeout].
-    #[func]
-    fn get_connect_timeout(&self) -> f64 {
-        self.setting(|c| c.connect_timeout)
-    }
-
-    /// Sets [member connect_timeout] in seconds (greater than 0).
-    #[func]
-    fn set_connect_timeout(&self, seconds: f64) {
-        self.change(|c| c.set_connect_timeout(seconds));
-    }
-
-    /// Returns [member handshake_timeout].
-    #[func]
-    fn get_handshake_timeout(&self) -> f64 {
-        self.setting(|c| c.handshake_timeout)
-    }
-
-    /// Sets [member handshake_timeout] in seconds (greater than 0).
-    #[func]
-    fn set_handshake_timeout(&self, seconds: f64) {
-        self.change(|c| c.set_handshake_timeout(seconds));
-    }
-
     /// Returns why the last connection failed or ended without a clean
     /// close: one of the `FAILURE_*` constants, [constant FAILURE_NONE] when
     /// nothing failed. Cleared by the next [method connect_to_url] or
@@ -598,4 +432,5 @@ impl RustWebSocketPeer {
     fn get_negotiated_extensions(&self) -> GString {
         GString::from(self.shared.lock().core.negotiated_extensions())
     }
+}
 }

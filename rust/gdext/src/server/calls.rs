@@ -366,10 +366,10 @@ impl RustWebSocketServer {
         found
     }
 
-    /// The settings new clients' links take, as the properties of a
-    /// [RustWebSocketPeer] (buffer sizes, compression, heartbeat, handshake
-    /// timeout...): change them before [method listen]. Its defaults are
-    /// those of [RustWebSocketMultiplayerPeer]'s links (a heartbeat on).
+    /// The settings new clients' links take, as a [RustWebSocketPeer]: the
+    /// same settings as the node's link properties (changing one changes
+    /// the other), for code that configures links as peers. Read by
+    /// [method listen].
     #[func]
     fn get_link_settings(&self) -> Gd<RustWebSocketPeer> {
         self.template.clone()

@@ -12,9 +12,11 @@ mod poll;
 use crate::binding::class_enums;
 use crate::multiplayer::state::Linked;
 use crate::peer::RustWebSocketPeer;
+use crate::settings::{self, HasLinkSettings};
 use godot::classes::{Engine, INode, Node};
 use godot::global::Error;
 use godot::prelude::*;
+use godot::register::property::PhantomVar;
 use rustws_core::{Hub, HubError, PeerConfig};
 
 /// The class's name, for what it prints.
@@ -58,8 +60,10 @@ class_enums! {
 ///     server.message_received.connect(func(id, message): server.broadcast(message, [id]))
 ///     server.listen(9080)
 /// ```
-/// Buffer sizes, compression, heartbeat and timeouts of new clients' links
-/// are the properties of [method get_link_settings].
+/// The settings of new clients' links (sub-protocols, buffer sizes,
+/// compression, heartbeat, handshake timeout) are properties of the node,
+/// read by [method listen]; their defaults are those of
+/// [RustWebSocketMultiplayerPeer]'s links (a heartbeat on).
 #[derive(GodotClass)]
 #[class(base = Node)]
 pub struct RustWebSocketServer {
@@ -82,14 +86,14 @@ pub struct RustWebSocketServer {
     poll_mode: i64,
     /// The WebSocket sub-protocols accepted; empty accepts a client asking
     /// for none. Read by [method listen].
-    #[export]
-    supported_protocols: PackedStringArray,
+    #[var(get = get_supported_protocols, set = set_supported_protocols, usage_flags = [DEFAULT])]
+    supported_protocols: PhantomVar<PackedStringArray>,
     /// Hold each joining client's upgrade request (its URL and headers come
     /// with [signal upgrade_requested]) until [method accept_upgrade] or
-    /// [method refuse_upgrade], within the handshake timeout of
-    /// [method get_link_settings]. Read by [method listen].
-    #[export]
-    hold_upgrade: bool,
+    /// [method refuse_upgrade], within [member handshake_timeout]. Read by
+    /// [method listen].
+    #[var(get = get_hold_upgrade, set = set_hold_upgrade, usage_flags = [DEFAULT])]
+    hold_upgrade: PhantomVar<bool>,
     /// The most clients connected at once; 0: no limit. A client that opens
     /// beyond it is closed at once with code 1013 (try again later:
     /// [RustWebSocketClient] retries after its backoff; the engine's
@@ -101,6 +105,55 @@ pub struct RustWebSocketServer {
     /// connections that never finish holds this many descriptors.
     #[export(range = (1.0, 65536.0, 1.0, or_greater))]
     max_pending_connections: i64,
+    // -- The settings of new clients' links (in the template, read by listen).
+    /// Extra HTTP headers sent in the handshake response, each
+    /// `"Name: value"`. Read by [method listen].
+    #[var(get = get_handshake_headers, set = set_handshake_headers, usage_flags = [DEFAULT])]
+    handshake_headers: PhantomVar<PackedStringArray>,
+    /// The largest message accepted from each client, in bytes; a larger
+    /// one closes its link with 1009. Read by [method listen].
+    #[var(get = get_inbound_buffer_size, set = set_inbound_buffer_size, usage_flags = [DEFAULT])]
+    inbound_buffer_size: PhantomVar<i32>,
+    /// The most bytes waiting to be sent to each client; 0 means no limit.
+    /// Read by [method listen].
+    #[var(get = get_outbound_buffer_size, set = set_outbound_buffer_size, usage_flags = [DEFAULT])]
+    outbound_buffer_size: PhantomVar<i32>,
+    /// The most packets queued on each link, inbound and outbound each.
+    /// Read by [method listen].
+    #[var(get = get_max_queued_packets, set = set_max_queued_packets, usage_flags = [DEFAULT])]
+    max_queued_packets: PhantomVar<i32>,
+    /// Seconds a new client has to open its link (TLS and the upgrade, and
+    /// a held upgrade's answer) before it is dropped. Read by
+    /// [method listen].
+    #[var(get = get_handshake_timeout, set = set_handshake_timeout, usage_flags = [DEFAULT])]
+    handshake_timeout: PhantomVar<f64>,
+    /// Seconds between the pings each link sends, so a client that vanished
+    /// is found and dropped; 0 sends none. Read by [method listen] (an open
+    /// link: [method get_client_peer] and its
+    /// [member RustWebSocketPeer.heartbeat_interval]).
+    #[var(get = get_heartbeat_interval, set = set_heartbeat_interval, usage_flags = [DEFAULT])]
+    heartbeat_interval: PhantomVar<f64>,
+    /// How many pings in a row a link may leave unanswered before it is
+    /// dropped. Read by [method listen].
+    #[var(get = get_heartbeat_misses, set = set_heartbeat_misses, usage_flags = [DEFAULT])]
+    heartbeat_misses: PhantomVar<i32>,
+    /// Accept clients' offers of permessage-deflate (RFC 7692). Off by
+    /// default. Read by [method listen].
+    #[var(get = get_compression_enabled, set = set_compression_enabled, usage_flags = [DEFAULT])]
+    compression_enabled: PhantomVar<bool>,
+    /// Messages shorter than this many bytes are sent uncompressed; 0
+    /// compresses every message. Read by [method listen].
+    #[var(get = get_compression_threshold, set = set_compression_threshold, usage_flags = [DEFAULT])]
+    compression_threshold: PhantomVar<i32>,
+    /// Keep the compression context between messages (better compression,
+    /// a zlib state per direction per link); `false` lets idle links hold
+    /// none. Read by [method listen].
+    #[var(get = get_compression_context_takeover, set = set_compression_context_takeover, usage_flags = [DEFAULT])]
+    compression_context_takeover: PhantomVar<bool>,
+    /// The largest compression window, as a power of two (9-15): smaller
+    /// saves memory per link. Read by [method listen].
+    #[var(get = get_compression_window_bits, set = set_compression_window_bits, usage_flags = [DEFAULT])]
+    compression_window_bits: PhantomVar<i32>,
     /// Behind a load balancer: read a PROXY protocol header (v1 or v2) at
     /// the start of each connection, from [member trusted_proxies] when
     /// that list is not empty; a connection without one is refused. The
@@ -123,7 +176,8 @@ pub struct RustWebSocketServer {
     /// The settings new links take (from [`Self::template`] and the node's
     /// own, at `listen`).
     pub(super) link_config: PeerConfig,
-    /// `get_link_settings()`: a peer object holding the link settings.
+    /// The link settings (the node's link properties and
+    /// `get_link_settings()` are views of this peer's).
     template: Gd<RustWebSocketPeer>,
     base: Base<Node>,
 }
@@ -137,8 +191,19 @@ impl INode for RustWebSocketServer {
             bind_address: GString::from("*"),
             autostart: false,
             poll_mode: POLL_PROCESS,
-            supported_protocols: PackedStringArray::new(),
-            hold_upgrade: false,
+            supported_protocols: PhantomVar::default(),
+            hold_upgrade: PhantomVar::default(),
+            handshake_headers: PhantomVar::default(),
+            inbound_buffer_size: PhantomVar::default(),
+            outbound_buffer_size: PhantomVar::default(),
+            max_queued_packets: PhantomVar::default(),
+            handshake_timeout: PhantomVar::default(),
+            heartbeat_interval: PhantomVar::default(),
+            heartbeat_misses: PhantomVar::default(),
+            compression_enabled: PhantomVar::default(),
+            compression_threshold: PhantomVar::default(),
+            compression_context_takeover: PhantomVar::default(),
+            compression_window_bits: PhantomVar::default(),
             max_clients: 0,
             proxy_protocol: false,
             trusted_proxies: PackedStringArray::new(),
@@ -179,8 +244,8 @@ impl INode for RustWebSocketServer {
     }
 }
 
-#[godot_api]
-impl RustWebSocketServer {
+settings::link_settings_api! {
+impl RustWebSocketServer [common, max_queued_packets(max_queued_packets), handshake_timeout] {
     /// A client's link opened; [param id] names it in the other methods
     /// (a random number from 2 up, not reused while the server runs).
     #[signal]
@@ -221,6 +286,14 @@ impl RustWebSocketServer {
     #[signal]
     fn drained();
 }
+}
+
+impl HasLinkSettings for RustWebSocketServer {
+    const CLASS: &'static str = CLASS;
+    fn with_config<R>(&self, f: impl FnOnce(&mut PeerConfig) -> R) -> R {
+        f(&mut crate::binding::state(&self.template).lock().core.config)
+    }
+}
 
 impl RustWebSocketServer {
     /// `f` of the node, bound for that time only; what it reports is printed
@@ -234,16 +307,10 @@ impl RustWebSocketServer {
         result
     }
 
-    /// The settings of a new server's links: the template's, with the
-    /// node's own.
+    /// The settings of a new server's links: the link properties (the
+    /// template's), with the node's own.
     fn config_for_listen(&self) -> PeerConfig {
-        let mut config = crate::binding::state(&self.template)
-            .lock()
-            .core
-            .config
-            .clone();
-        config.set_supported_protocols(crate::settings::strings(&self.supported_protocols));
-        config.hold_upgrade = self.hold_upgrade;
+        let mut config = self.setting(PeerConfig::clone);
         config.proxy_protocol = self.proxy_protocol;
         let proxies = crate::settings::strings(&self.trusted_proxies);
         for refused in [
