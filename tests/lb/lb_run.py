@@ -36,6 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = "127.0.0.9"
 CLIENT_ADDRESS = "127.0.0.1"
 BACK_WITHIN = 5.0
+DURING_DRAIN = 6  # nginx: new clients while a server drains
 failures = []
 children = []  # every process started here, ended at the end
 
@@ -380,6 +381,19 @@ def run(args, work):
         say("drain: HAProxy marked game1 down after %s s (check %s)" % (
             "%.2f" % down if down is not None else "-", row))
         check(down is not None and row[2] == "503", "drain: HAProxy marks game1 down by its health path's 503")
+    if nginx:
+        # New clients during the grace: game1 answers their upgrade 503, and
+        # nginx passes them on (proxy_next_upstream http_503).
+        time.sleep(min(0.5, args.grace / 3))
+        before = set(clients.server)
+        clients.command("more %d" % DURING_DRAIN)
+        wait_for(lambda: clients.read() or
+                 len([c for c in clients.server if c not in before and clients.server[c]]) >= DURING_DRAIN, 5, 0.1)
+        new = {c: s for c, s in clients.server.items() if c not in before}
+        landed = dict(sorted(collections.Counter(new.values()).items(), key=str))
+        say("drain: %d new clients during the grace landed %s" % (DURING_DRAIN, landed))
+        check(len([s for s in new.values() if s and s != "game1"]) == DURING_DRAIN,
+              "drain: every new client during the grace connects, none to the draining game1")
     result = moved(clients, group, "game1", since, args.grace + BACK_WITHIN + 2)
     codes = report_moves("drain", group, result, since, "game1")
     check(set(codes) == {1012}, "drain: every client of game1 was closed with 1012")
@@ -394,7 +408,7 @@ def run(args, work):
         # nginx has no health checks to watch a kill and a restart by: the
         # drain (503 to the upgrade, proxy_next_upstream http_503) is its part.
         return finish(args, work, servers, clients, lb, started, {"drain": (drain_time, drained_group)},
-                      args.clients)
+                      args.clients + DURING_DRAIN)
     t = time.time()
     game1.start()
     up, row = lb.wait_status("game1", "UP", 10)
@@ -473,6 +487,8 @@ def finish(args, work, servers, clients, lb, started, windows, total):
         with open(lb.access_log) as f:
             tries = collections.Counter(line.strip() for line in f)
         say("nginx: the upstreams' answers per upgrade: %s" % dict(tries))
+        check(any(t.startswith("503, ") for t in tries),
+              "nginx passed an upgrade the draining server answered 503 on to another server")
     say("wall time %.1f s" % (time.time() - started))
     return clients, lb, servers
 
