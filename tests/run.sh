@@ -157,6 +157,15 @@ for lb_server in node multiplayer; do
   fi
 done
 
+part "Godot $version: nginx (http mode, X-Forwarded-For) in front of three servers, 60 client nodes: drain"
+if [ -n "$(command -v nginx || true)" ] || [ -x /usr/sbin/nginx ]; then
+  part_started=$SECONDS
+  timeout 120 bash tests/lb/run_lb.sh "$project" "$lb_godot" -- --balancer nginx --clients 60
+  done_part "$version" "load balancer (nginx)" $?
+else
+  missing "$version" "load balancer (nginx)" "needs nginx (Debian package nginx); .ci/run installs it"
+fi
+
 part "Godot $version: Python and Node clients against a Godot server"
 timeout 300 bash tests/peers/run_against_godot.sh "$project" "$godot"
 done_part "$version" "Python and Node clients" $?

@@ -36,6 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = "127.0.0.9"
 CLIENT_ADDRESS = "127.0.0.1"
 BACK_WITHIN = 5.0
+DURING_DRAIN = 6  # nginx: new clients while a server drains
 failures = []
 children = []  # every process started here, ended at the end
 
@@ -116,11 +117,12 @@ class Server:
 
 
 def server_command(args, name, port, record, control):
+    mode = ["xff"] if args.balancer == "nginx" else []
     if args.server_command:  # a stand-in server, for working on this test
-        return args.server_command.split() + [name, str(port), record, control, SOURCE]
+        return args.server_command.split() + [name, str(port), record, control, SOURCE] + mode
     script = {"node": "lb_server.gd", "multiplayer": "lb_server_mp.gd"}[args.server]
     return [args.godot, "--headless", "--path", args.project, "--script", "res://" + script,
-            "--", name, str(port), record, control, SOURCE]
+            "--", name, str(port), record, control, SOURCE] + mode
 
 
 class HAProxy:
@@ -186,6 +188,45 @@ class HAProxy:
         if not seen:
             return None, self.stats().get(name)
         return time.time() - started, seen
+
+
+class Nginx:
+    """nginx in http mode (nginx.conf, the README's copy, inside an http
+    block of its own: prefix, pid, logs and temp paths in the work dir)."""
+
+    def __init__(self, args, work, servers):
+        self.port = free_port()
+        with open(os.path.join(HERE, "nginx.conf")) as f:
+            self.template = f.read()
+        values = {"listen": "127.0.0.1:%d" % self.port, "source": SOURCE}
+        for i, server in enumerate(servers):
+            values["server%d" % (i + 1)] = "127.0.0.1:%d" % server.port
+        prefix = os.path.join(work, "nginx")
+        os.makedirs(os.path.join(prefix, "logs"))
+        with open(os.path.join(prefix, "game.conf"), "w") as f:
+            f.write(fill(self.template, values))
+        temp = "".join("    %s_temp_path %s;\n" % (kind, os.path.join(prefix, kind))
+                       for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        config = os.path.join(prefix, "nginx.conf")
+        with open(config, "w") as f:
+            f.write("daemon off;\nworker_processes 1;\npid %s;\nerror_log %s warn;\n"
+                    "events { worker_connections 4096; }\nhttp {\n    log_format upstreams '$upstream_status';\n"
+                    "    access_log %s upstreams;\n%s"
+                    "    include %s;\n}\n" % (os.path.join(prefix, "nginx.pid"), os.path.join(prefix, "error.log"),
+                                             os.path.join(prefix, "access.log"), temp, os.path.join(prefix, "game.conf")))
+        self.access_log = os.path.join(prefix, "access.log")
+        self.out = os.path.join(work, "nginx.out")
+        self.proc = start([args.nginx, "-p", prefix, "-c", config, "-e", os.path.join(prefix, "error.log")], self.out)
+
+        def listening():
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return True
+            except OSError:
+                return self.proc.poll() is not None
+        if not wait_for(listening, 10) or self.proc.poll() is not None:
+            say(open(self.out).read())
+            raise SystemExit("FAILED: nginx did not start")
 
 
 class Clients:
@@ -299,12 +340,16 @@ def run(args, work):
     for s in servers:
         s.start()
     say("servers (%s): %s" % (args.server, ", ".join("%s on 127.0.0.1:%d" % (s.name, s.port) for s in servers)))
-    lb = HAProxy(args, work, servers)
-    say("HAProxy on 127.0.0.1:%d, to the servers from %s" % (lb.port, SOURCE))
-    check(readme_matches(args.readme, lb.template), "README's HAProxy configuration is tests/lb/haproxy.cfg")
-    for s in servers:
-        up, row = lb.wait_status(s.name, "UP", 10)
-        check(up is not None, "HAProxy marks %s up by its health path (%s)" % (s.name, row))
+    nginx = args.balancer == "nginx"
+    balancer = "nginx" if nginx else "HAProxy"
+    lb = Nginx(args, work, servers) if nginx else HAProxy(args, work, servers)
+    say("%s on 127.0.0.1:%d, to the servers from %s" % (balancer, lb.port, SOURCE))
+    check(readme_matches(args.readme, lb.template), "README's %s configuration is tests/lb/%s" % (
+        balancer, "nginx.conf" if nginx else "haproxy.cfg"))
+    if not nginx:
+        for s in servers:
+            up, row = lb.wait_status(s.name, "UP", 10)
+            check(up is not None, "HAProxy marks %s up by its health path (%s)" % (s.name, row))
     game1, game2, game3 = servers
 
     # 1. Every client connects, and the servers see the clients' address.
@@ -317,11 +362,11 @@ def run(args, work):
     connected = greeted()
     say("connect: %d of %d clients greeted in %.2f s; per server %s" % (
         connected, args.clients, time.time() - t0, {s: n for s, n in clients.counts().items() if s}))
-    if not check(connected == args.clients, "every client connects through HAProxy"):
+    if not check(connected == args.clients, "every client connects through %s" % balancer):
         say(open(clients.out).read()[-3000:])
         return
     time.sleep(1.0)
-    addresses(servers, "connect")
+    addresses(servers, "connect", balancer)
     time.sleep(args.steady)
 
     # 2. Drain game1. Messages sent until its clients saw the close may be
@@ -331,10 +376,24 @@ def run(args, work):
     group = drained_group = clients.on("game1")
     since = drain_time = time.time()
     game1.command("drain %s" % args.grace)
-    down, row = lb.wait_status("game1", "DOWN", 5)
-    say("drain: HAProxy marked game1 down after %s s (check %s)" % (
-        "%.2f" % down if down is not None else "-", row))
-    check(down is not None and row[2] == "503", "drain: HAProxy marks game1 down by its health path's 503")
+    if not nginx:
+        down, row = lb.wait_status("game1", "DOWN", 5)
+        say("drain: HAProxy marked game1 down after %s s (check %s)" % (
+            "%.2f" % down if down is not None else "-", row))
+        check(down is not None and row[2] == "503", "drain: HAProxy marks game1 down by its health path's 503")
+    if nginx:
+        # New clients during the grace: game1 answers their upgrade 503, and
+        # nginx passes them on (proxy_next_upstream http_503).
+        time.sleep(min(0.5, args.grace / 3))
+        before = set(clients.server)
+        clients.command("more %d" % DURING_DRAIN)
+        wait_for(lambda: clients.read() or
+                 len([c for c in clients.server if c not in before and clients.server[c]]) >= DURING_DRAIN, 5, 0.1)
+        new = {c: s for c, s in clients.server.items() if c not in before}
+        landed = dict(sorted(collections.Counter(new.values()).items(), key=str))
+        say("drain: %d new clients during the grace landed %s" % (DURING_DRAIN, landed))
+        check(len([s for s in new.values() if s and s != "game1"]) == DURING_DRAIN,
+              "drain: every new client during the grace connects, none to the draining game1")
     result = moved(clients, group, "game1", since, args.grace + BACK_WITHIN + 2)
     codes = report_moves("drain", group, result, since, "game1")
     check(set(codes) == {1012}, "drain: every client of game1 was closed with 1012")
@@ -345,6 +404,11 @@ def run(args, work):
     say("drain: game1 drained %.2f s after drain(%s)" % (
         float(game1.lines("Z")[0][1]) - float(game1.lines("R")[0][1]), args.grace) if game1.lines("Z") else "")
     game1.proc.wait(timeout=5)
+    if nginx:
+        # nginx has no health checks to watch a kill and a restart by: the
+        # drain (503 to the upgrade, proxy_next_upstream http_503) is its part.
+        return finish(args, work, servers, clients, lb, started, {"drain": (drain_time, drained_group)},
+                      args.clients + DURING_DRAIN)
     t = time.time()
     game1.start()
     up, row = lb.wait_status("game1", "UP", 10)
@@ -389,13 +453,18 @@ def run(args, work):
     say("clients per server: %s" % {s: n for s, n in clients.counts().items() if s})
     time.sleep(1.0)
 
+    return finish(args, work, servers, clients, lb, started,
+                  {"drain": (drain_time, drained_group), "kill": (kill_time, killed_group)},
+                  args.clients + args.newcomers)
+
+
+def finish(args, work, servers, clients, lb, started, windows, total):
     # 5. Stop sending, let the last messages arrive, count.
-    total = args.clients + args.newcomers
     clients.command("stop")
     wait_for(lambda: clients.read() or len(clients.final) >= total, 10)
     time.sleep(1.5)
-    addresses(servers, "end")
-    messages(servers, clients, {"drain": (drain_time, drained_group), "kill": (kill_time, killed_group)})
+    addresses(servers, "end", "nginx" if args.balancer == "nginx" else "HAProxy")
+    messages(servers, clients, windows)
     say("messages send_text refused while the link closed under it, before the client noticed: %d" % (
         len(clients.refused_open)))
     check(not clients.problems, "no message dropped, nor refused while a client was away (%d: %s)" % (
@@ -411,16 +480,25 @@ def run(args, work):
                 script_errors += [name + ": " + line.strip() for line in f if line.startswith("SCRIPT ERROR")]
     check(not script_errors, "no script error in the servers' and clients' output (%d: %s)" % (
         len(script_errors), script_errors[:3]))
+    if args.balancer == "nginx":
+        # Logged as each WebSocket ends: "502, 101" is a refusal, then the next server.
+        wait_for(lambda: not clients.alive(), 5)
+        time.sleep(0.5)
+        with open(lb.access_log) as f:
+            tries = collections.Counter(line.strip() for line in f)
+        say("nginx: the upstreams' answers per upgrade: %s" % dict(tries))
+        check(any(t.startswith("503, ") for t in tries),
+              "nginx passed an upgrade the draining server answered 503 on to another server")
     say("wall time %.1f s" % (time.time() - started))
     return clients, lb, servers
 
 
-def addresses(servers, when):
+def addresses(servers, when, balancer):
     for s in servers:
         seen = collections.Counter(line[3] for line in s.lines("C"))
         say("%s: %s connections, addresses the server saw: %s" % (when, s.name, dict(seen)))
         check(seen and set(seen) == {CLIENT_ADDRESS},
-              "%s: %s sees its clients' real address %s, never HAProxy's %s" % (when, s.name, CLIENT_ADDRESS, SOURCE))
+              "%s: %s sees its clients' real address %s, never %s's %s" % (when, s.name, CLIENT_ADDRESS, balancer, SOURCE))
 
 
 def messages(servers, clients, windows):
@@ -433,7 +511,7 @@ def messages(servers, clients, windows):
                 arrived[(line[1], int(line[2]))] += 1
     sent = sum(clients.final.values())
     twice = sum(1 for n in arrived.values() if n > 1)
-    kill_time = windows["kill"][0]
+    kill_time = windows["kill"][0] if "kill" in windows else float("inf")
     # What each client sent after it noticed a close: up to the kill mark for
     # the closes before the kill, up to the end for those after it.
     protected = set()
@@ -474,6 +552,9 @@ def main():
     parser.add_argument("project")
     parser.add_argument("godot")
     parser.add_argument("--haproxy", default=shutil.which("haproxy") or "/usr/sbin/haproxy")
+    parser.add_argument("--balancer", choices=("haproxy", "nginx"), default="haproxy",
+                        help="HAProxy (haproxy.cfg, PROXY protocol, health checks) or nginx (nginx.conf, http mode)")
+    parser.add_argument("--nginx", default=shutil.which("nginx") or "/usr/sbin/nginx")
     parser.add_argument("--readme", default=os.path.join(HERE, "..", "..", "README.md"))
     parser.add_argument("--clients", type=int, default=300)
     parser.add_argument("--newcomers", type=int, default=30)
@@ -492,7 +573,8 @@ def main():
     try:
         if run(args, work):
             # The clients and servers end by themselves ("quit"); HAProxy is ended below.
-            wait_for(lambda: all(p.poll() is not None for p in children if "haproxy" not in p.args[0]), 5)
+            wait_for(lambda: all(p.poll() is not None for p in children
+                                 if not any(b in p.args[0] for b in ("haproxy", "nginx"))), 5)
     except SystemExit as e:
         say(str(e))
         failures.append(str(e))

@@ -20,7 +20,7 @@ func listen(port: int, proxy: String) -> Error:
 		if not server.has_method(method):
 			printerr("RustWebSocketServer has no ", method, "()")
 			return ERR_UNAVAILABLE
-	server.proxy_protocol = true
+	server.proxy_protocol = use_proxy_protocol
 	server.trusted_proxies = PackedStringArray([proxy])
 	server.client_connected.connect(_on_connected)
 	server.client_disconnected.connect(_on_disconnected)

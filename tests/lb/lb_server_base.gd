@@ -12,7 +12,9 @@
 ##   Z <time>                          drained (then the process ends)
 ## Reads commands from CONTROL, one a line, each done once:
 ## "drain SECONDS", "quit".
-## Arguments after "--": NAME PORT RECORD CONTROL PROXY_ADDRESS
+## Arguments after "--": NAME PORT RECORD CONTROL PROXY_ADDRESS [xff]
+## With "xff" (behind nginx), no PROXY header: the balancer's
+## X-Forwarded-For gives the client's address.
 extends SceneTree
 
 var server_name := ""
@@ -21,6 +23,8 @@ var control_path := ""
 var commands_done := 0
 var control_checked := 0
 var leaving := false
+## False with "xff": the balancer sends X-Forwarded-For, not the PROXY protocol.
+var use_proxy_protocol := true
 
 
 ## Starts the server on 127.0.0.1:`port`, the PROXY protocol taken from
@@ -46,6 +50,7 @@ func _initialize() -> void:
 		quit(2)
 		return
 	server_name = args[0]
+	use_proxy_protocol = not (args.size() > 5 and args[5] == "xff")
 	record = FileAccess.open(args[2], FileAccess.WRITE)
 	control_path = args[3]
 	if record == null:

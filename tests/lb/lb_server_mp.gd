@@ -7,7 +7,7 @@ var peer := RustWebSocketMultiplayerPeer.new()
 
 
 func listen(port: int, proxy: String) -> Error:
-	peer.proxy_protocol = true
+	peer.proxy_protocol = use_proxy_protocol
 	peer.trusted_proxies = PackedStringArray([proxy])
 	peer.peer_connected.connect(_on_connected)
 	peer.peer_disconnected.connect(_on_disconnected)

@@ -8,8 +8,11 @@
 # Usage: tests/lb/run_lb.sh [PROJECT_DIR GODOT] [-- lb_run.py options]
 #   Without a project: builds the addon and a project in tests/.tmp/project-lb,
 #   run on $GODOT (else godot on PATH).
-# HAProxy: $HAPROXY, else haproxy on PATH or in /usr/sbin. With CI set, a
-# missing HAProxy or Godot fails the test; otherwise it is skipped.
+# HAProxy: $HAPROXY, else haproxy on PATH or in /usr/sbin. With
+# "-- --balancer nginx": nginx (tests/lb/nginx.conf, http mode with
+# X-Forwarded-For, the drain only), $NGINX, else nginx on PATH or in
+# /usr/sbin. With CI set, a missing balancer or Godot fails the test;
+# otherwise it is skipped.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -21,9 +24,16 @@ skip() {
   echo "SKIPPED: $1"; exit 0
 }
 
-haproxy=${HAPROXY:-$(command -v haproxy || true)}
-[ -z "$haproxy" ] && [ -x /usr/sbin/haproxy ] && haproxy=/usr/sbin/haproxy
-[ -n "$haproxy" ] && [ -x "$haproxy" ] || skip "no HAProxy (Debian package haproxy; .ci/run installs it)"
+if [[ " $* " == *" --balancer nginx "* ]]; then
+  nginx=${NGINX:-$(command -v nginx || true)}
+  [ -z "$nginx" ] && [ -x /usr/sbin/nginx ] && nginx=/usr/sbin/nginx
+  [ -n "$nginx" ] && [ -x "$nginx" ] || skip "no nginx (Debian package nginx; .ci/run installs it)"
+  set -- "$@" --nginx "$nginx"
+else
+  haproxy=${HAPROXY:-$(command -v haproxy || true)}
+  [ -z "$haproxy" ] && [ -x /usr/sbin/haproxy ] && haproxy=/usr/sbin/haproxy
+  [ -n "$haproxy" ] && [ -x "$haproxy" ] || skip "no HAProxy (Debian package haproxy; .ci/run installs it)"
+fi
 
 project="" godot=""
 if [ $# -ge 2 ] && [ "$1" != "--" ]; then project=$1 godot=$2; shift 2; fi
