@@ -142,8 +142,10 @@ impl TrustedProxies {
 /// `peer` (`headers`: names lower-cased, repeated ones joined with `,`).
 /// `None` when `peer` is not trusted, there is no such header, or its
 /// right-most untrusted entry is invalid: the TCP address stands.
-/// `Forwarded` is preferred when both are present. The port is the one the
-/// header gives, else 0.
+/// With both `Forwarded` and `X-Forwarded-For`, the client is believed only
+/// when both name the same address (most proxies write one and pass the
+/// other on as the client sent it). The port is the one the header gives,
+/// else 0.
 pub fn forwarded_client(
     peer: IpAddr,
     headers: &[(String, String)],
@@ -153,11 +155,21 @@ pub fn forwarded_client(
         return None;
     }
     let find = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v);
-    if let Some(value) = find("forwarded") {
-        return rightmost_untrusted(value, trusted, forwarded_for);
+    let forwarded = find("forwarded").map(|v| rightmost_untrusted(v, trusted, forwarded_for));
+    let x_forwarded = find("x-forwarded-for")
+        .map(|v| rightmost_untrusted(v, trusted, |e| node(e.trim()).map(Some)));
+    match (forwarded, x_forwarded) {
+        // Most proxies write one of the two and pass the other on as the
+        // client sent it: with both, a client is believed only when both
+        // name it (else a client could pick its address by sending the
+        // header its proxy does not write).
+        (Some(f), Some(x)) => match (f, x) {
+            (Some(f), Some(x)) if f.ip() == x.ip() => Some(f),
+            _ => None,
+        },
+        (Some(one), None) | (None, Some(one)) => one,
+        (None, None) => None,
     }
-    let value = find("x-forwarded-for")?;
-    rightmost_untrusted(value, trusted, |e| node(e.trim()).map(Some))
 }
 
 fn rightmost_untrusted(
@@ -348,12 +360,20 @@ mod tests {
             forwarded_client(lb, &h, &t),
             Some("203.0.113.43:0".parse().unwrap())
         );
-        // Forwarded wins over X-Forwarded-For.
+        // A proxy that writes X-Forwarded-For and passes on the client's own
+        // Forwarded: the client does not get to pick its address.
         let mut h = hdr("x-forwarded-for", "198.51.100.2");
         h.extend(hdr("forwarded", "for=198.51.100.3"));
+        assert_eq!(forwarded_client(lb, &h, &t), None);
+        let mut h = hdr("x-forwarded-for", "203.0.113.7");
+        h.extend(hdr("forwarded", "for=1.2.3.4"));
+        assert_eq!(forwarded_client(lb, &h, &t), None);
+        // Both naming the same client: believed (with Forwarded's port).
+        let mut h = hdr("x-forwarded-for", "198.51.100.3");
+        h.extend(hdr("forwarded", "for=\"198.51.100.3:4711\""));
         assert_eq!(
             forwarded_client(lb, &h, &t),
-            Some("198.51.100.3:0".parse().unwrap())
+            Some("198.51.100.3:4711".parse().unwrap())
         );
     }
 
