@@ -159,12 +159,20 @@ func test_max_clients_turns_the_next_away_with_1013(t) -> void:
 	second.connect_to_url(url)
 	await t.until(func(): return second.get_ready_state() == 3, [first, second], "the second to be turned away")
 	t.eq(second.get_close_code(), 1013, "1013: try again later")
-	# The engine's client is turned away too (it reports 1002: its wslay
-	# takes 1012-1014 for protocol errors).
+	# The engine's client is turned away too (from 4.4 it reports 1002: its
+	# wslay takes 1012-1014 for protocol errors; 4.3's stays STATE_OPEN on
+	# the connection the server closed, an engine limitation not checked
+	# here).
 	var third := WebSocketPeer.new()
 	third.connect_to_url(url)
-	await t.until(func(): return third.get_ready_state() == 3, [first, third], "the engine's client to be turned away")
-	t.check(third.get_close_code() in [1013, 1002], "closed with a code: %d" % third.get_close_code())
+	var info := Engine.get_version_info()
+	if info["major"] > 4 or info["minor"] >= 4:
+		await t.until(func(): return third.get_ready_state() == 3, [first, third], "the engine's client to be turned away")
+		t.check(third.get_close_code() in [1013, 1002], "closed with a code: %d" % third.get_close_code())
+	else:
+		for i in 20:
+			third.poll()
+			await t.process_frame
 	t.eq(s.get_client_ids().size(), 1, "still one client")
 	t.eq(_events(s, "connected").size(), 1, "no client_connected for it")
 	s.free()
