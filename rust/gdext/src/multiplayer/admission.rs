@@ -31,16 +31,7 @@ pub(super) fn reply(
     body: &Variant,
     headers: &PackedStringArray,
 ) -> Error {
-    let bytes: Vec<u8> = if let Ok(text) = body.try_to::<GString>() {
-        text.to_string().into_bytes()
-    } else if let Ok(raw) = body.try_to::<PackedByteArray>() {
-        raw.to_vec()
-    } else if body.is_nil() {
-        Vec::new()
-    } else {
-        crate::logger::error!(
-            "{CLASS}: reply_http: the body must be a String or a PackedByteArray."
-        );
+    let Some(bytes) = reply_body(CLASS, body) else {
         return Error::ERR_INVALID_PARAMETER;
     };
     let headers = crate::settings::strings(headers);
@@ -61,5 +52,25 @@ pub(super) fn reply(
             hub_error(e);
             Error::ERR_INVALID_PARAMETER
         }
+    }
+}
+
+/// `reply_http`'s body as bytes (a String, a PackedByteArray or null), for
+/// both classes that answer plain HTTP; `None` (said) for another type. A
+/// byte array longer than the core takes is cut one byte past its limit,
+/// so the core refuses it without a copy of all of it.
+pub(crate) fn reply_body(class: &str, body: &Variant) -> Option<Vec<u8>> {
+    if let Ok(text) = body.try_to::<GString>() {
+        Some(text.to_string().into_bytes())
+    } else if let Ok(raw) = body.try_to::<PackedByteArray>() {
+        let slice = raw.as_slice();
+        Some(slice[..slice.len().min(rustws_core::MAX_HTTP_BODY + 1)].to_vec())
+    } else if body.is_nil() {
+        Some(Vec::new())
+    } else {
+        crate::logger::error!(
+            "{class}: reply_http: the body must be a String or a PackedByteArray."
+        );
+        None
     }
 }

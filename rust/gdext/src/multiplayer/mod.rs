@@ -6,7 +6,7 @@
 //! calls itself are bound directly, in [`calls`]; SceneMultiplayer reaches
 //! the same hub through the engine's virtual methods here.
 
-mod admission;
+pub(crate) mod admission;
 pub(crate) mod calls;
 mod proxy;
 pub(crate) mod state;

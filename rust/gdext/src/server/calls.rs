@@ -306,16 +306,7 @@ impl RustWebSocketServer {
         body: Variant,
         headers: PackedStringArray,
     ) -> Error {
-        let bytes: Vec<u8> = if let Ok(text) = body.try_to::<GString>() {
-            text.to_string().into_bytes()
-        } else if let Ok(raw) = body.try_to::<PackedByteArray>() {
-            raw.to_vec()
-        } else if body.is_nil() {
-            Vec::new()
-        } else {
-            crate::logger::error!(
-                "{CLASS}: reply_http: the body must be a String or a PackedByteArray."
-            );
+        let Some(bytes) = crate::multiplayer::admission::reply_body(CLASS, &body) else {
             return Error::ERR_INVALID_PARAMETER;
         };
         let headers = crate::settings::strings(&headers);
