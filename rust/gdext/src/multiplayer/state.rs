@@ -218,13 +218,7 @@ pub(crate) fn report_dropped_pending(shared: &Shared<MpState>) {
 
 /// Reports a hub failure; the Godot `Error` the engine's class returns for it.
 pub(crate) fn hub_error(err: HubError) -> Error {
-    let code = match &err {
-        HubError::AlreadyInUse | HubError::AddressInUse(_) => Error::ERR_ALREADY_IN_USE,
-        HubError::NotConnected => Error::ERR_UNCONFIGURED,
-        HubError::NoSuchPeer(_) | HubError::Invalid(_) => Error::ERR_INVALID_PARAMETER,
-        HubError::Listen(_) => Error::ERR_CANT_CREATE,
-        HubError::Send(e) => crate::errors::code(e),
-    };
+    let code = crate::errors::hub_code(&err);
     crate::logger::error!("{CLASS}: {err}");
     code
 }

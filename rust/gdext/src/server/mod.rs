@@ -329,13 +329,7 @@ impl RustWebSocketServer {
 
 /// Reports a hub failure; the Godot `Error` for it.
 pub(super) fn hub_error(err: HubError) -> Error {
-    let code = match &err {
-        HubError::AlreadyInUse | HubError::AddressInUse(_) => Error::ERR_ALREADY_IN_USE,
-        HubError::NotConnected => Error::ERR_UNCONFIGURED,
-        HubError::NoSuchPeer(_) | HubError::Invalid(_) => Error::ERR_INVALID_PARAMETER,
-        HubError::Listen(_) => Error::ERR_CANT_CREATE,
-        HubError::Send(e) => crate::errors::code(e),
-    };
+    let code = crate::errors::hub_code(&err);
     let err = match err {
         HubError::AlreadyInUse => "already listening; call stop() first".to_string(),
         HubError::NotConnected => "not listening; call listen() first".to_string(),
