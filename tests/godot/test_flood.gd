@@ -95,13 +95,7 @@ func test_a_real_client_joins_through_a_flood_of_silent_connections(t) -> void:
 	var cls := "RustWebSocketMultiplayerPeer"
 	t.check(ours.get("join_ours_ms", -1.0) >= 0.0 and ours.join_ours_ms < 3000.0, cls + ": our client joins through the flood within 3 s")
 	t.check(ours.get("join_engine_ms", -1.0) >= 0.0 and ours.join_engine_ms < 3000.0, cls + ": the engine's client joins through the flood within 3 s")
-	# Windows has no readiness set: each connection still opening is asked
-	# directly, which under Wine costs far more than on Windows itself (the
-	# engine's class is slower there too); there the bound is three times
-	# the engine's own longest poll.
 	var bound := POLL_BOUND_MS
-	if OS.get_name() == "Windows":
-		bound = maxf(POLL_BOUND_MS, 3.0 * engine.max_poll_ms)
 	t.check(ours.max_poll_ms < bound, cls + ": no poll over %.0f ms (%.1f ms)" % [bound, ours.max_poll_ms])
 	if ours.get("descriptors", -1) >= 0:
 		t.check(ours.descriptors <= 256 + 16, cls + ": the server keeps at most max_pending_connections of the flood (%d descriptors)" % ours.descriptors)

@@ -19,9 +19,14 @@ impl PrivateDir {
         let mut last = None;
         for _ in 0..8 {
             let path = base.join(format!("rust_websocket_{:016x}", rand::random::<u64>()));
-            let mut builder = std::fs::DirBuilder::new();
             #[cfg(unix)]
-            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            let builder = {
+                let mut builder = std::fs::DirBuilder::new();
+                std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+                builder
+            };
+            #[cfg(not(unix))]
+            let builder = std::fs::DirBuilder::new();
             match builder.create(&path) {
                 Ok(()) => return Ok(PrivateDir { path }),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),

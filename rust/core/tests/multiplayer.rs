@@ -393,7 +393,11 @@ fn a_burst_of_connections_is_accepted_a_bounded_number_per_poll() {
         made += 1;
         server_link(stream, tls)
     });
-    assert_eq!(made, rustws_core::ACCEPTS_PER_POLL);
+    // At most the cap, fewer where accepting is slow (the time budget).
+    assert!(
+        (1..=rustws_core::ACCEPTS_PER_POLL).contains(&made),
+        "{made} accepted in one poll"
+    );
     let start = Instant::now();
     while made < waiting.len() {
         assert!(start.elapsed() < Duration::from_secs(5), "{made} accepted");

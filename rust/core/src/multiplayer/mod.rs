@@ -49,6 +49,10 @@ use tungstenite::Bytes;
 /// Connections accepted in one poll at most (a burst is taken over a few
 /// frames instead of stalling one).
 pub const ACCEPTS_PER_POLL: usize = 64;
+/// Accepting also stops once a poll has spent this long on it (one
+/// connection is always taken): where an accept and a close cost a
+/// millisecond (Windows under load, Wine), 64 would stall the frame.
+pub const ACCEPT_BUDGET: Duration = Duration::from_millis(4);
 
 /// How long, in seconds, a new link has to open (and a client to get its
 /// id): the engine's `handshake_timeout` default.

@@ -1,15 +1,18 @@
 //! The server side of the hub: listening (dual-stack for `"*"`, a deep
-//! backlog), accepting at most [`ACCEPTS_PER_POLL`] connections a poll and
+//! backlog), accepting at most [`ACCEPTS_PER_POLL`] connections (and
+//! [`ACCEPT_BUDGET`] of time) a poll and
 //! keeping at most [`Hub::max_pending`] still opening (the oldest goes
 //! first), polling those only when they may have something to do, giving
 //! each new link a random id once it is open, and sweeping the open links
 //! for packets and ends.
 
 use super::incoming::Tagged;
-use super::{admit, Event, Hub, HubError, Link, Pending, ACCEPTS_PER_POLL, SERVER_ID};
+use super::{
+    admit, Event, Hub, HubError, Link, Pending, ACCEPTS_PER_POLL, ACCEPT_BUDGET, SERVER_ID,
+};
 use crate::peer::ReadyState;
 use crate::preface::Prefaced;
-use crate::readiness::{Listener, Socket};
+use crate::readiness::{self, Listener, Socket};
 use crate::tls::TlsStream;
 use crate::transport::Stream;
 use std::io;
@@ -61,8 +64,7 @@ pub(super) fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
     Ok(sock.into())
 }
 
-/// Where no readiness set says which sockets have input (every system but
-/// Linux), a connection still opening is asked directly at most this often:
+/// Where no readiness set says which sockets have input (macOS), a connection still opening is asked directly at most this often:
 /// hundreds of silent ones then cost a few system calls per frame, not one
 /// each (a request waits at most this long to be noticed).
 const PENDING_RECHECK: Duration = Duration::from_millis(20);
@@ -93,7 +95,11 @@ impl<L: Link> Hub<L> {
         listener: &Listener,
         new_link: &mut dyn FnMut(Box<dyn Stream>, bool) -> Option<L>,
     ) {
-        for _ in 0..ACCEPTS_PER_POLL {
+        let started = Instant::now();
+        for taken in 0..ACCEPTS_PER_POLL {
+            if taken > 0 && started.elapsed() >= ACCEPT_BUDGET {
+                return;
+            }
             let (sock, from) = match listener.accept() {
                 Ok(accepted) => {
                     self.accept_failing = false;
@@ -224,7 +230,7 @@ impl<L: Link> Hub<L> {
                 if recent {
                     return true;
                 }
-                p.checked = (!cfg!(target_os = "linux")).then_some(now);
+                p.checked = (!readiness::HAS_SET).then_some(now);
                 if !p.link.may_have_input(now) {
                     return true;
                 }

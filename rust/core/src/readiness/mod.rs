@@ -1,9 +1,11 @@
 //! Cheap idle checks for many sockets: a [`Socket`] that has seen no input
 //! for a while stops asking the kernel on every poll and instead reads a flag
-//! that one shared epoll set (Linux) refreshes at most every
-//! [`REFRESH_EVERY`]. A busy socket is read on every poll (a read that
-//! finds nothing costs what asking would), so latency is unchanged; an idle
-//! one costs a few nanoseconds per poll.
+//! that one shared set refreshes at most every [`REFRESH_EVERY`]: an epoll
+//! set on Linux (`epoll`), one `WSAPoll` over every registered socket on
+//! Windows (`wsapoll`); elsewhere (macOS) there is no set and every check
+//! asks the kernel. A busy socket is read on every poll (a read that finds
+//! nothing costs what asking would), so latency is unchanged; an idle one
+//! costs a few nanoseconds per poll.
 //! The set serves every thread: a peer may be polled on one thread and then
 //! handed to another.
 
@@ -15,8 +17,18 @@ use std::time::{Duration, Instant};
 
 /// A socket with no input for this long uses the shared readiness set.
 pub const IDLE_AFTER: Duration = Duration::from_millis(50);
-/// The shared set is asked at most this often.
+/// The shared set is asked at most this often. On Windows each refresh
+/// hands the whole list of sockets to the kernel (`WSAPoll` has no
+/// registered set), so it is asked less often there: an idle socket's first
+/// input still waits at most this long on top of the game's next poll.
+#[cfg(not(windows))]
 pub const REFRESH_EVERY: Duration = Duration::from_micros(100);
+/// The shared set is asked at most this often (see the other platforms).
+#[cfg(windows)]
+pub const REFRESH_EVERY: Duration = Duration::from_millis(1);
+/// Whether this platform has the shared set: without it, callers holding
+/// many silent sockets should space out their own direct checks.
+pub const HAS_SET: bool = cfg!(any(target_os = "linux", windows));
 /// An idle socket still asks the kernel itself this often, so no missed
 /// readiness event can stall it for longer. (The set is level-triggered, so
 /// this is a safety net; each check is a syscall per idle link.)
@@ -198,167 +210,15 @@ impl Stream for Socket {
 }
 
 #[cfg(target_os = "linux")]
-mod imp {
-    use super::REFRESH_EVERY;
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-    use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-    use std::time::Instant;
+mod epoll;
+#[cfg(target_os = "linux")]
+use epoll as imp;
+#[cfg(windows)]
+mod wsapoll;
+#[cfg(windows)]
+use wsapoll as imp;
 
-    /// The one epoll set of the process. Peers may move between threads (one
-    /// thread at a time each), so a socket's flag is an atomic and the set is
-    /// shared; a thread that finds another one refreshing simply skips.
-    struct Set {
-        epfd: OwnedFd,
-        /// Clock origin for `last_wait`.
-        origin: Instant,
-        /// Nanoseconds since `origin` of the last `epoll_wait`.
-        last_wait: AtomicU64,
-        table: Mutex<Table>,
-    }
-
-    struct Table {
-        flags: Vec<Option<Arc<AtomicBool>>>,
-        free: Vec<usize>,
-        events: Vec<libc::epoll_event>,
-    }
-
-    fn set() -> Option<&'static Set> {
-        static SET: OnceLock<Option<Set>> = OnceLock::new();
-        SET.get_or_init(|| {
-            // SAFETY: plain syscall; the result is checked.
-            let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
-            (fd >= 0).then(|| Set {
-                // SAFETY: `fd` is a new descriptor we own.
-                epfd: unsafe { OwnedFd::from_raw_fd(fd) },
-                origin: Instant::now(),
-                last_wait: AtomicU64::new(0),
-                table: Mutex::new(Table {
-                    flags: Vec::new(),
-                    free: Vec::new(),
-                    events: Vec::new(),
-                }),
-            })
-        })
-        .as_ref()
-    }
-
-    impl Set {
-        fn nanos(&self, at: Instant) -> u64 {
-            u64::try_from(at.saturating_duration_since(self.origin).as_nanos()).unwrap_or(u64::MAX)
-        }
-
-        /// One `epoll_wait` with room for every registered socket (ready
-        /// sockets stay ready until read, so looping could never end).
-        /// Skipped when another thread is refreshing right now.
-        fn refresh(&self, now: Instant) {
-            let Ok(mut table) = self.table.try_lock() else {
-                return;
-            };
-            self.last_wait.store(self.nanos(now), Ordering::Relaxed);
-            let room = table.flags.len().max(64);
-            if table.events.len() < room {
-                // SAFETY: zeroed epoll_event is a valid value.
-                table.events.resize(room, unsafe { std::mem::zeroed() });
-            }
-            let max = i32::try_from(table.events.len()).unwrap_or(i32::MAX);
-            // SAFETY: `events` has room for `max` entries; timeout 0 never blocks.
-            let n = unsafe {
-                libc::epoll_wait(self.epfd.as_raw_fd(), table.events.as_mut_ptr(), max, 0)
-            };
-            let table = &*table;
-            for e in table.events.iter().take(usize::try_from(n).unwrap_or(0)) {
-                if let Some(Some(flag)) = table.flags.get(e.u64 as usize) {
-                    flag.store(true, Ordering::Relaxed);
-                }
-            }
-        }
-    }
-
-    /// A socket's (or a listener's) place in the set.
-    pub struct Registration {
-        set: &'static Set,
-        fd: RawFd,
-        token: usize,
-        flag: Arc<AtomicBool>,
-    }
-
-    impl Registration {
-        pub fn new<S: AsRawFd>(sock: &S) -> Option<Registration> {
-            let set = set()?;
-            let mut table = set.table.lock().unwrap_or_else(PoisonError::into_inner);
-            let token = table.free.pop().unwrap_or(table.flags.len());
-            let flag = Arc::new(AtomicBool::new(true));
-            let mut event = libc::epoll_event {
-                events: (libc::EPOLLIN | libc::EPOLLRDHUP) as u32,
-                u64: token as u64,
-            };
-            let fd = sock.as_raw_fd();
-            // SAFETY: valid epoll fd, valid socket fd, event initialised.
-            if unsafe { libc::epoll_ctl(set.epfd.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut event) }
-                != 0
-            {
-                table.free.push(token);
-                return None;
-            }
-            if token == table.flags.len() {
-                table.flags.push(Some(flag.clone()));
-            } else {
-                table.flags[token] = Some(flag.clone());
-            }
-            Some(Registration {
-                set,
-                fd,
-                token,
-                flag,
-            })
-        }
-
-        /// Whether the socket may have input, per the shared set, as of `now`.
-        pub fn readable(&self, now: Instant) -> bool {
-            if !self.flag.load(Ordering::Relaxed) {
-                let since = self
-                    .set
-                    .nanos(now)
-                    .saturating_sub(self.set.last_wait.load(Ordering::Relaxed));
-                if since >= REFRESH_EVERY.as_nanos() as u64 {
-                    self.set.refresh(now);
-                }
-            }
-            self.flag.load(Ordering::Relaxed)
-        }
-
-        /// The socket was read dry.
-        pub fn clear(&self) {
-            self.flag.store(false, Ordering::Relaxed);
-        }
-    }
-
-    impl Drop for Registration {
-        fn drop(&mut self) {
-            let mut table = self
-                .set
-                .table
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            // SAFETY: removing a descriptor we added; errors are harmless.
-            unsafe {
-                libc::epoll_ctl(
-                    self.set.epfd.as_raw_fd(),
-                    libc::EPOLL_CTL_DEL,
-                    self.fd,
-                    std::ptr::null_mut(),
-                )
-            };
-            if let Some(slot) = table.flags.get_mut(self.token) {
-                *slot = None;
-                table.free.push(self.token);
-            }
-        }
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(any(target_os = "linux", windows)))]
 mod imp {
     use std::time::Instant;
 
@@ -415,7 +275,7 @@ mod tests {
     }
 }
 
-#[cfg(all(test, target_os = "linux"))]
+#[cfg(all(test, any(target_os = "linux", windows)))]
 mod many_ready {
     use super::*;
     use std::net::TcpListener;
@@ -447,7 +307,7 @@ mod many_ready {
     }
 }
 
-#[cfg(all(test, target_os = "linux"))]
+#[cfg(all(test, any(target_os = "linux", windows)))]
 mod listening {
     use super::*;
 
