@@ -2,7 +2,8 @@
 ## in order against the engine's WebSocketPeer as the server; a reconnect
 ## after the server restarts, with what was sent meanwhile delivered once;
 ## the backoff's waits; a server that refuses every attempt (403) does not
-## make it spin; the outbox's limit and what it drops; 1012 brings it back;
+## make it spin; the outbox's limit and what it drops; 1012 brings it back,
+## and a message sent while it is answered waits for the next link;
 ## a server that drops every link at once gets ever longer waits; a node
 ## retrying says a failure once (and again when it gives up); autoconnect, manual polling and
 ## polling from a thread.
@@ -272,6 +273,44 @@ func test_a_server_restarting_with_1012_is_rejoined(t) -> void:
 	await t.until(func(): return _events(c, "closed").size() == 2, [srv], "our close answered")
 	await _wait(t, 0.3, [srv])
 	t.eq(_events(c, "reconnecting").size(), 1, "our own close is not retried")
+	c.queue_free()
+
+
+## A message sent while the client answers the server's 1012 (the link is
+## closing, its end not seen yet) waits for the next link and arrives
+## there once, instead of failing; after a plain 1000 no attempt comes,
+## and a message sent while closing fails.
+func test_a_message_sent_while_a_1012_is_answered_waits_for_the_next_link(t) -> void:
+	var srv := Server.new()
+	var c := await _open_pair(t, srv)
+	if c == null:
+		return
+	var old: WebSocketPeer = srv.open()[0]
+	old.close(1012, "restarting")
+	old.poll()
+	# The server is not polled now: the client has the close frame and
+	# waits for the server to end the connection.
+	if not await t.until(func(): return c.get_ready_state() == RustWebSocketPeer.STATE_CLOSING, [], "the client closing", 5.0):
+		return
+	t.eq(c.send_text("while closing"), OK, "sent while the 1012 is answered")
+	t.eq(c.get_queued_message_count(), 1, "it waits for the next link")
+	if not await t.until(func(): return _events(c, "connected").size() == 2, [srv], "back after 1012", 10.0):
+		return
+	var got := []
+	await t.until(func():
+		srv.received(got)
+		return got.has("while closing"), [srv], "the message on the next link")
+	await _wait(t, 0.2, [srv])
+	srv.received(got)
+	t.eq(got, ["while closing"], "arrived once")
+	t.eq(c.get_queued_message_count(), 0, "nothing waits")
+	var newer: WebSocketPeer = srv.open()[0]
+	newer.close(1000, "bye")
+	newer.poll()
+	if not await t.until(func(): return c.get_ready_state() == RustWebSocketPeer.STATE_CLOSING, [], "the client closing again", 5.0):
+		return
+	t.eq(c.send_text("after 1000"), FAILED, "no attempt follows a 1000: sending fails")
+	t.check_logged("no attempt is coming")
 	c.queue_free()
 
 

@@ -139,14 +139,25 @@ impl Reconnector {
                 self.attempt = 0;
             }
         }
-        let exhausted = self.backoff.max_attempts > 0 && self.attempt >= self.backoff.max_attempts;
-        if !self.enabled || !ending.calls_for_reconnect() || exhausted {
+        if !self.would_reconnect(ending, now) {
             return None;
         }
         self.attempt += 1;
         let delay = self.backoff.delay(self.attempt, draw);
         self.next_at = Some(now + Duration::from_secs_f64(delay));
         Some((self.attempt, delay))
+    }
+
+    /// Whether a link ending as `ending` now would get another attempt
+    /// (the setting, the ending, the attempts left): what
+    /// [`Reconnector::ended`] will decide, asked before the end is final.
+    pub fn would_reconnect(&self, ending: Ending, now: Instant) -> bool {
+        let stable = self.open_since.is_some_and(|since| {
+            now.saturating_duration_since(since) >= Duration::from_secs_f64(STABLE_OPEN)
+        });
+        let attempt = if stable { 0 } else { self.attempt };
+        let exhausted = self.backoff.max_attempts > 0 && attempt >= self.backoff.max_attempts;
+        self.enabled && ending.calls_for_reconnect() && !exhausted
     }
 
     /// [`Reconnector::ended`] with a random draw.
@@ -373,6 +384,47 @@ mod tests {
         r.opened(now);
         let stable = now + Duration::from_secs_f64(STABLE_OPEN);
         assert_eq!(r.ended(Ending::Lost, stable, 0.0), Some((1, 0.05)));
+    }
+
+    /// Asked while a link is still closing, `would_reconnect` says what
+    /// `ended` then decides: per ending, with the attempts used up, and
+    /// after a link that stayed open long enough to start counting again.
+    #[test]
+    fn would_reconnect_foretells_ended() {
+        let backoff = Backoff {
+            min_delay: 0.05,
+            max_delay: 1.0,
+            jitter: 0.0,
+            max_attempts: 1,
+        };
+        let endings = [
+            Ending::Lost,
+            Ending::ClosedHere,
+            Ending::ClosedByServer(1000),
+            Ending::ClosedByServer(1012),
+            Ending::ClosedByServer(1013),
+        ];
+        let t0 = Instant::now();
+        for enabled in [true, false] {
+            for ending in endings {
+                let mut r = Reconnector::new(backoff, enabled);
+                let said = r.would_reconnect(ending, t0);
+                assert_eq!(said, r.ended(ending, t0, 0.0).is_some(), "{ending:?}");
+                // The one attempt allowed is used: a quick drop ends it.
+                let mut used = Reconnector::new(backoff, enabled);
+                let _ = used.ended(Ending::Lost, t0, 0.0);
+                used.opened(t0);
+                let soon = t0 + Duration::from_millis(10);
+                let said = used.would_reconnect(ending, soon);
+                assert_eq!(said, used.clone().ended(ending, soon, 0.0).is_some());
+                assert!(!said, "{ending:?}: attempts used up");
+                // Open long enough: counting starts again.
+                let later = t0 + Duration::from_secs_f64(STABLE_OPEN);
+                let said = used.would_reconnect(ending, later);
+                assert_eq!(said, used.ended(ending, later, 0.0).is_some());
+                assert_eq!(said, enabled && ending.calls_for_reconnect());
+            }
+        }
     }
 
     #[test]

@@ -261,8 +261,10 @@ impl RustWebSocketClient {
     }
 
     /// Sends [param message] as a text message. While the link is down and
-    /// another attempt is coming, the message waits (up to
-    /// [member queue_limit]) and [constant OK] is returned.
+    /// another attempt is coming (also while the server is closing it with
+    /// 1012 or 1013 and the close is not over yet), the message waits (up
+    /// to [member queue_limit]), goes out in order once the next link
+    /// opens, and [constant OK] is returned.
     #[func(gd_self)]
     fn send_text(mut this: Gd<Self>, message: GString) -> Error {
         Self::with(&mut this, |me| {

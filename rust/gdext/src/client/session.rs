@@ -42,6 +42,8 @@ pub(crate) struct Session {
     last_said: Option<String>,
     /// Attempts started by the reconnect logic (not by the game).
     reconnects: u64,
+    /// The outbox's next message did not fit at the last try (said once).
+    outbox_stalled: bool,
 }
 
 impl Session {
@@ -60,6 +62,7 @@ impl Session {
             generation: 0,
             last_said: None,
             reconnects: 0,
+            outbox_stalled: false,
         }
     }
 
@@ -142,7 +145,10 @@ impl Session {
         if state == ReadyState::Open && self.outbox.is_empty() {
             return state::send_message(&self.shared, data, text);
         }
-        let coming = (self.active && state == ReadyState::Connecting) || self.reconnector.waiting();
+        let coming = (self.active && state == ReadyState::Connecting)
+            || (self.active && state == ReadyState::Open)
+            || self.reconnector.waiting()
+            || self.closing_for_another_attempt(state);
         if !coming {
             crate::logger::error!("RustWebSocketClient: cannot send: not connected, and no attempt is coming (call connect_to_url()).");
             return Error::FAILED;
@@ -155,6 +161,19 @@ impl Session {
             "RustWebSocketClient: {limit} messages already wait for the link to open (queue_limit); this one was dropped."
         );
         Error::ERR_OUT_OF_MEMORY
+    }
+
+    /// The server is closing the link (its close frame read, the connection
+    /// not ended yet) in a way that brings another attempt (1012, 1013, a
+    /// lost link, as the setting allows): a message sent now waits for it,
+    /// as it would a moment later, instead of failing.
+    fn closing_for_another_attempt(&self, state: ReadyState) -> bool {
+        if !self.active || self.closing_here || state != ReadyState::Closing {
+            return false;
+        }
+        let code = self.shared.lock().core.close_code();
+        let ending = u16::try_from(code).map_or(Ending::Lost, Ending::ClosedByServer);
+        self.reconnector.would_reconnect(ending, Instant::now())
     }
 
     /// The game closes: no reconnect; what waits is dropped.
@@ -212,14 +231,23 @@ impl Session {
             self.last_said = None;
             self.reconnector.opened(Instant::now());
             events.push(Event::Connected);
+        }
+        // What waited goes out in order once the link is open (also what a
+        // full outbound buffer held back at the last poll).
+        // A message that does not fit waits for the next poll; its failure
+        // is said once, not every poll.
+        if now == ReadyState::Open {
             while let Some((data, text)) = self.outbox.pop() {
                 if let Err(failure) = s.send(&self.shared, &data, text) {
                     self.outbox.unpop((data, text));
-                    drop(s);
-                    state::report(Some(failure));
-                    s = self.shared.lock();
+                    if !std::mem::replace(&mut self.outbox_stalled, true) {
+                        drop(s);
+                        state::report(Some(failure));
+                        s = self.shared.lock();
+                    }
                     break;
                 }
+                self.outbox_stalled = false;
             }
         }
         while let Some(packet) = s.core.pop_packet() {
