@@ -145,8 +145,7 @@ impl Session {
         if state == ReadyState::Open && self.outbox.is_empty() {
             return state::send_message(&self.shared, data, text);
         }
-        let coming = (self.active && state == ReadyState::Connecting)
-            || (self.active && state == ReadyState::Open)
+        let coming = (self.active && matches!(state, ReadyState::Connecting | ReadyState::Open))
             || self.reconnector.waiting()
             || self.closing_for_another_attempt(state);
         if !coming {
