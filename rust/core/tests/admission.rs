@@ -224,3 +224,49 @@ fn a_peer_the_game_accepted_itself_refuses_plain_http_as_before() {
     let _ = raw.read_to_string(&mut answer);
     assert_eq!(status_of(&answer), "426", "{answer}");
 }
+
+/// A plain request with a body the server never reads (a POST to the
+/// health path, a probe that sends one): the answer still reaches the
+/// client whole. Closing a socket with unread input resets the connection,
+/// and a reset can throw away an answer the client has not read yet.
+#[test]
+fn an_answer_survives_a_request_body_left_unread() {
+    let mut server = Server::new(PeerConfig::default(), None);
+    let port = server.port();
+    for body_len in [1_000usize, 30_000, 200_000] {
+        let thread = std::thread::spawn(move || {
+            let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(8))).unwrap();
+            let head = format!("POST /health HTTP/1.1\r\nContent-Length: {body_len}\r\n\r\n");
+            let _ = s.write_all(head.as_bytes());
+            // Slowly enough that the server answers while the body comes.
+            for chunk in vec![b'x'; body_len].chunks(10_000) {
+                if s.write_all(chunk).is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            // A client busy elsewhere reads a little later.
+            std::thread::sleep(Duration::from_millis(50));
+            let mut answer = Vec::new();
+            let read = s.read_to_end(&mut answer);
+            (
+                String::from_utf8_lossy(&answer).into_owned(),
+                read.err().map(|e| e.to_string()),
+            )
+        });
+        let start = Instant::now();
+        while !thread.is_finished() {
+            assert!(start.elapsed() < Duration::from_secs(10), "timed out");
+            server.poll();
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let (answer, error) = thread.join().unwrap();
+        assert_eq!(
+            status_of(&answer),
+            "404",
+            "{body_len}: {answer:?} ({error:?})"
+        );
+        assert!(answer.ends_with("not found\n"), "{body_len}: {answer:?}");
+    }
+}
