@@ -1,9 +1,9 @@
 //! The shared readiness set on Linux: one epoll set for the process,
 //! level-triggered, asked with one `epoll_wait` per refresh.
 
-use super::REFRESH_EVERY;
+use super::pace::Pace;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Instant;
 
@@ -12,10 +12,8 @@ use std::time::Instant;
 /// shared; a thread that finds another one refreshing simply skips.
 struct Set {
     epfd: OwnedFd,
-    /// Clock origin for `last_wait`.
-    origin: Instant,
-    /// Nanoseconds since `origin` of the last `epoll_wait`.
-    last_wait: AtomicU64,
+    /// When it was asked, and when next.
+    pace: Pace,
     table: Mutex<Table>,
 }
 
@@ -33,8 +31,7 @@ fn set() -> Option<&'static Set> {
         (fd >= 0).then(|| Set {
             // SAFETY: `fd` is a new descriptor we own.
             epfd: unsafe { OwnedFd::from_raw_fd(fd) },
-            origin: Instant::now(),
-            last_wait: AtomicU64::new(0),
+            pace: Pace::new(),
             table: Mutex::new(Table {
                 flags: Vec::new(),
                 free: Vec::new(),
@@ -46,10 +43,6 @@ fn set() -> Option<&'static Set> {
 }
 
 impl Set {
-    fn nanos(&self, at: Instant) -> u64 {
-        u64::try_from(at.saturating_duration_since(self.origin).as_nanos()).unwrap_or(u64::MAX)
-    }
-
     /// One `epoll_wait` with room for every registered socket (ready
     /// sockets stay ready until read, so looping could never end).
     /// Skipped when another thread is refreshing right now.
@@ -57,7 +50,13 @@ impl Set {
         let Ok(mut table) = self.table.try_lock() else {
             return;
         };
-        self.last_wait.store(self.nanos(now), Ordering::Relaxed);
+        self.pace.begin(now);
+        let began = Instant::now();
+        self.ask(&mut table);
+        self.pace.end(began.elapsed());
+    }
+
+    fn ask(&self, table: &mut Table) {
         let room = table.flags.len().max(64);
         if table.events.len() < room {
             // SAFETY: zeroed epoll_event is a valid value.
@@ -67,7 +66,6 @@ impl Set {
         // SAFETY: `events` has room for `max` entries; timeout 0 never blocks.
         let n =
             unsafe { libc::epoll_wait(self.epfd.as_raw_fd(), table.events.as_mut_ptr(), max, 0) };
-        let table = &*table;
         for e in table.events.iter().take(usize::try_from(n).unwrap_or(0)) {
             if let Some(Some(flag)) = table.flags.get(e.u64 as usize) {
                 flag.store(true, Ordering::Relaxed);
@@ -117,14 +115,8 @@ impl Registration {
 
     /// Whether the socket may have input, per the shared set, as of `now`.
     pub fn readable(&self, now: Instant) -> bool {
-        if !self.flag.load(Ordering::Relaxed) {
-            let since = self
-                .set
-                .nanos(now)
-                .saturating_sub(self.set.last_wait.load(Ordering::Relaxed));
-            if since >= REFRESH_EVERY.as_nanos() as u64 {
-                self.set.refresh(now);
-            }
+        if !self.flag.load(Ordering::Relaxed) && self.set.pace.due(now) {
+            self.set.refresh(now);
         }
         self.flag.load(Ordering::Relaxed)
     }

@@ -1,6 +1,7 @@
 //! Cheap idle checks for many sockets: a [`Socket`] that has seen no input
 //! for a while stops asking the kernel on every poll and instead reads a flag
-//! that one shared set refreshes at most every [`REFRESH_EVERY`]: an epoll
+//! that one shared set refreshes at most every [`REFRESH_EVERY`] (and at
+//! most a tenth of the time, `pace`): an epoll
 //! set on Linux (`epoll`), one `WSAPoll` over every registered socket on
 //! Windows (`wsapoll`); elsewhere (macOS) there is no set and every check
 //! asks the kernel. A busy socket is read on every poll (a read that finds
@@ -208,6 +209,9 @@ impl Stream for Socket {
         true
     }
 }
+
+#[cfg(any(target_os = "linux", windows))]
+mod pace;
 
 #[cfg(target_os = "linux")]
 mod epoll;

@@ -1,13 +1,13 @@
 //! The shared readiness set on Windows: the registered sockets are kept in
 //! one list, and a refresh asks about all of them with a single `WSAPoll`
 //! (a zero timeout: it never waits). Winsock has no registered set as
-//! epoll is, so a refresh costs one call over the whole list; it is spaced
-//! by [`REFRESH_EVERY`] and skipped by a thread that finds another one
-//! refreshing.
+//! epoll is, so a refresh costs one call over the whole list; it is paced
+//! as epoll's (`super::pace`) and skipped by a thread that finds another
+//! one refreshing.
 
-use super::REFRESH_EVERY;
+use super::pace::Pace;
 use std::os::windows::io::AsRawSocket;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Instant;
 use windows_sys::Win32::Networking::WinSock::{WSAPoll, POLLRDNORM, SOCKET, WSAPOLLFD};
@@ -15,10 +15,8 @@ use windows_sys::Win32::Networking::WinSock::{WSAPoll, POLLRDNORM, SOCKET, WSAPO
 /// The one set of the process (peers move between threads, one thread at a
 /// time each, so flags are atomics).
 struct Set {
-    /// Clock origin for `last_wait`.
-    origin: Instant,
-    /// Nanoseconds since `origin` of the last refresh.
-    last_wait: AtomicU64,
+    /// When it was asked, and when next.
+    pace: Pace,
     table: Mutex<Table>,
 }
 
@@ -35,8 +33,7 @@ struct Table {
 fn set() -> &'static Set {
     static SET: OnceLock<Set> = OnceLock::new();
     SET.get_or_init(|| Set {
-        origin: Instant::now(),
-        last_wait: AtomicU64::new(0),
+        pace: Pace::new(),
         table: Mutex::new(Table {
             entries: Vec::new(),
             free: Vec::new(),
@@ -47,20 +44,21 @@ fn set() -> &'static Set {
 }
 
 impl Set {
-    fn nanos(&self, at: Instant) -> u64 {
-        u64::try_from(at.saturating_duration_since(self.origin).as_nanos()).unwrap_or(u64::MAX)
-    }
-
     /// One `WSAPoll` over every registered socket; a socket with anything to
     /// report (input, a hang-up, an error) is flagged, so its reader asks it.
     /// If the call itself fails, every socket is flagged: they are then read
     /// directly, as without a set.
     fn refresh(&self, now: Instant) {
-        let Ok(mut guard) = self.table.try_lock() else {
+        let Ok(mut table) = self.table.try_lock() else {
             return;
         };
-        self.last_wait.store(self.nanos(now), Ordering::Relaxed);
-        let table = &mut *guard;
+        self.pace.begin(now);
+        let began = Instant::now();
+        Self::ask(&mut table);
+        self.pace.end(began.elapsed());
+    }
+
+    fn ask(table: &mut Table) {
         table.fds.clear();
         table.tokens.clear();
         for (token, entry) in table.entries.iter().enumerate() {
@@ -114,14 +112,8 @@ impl Registration {
 
     /// Whether the socket may have input, per the shared set, as of `now`.
     pub fn readable(&self, now: Instant) -> bool {
-        if !self.flag.load(Ordering::Relaxed) {
-            let since = self
-                .set
-                .nanos(now)
-                .saturating_sub(self.set.last_wait.load(Ordering::Relaxed));
-            if since >= REFRESH_EVERY.as_nanos() as u64 {
-                self.set.refresh(now);
-            }
+        if !self.flag.load(Ordering::Relaxed) && self.set.pace.due(now) {
+            self.set.refresh(now);
         }
         self.flag.load(Ordering::Relaxed)
     }
