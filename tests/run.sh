@@ -212,6 +212,13 @@ for extra in ${GODOT_EXTRA:-}; do
   part "Godot $v: which certificates wss:// clients trust by default"
   bash tests/trust/run_trust.sh "$x_project" "$extra"
   done_part "$v" "default trust (system bundle, bundle override, none)" $?
+  part "Godot $v: HAProxy in front of three servers (the node), 300 client nodes: drain, kill, restart"
+  if [ -n "$(command -v haproxy || true)" ] || [ -x /usr/sbin/haproxy ]; then
+    timeout 300 bash tests/lb/run_lb.sh "$x_project" "$extra" -- --server node
+    done_part "$v" "load balancer (HAProxy), servers: node" $?
+  else
+    missing "$v" "load balancer (HAProxy), servers: node" "needs haproxy (Debian package haproxy); .ci/run installs it"
+  fi
   part "Godot $v: demo scenes, with and without the extension"
   DEMO_EXPECT_NATIVE=1 run_suite "$v" "demo scenes" "$x_demo" "$extra" 600
   DEMO_EXPECT_NATIVE=0 run_suite "$v" "demo scenes without the extension" "$x_bare" "$extra" 600

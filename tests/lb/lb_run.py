@@ -465,8 +465,8 @@ def finish(args, work, servers, clients, lb, started, windows, total):
     time.sleep(1.5)
     addresses(servers, "end", "nginx" if args.balancer == "nginx" else "HAProxy")
     messages(servers, clients, windows)
-    say("messages send_text refused while the link closed under it, before the client noticed: %d" % (
-        len(clients.refused_open)))
+    check(not clients.refused_open, "no send_text refused while the link closed under it, before the client noticed (%d: %s)" % (
+        len(clients.refused_open), clients.refused_open[:3]))
     check(not clients.problems, "no message dropped, nor refused while a client was away (%d: %s)" % (
         len(clients.problems), clients.problems[:3]))
     clients.command("quit")
