@@ -179,6 +179,38 @@ func test_reconnects_after_the_server_restarts_and_delivers_once(t) -> void:
 	c.queue_free()
 
 
+## What could never go out (more than the link's outbound_buffer_size,
+## text that is not UTF-8) is refused while the link is down, with why,
+## instead of waiting at the head of the queue and holding back every
+## message after it; those go out once the link opens.
+func test_a_message_that_could_never_go_out_is_refused_while_down(t) -> void:
+	var srv := Server.new()
+	var c := await _open_pair(t, srv)
+	if c == null:
+		return
+	srv.kill()
+	if not await t.until(func(): return _names(c).has("reconnecting"), [srv], "a reconnect planned"):
+		return
+	var big := PackedByteArray()
+	big.resize(c.get_peer().outbound_buffer_size + 1)
+	t.check(c.send(big) != OK, "more than outbound_buffer_size: refused at once")
+	t.check_logged("outbound_buffer_size")
+	t.check(c.send(PackedByteArray([0xff]), RustWebSocketPeer.WRITE_MODE_TEXT) != OK, "text that is not UTF-8: refused at once")
+	t.check_logged("UTF-8")
+	t.eq(c.send_text("after them"), OK, "a message that fits waits")
+	t.eq(c.get_queued_message_count(), 1, "only it waits")
+	t.check(srv.start(srv.port), "the server is back on its port")
+	if not await t.until(func(): return _events(c, "connected").size() == 2, [srv], "connected again", 10.0):
+		return
+	var got := []
+	await t.until(func():
+		srv.received(got)
+		return got.size() >= 1, [srv], "the waiting message")
+	t.eq(got, ["after them"], "it went out on the new link")
+	t.eq(c.get_queued_message_count(), 0, "nothing waits")
+	c.queue_free()
+
+
 func test_backoff_doubles_up_to_the_max_and_stops_after_max_attempts(t) -> void:
 	var c := _client(t, "ws://127.0.0.1:%d/" % U.free_port())
 	c.reconnect_max_attempts = 5

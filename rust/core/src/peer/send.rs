@@ -86,6 +86,26 @@ impl Peer {
         })
     }
 
+    /// Why a message could never be sent on a link opened with the current
+    /// settings, whatever waits: text that is not UTF-8, or more bytes than
+    /// [`PeerConfig::outbound_buffer_size`](crate::PeerConfig) allows. A
+    /// sender that keeps messages for a link not open yet asks this first,
+    /// so what it keeps can go out once one opens.
+    pub fn unsendable(&self, data: &[u8], text: bool) -> Option<WsError> {
+        let limit = self.config.outbound_buffer_size;
+        if limit > 0 && data.len() > limit {
+            return Some(WsError::OutboundBufferFull {
+                buffered: 0,
+                message: data.len(),
+                limit,
+            });
+        }
+        if text && std::str::from_utf8(data).is_err() {
+            return Some(WsError::InvalidUtf8Outbound);
+        }
+        None
+    }
+
     /// `true` when a message of `len` bytes would pass the outbound limits.
     fn over_limits(&self, len: usize) -> bool {
         let Phase::Open(conn) = &self.phase else {

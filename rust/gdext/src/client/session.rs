@@ -111,6 +111,7 @@ impl Session {
     pub(crate) fn give_up(&mut self) {
         self.reconnector.cancel();
         self.dropped += self.outbox.clear();
+        self.outbox_stalled = false;
     }
 
     /// Starts an attempt, closing (silently) whatever is under way.
@@ -135,6 +136,7 @@ impl Session {
         self.active = err == Error::OK;
         self.was_open = false;
         self.closing_here = false;
+        self.outbox_stalled = false;
         err
     }
 
@@ -152,6 +154,17 @@ impl Session {
             crate::logger::error!("RustWebSocketClient: cannot send: not connected, and no attempt is coming (call connect_to_url()).");
             return Error::FAILED;
         }
+        // What could never go out is refused now, not kept to block the
+        // messages behind it.
+        let never = {
+            let s = self.shared.lock();
+            s.core
+                .unsendable(data, text)
+                .map(|e| (e, s.core.requested_url().to_string()))
+        };
+        if let Some(failure) = never {
+            return state::to_godot(Err(failure));
+        }
         if self.outbox.push(data, text) {
             return Error::OK;
         }
@@ -166,13 +179,28 @@ impl Session {
     /// not ended yet) in a way that brings another attempt (1012, 1013, a
     /// lost link, as the setting allows): a message sent now waits for it,
     /// as it would a moment later, instead of failing.
+    /// The same holds once the link has ended but this node's poll has not
+    /// seen it yet (a send or the end-of-frame flush that found the
+    /// connection gone ends it at once).
     fn closing_for_another_attempt(&self, state: ReadyState) -> bool {
-        if !self.active || self.closing_here || state != ReadyState::Closing {
+        if !self.active || !matches!(state, ReadyState::Closing | ReadyState::Closed) {
             return false;
         }
-        let code = self.shared.lock().core.close_code();
-        let ending = u16::try_from(code).map_or(Ending::Lost, Ending::ClosedByServer);
+        let ending = {
+            let s = self.shared.lock();
+            self.ending(s.core.failure().is_some(), s.core.close_code())
+        };
         self.reconnector.would_reconnect(ending, Instant::now())
+    }
+
+    /// How the current link ends, from whether it failed and the close code
+    /// it has (-1: none).
+    fn ending(&self, failed: bool, code: i32) -> Ending {
+        match (self.closing_here, failed, u16::try_from(code)) {
+            (true, _, _) => Ending::ClosedHere,
+            (false, false, Ok(code)) if self.was_open => Ending::ClosedByServer(code),
+            _ => Ending::Lost,
+        }
     }
 
     /// The game closes: no reconnect; what waits is dropped.
@@ -229,6 +257,7 @@ impl Session {
             self.was_open = true;
             self.last_said = None;
             self.reconnector.opened(Instant::now());
+            self.outbox_stalled = false;
             events.push(Event::Connected);
         }
         // What waited goes out in order once the link is open (also what a
@@ -266,11 +295,7 @@ impl Session {
                 (reason, _) => reason.to_string(),
             };
             drop(s);
-            let ending = match (self.closing_here, &failed, u16::try_from(code)) {
-                (true, _, _) => Ending::ClosedHere,
-                (false, None, Ok(code)) if self.was_open => Ending::ClosedByServer(code),
-                _ => Ending::Lost,
-            };
+            let ending = self.ending(failed.is_some(), code);
             events.push(Event::Closed(i64::from(code), reason));
             match self.reconnector.ended_now(ending) {
                 // An attempt the game asked for failed and another comes:
