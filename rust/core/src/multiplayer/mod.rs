@@ -49,10 +49,13 @@ use tungstenite::Bytes;
 /// Connections accepted in one poll at most (a burst is taken over a few
 /// frames instead of stalling one).
 pub const ACCEPTS_PER_POLL: usize = 64;
-/// Accepting also stops once a poll has spent this long on it (one
-/// connection is always taken): where an accept and a close cost a
-/// millisecond (Windows under load, Wine), 64 would stall the frame.
+/// Accepting also stops once a poll has spent this long on it, after
+/// [`ACCEPTS_BEFORE_BUDGET`] connections: where an accept and a close cost a
+/// millisecond (Windows under load, Wine), 64 would stall the frame, and a
+/// flood must still not outpace what is taken.
 pub const ACCEPT_BUDGET: Duration = Duration::from_millis(4);
+/// Connections always accepted in a poll (when waiting), whatever the time.
+pub const ACCEPTS_BEFORE_BUDGET: usize = 16;
 
 /// How long, in seconds, a new link has to open (and a client to get its
 /// id): the engine's `handshake_timeout` default.

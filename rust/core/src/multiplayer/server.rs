@@ -8,7 +8,8 @@
 
 use super::incoming::Tagged;
 use super::{
-    admit, Event, Hub, HubError, Link, Pending, ACCEPTS_PER_POLL, ACCEPT_BUDGET, SERVER_ID,
+    admit, Event, Hub, HubError, Link, Pending, ACCEPTS_BEFORE_BUDGET, ACCEPTS_PER_POLL,
+    ACCEPT_BUDGET, SERVER_ID,
 };
 use crate::peer::ReadyState;
 use crate::preface::Prefaced;
@@ -97,7 +98,7 @@ impl<L: Link> Hub<L> {
     ) {
         let started = Instant::now();
         for taken in 0..ACCEPTS_PER_POLL {
-            if taken > 0 && started.elapsed() >= ACCEPT_BUDGET {
+            if taken >= ACCEPTS_BEFORE_BUDGET && started.elapsed() >= ACCEPT_BUDGET {
                 return;
             }
             let (sock, from) = match listener.accept() {

@@ -8,6 +8,9 @@ use super::REFRESH_EVERY;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+/// The longest wait between two refreshes, however long the last took.
+const LONGEST_GAP: Duration = Duration::from_millis(5);
+
 pub(super) struct Pace {
     /// Clock origin for `last`.
     origin: Instant,
@@ -44,9 +47,13 @@ impl Pace {
     }
 
     /// The refresh took `took`: the next one waits ten times as long (at
-    /// least [`REFRESH_EVERY`]).
+    /// least [`REFRESH_EVERY`], at most [`LONGEST_GAP`]: a refresh that was
+    /// slow because its thread was preempted must not hold every idle
+    /// socket's next input back for long).
     pub(super) fn end(&self, took: Duration) {
-        let gap = nanos(took).saturating_mul(10).max(nanos(REFRESH_EVERY));
+        let gap = nanos(took)
+            .saturating_mul(10)
+            .clamp(nanos(REFRESH_EVERY), nanos(LONGEST_GAP));
         self.gap.store(gap, Ordering::Relaxed);
     }
 }
@@ -68,8 +75,14 @@ mod tests {
         assert!(!pace.due(t0 + REFRESH_EVERY / 2));
         pace.end(Duration::from_nanos(1));
         assert!(pace.due(t0 + REFRESH_EVERY), "a quick one: the floor");
-        pace.end(Duration::from_millis(3));
-        assert!(!pace.due(t0 + Duration::from_millis(29)));
-        assert!(pace.due(t0 + Duration::from_millis(30)));
+        pace.end(Duration::from_micros(300));
+        assert!(!pace.due(t0 + Duration::from_micros(2_900)));
+        assert!(
+            pace.due(t0 + Duration::from_millis(3)),
+            "ten times the last"
+        );
+        pace.end(Duration::from_secs(1));
+        assert!(!pace.due(t0 + Duration::from_micros(4_900)));
+        assert!(pace.due(t0 + LONGEST_GAP), "a preempted refresh: the cap");
     }
 }
