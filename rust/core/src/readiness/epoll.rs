@@ -2,24 +2,24 @@
 //! level-triggered, asked with one `epoll_wait` per refresh.
 
 use super::pace::Pace;
+use super::shared::{self, SharedSet, Slots};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Instant;
 
 /// The one epoll set of the process. Peers may move between threads (one
 /// thread at a time each), so a socket's flag is an atomic and the set is
 /// shared; a thread that finds another one refreshing simply skips.
-struct Set {
+pub struct Set {
     epfd: OwnedFd,
-    /// When it was asked, and when next.
     pace: Pace,
     table: Mutex<Table>,
 }
 
 struct Table {
-    flags: Vec<Option<Arc<AtomicBool>>>,
-    free: Vec<usize>,
+    /// The registered descriptors.
+    slots: Slots<RawFd>,
+    /// Scratch for `epoll_wait`.
     events: Vec<libc::epoll_event>,
 }
 
@@ -33,8 +33,7 @@ fn set() -> Option<&'static Set> {
             epfd: unsafe { OwnedFd::from_raw_fd(fd) },
             pace: Pace::new(),
             table: Mutex::new(Table {
-                flags: Vec::new(),
-                free: Vec::new(),
+                slots: Slots::new(),
                 events: Vec::new(),
             }),
         })
@@ -43,9 +42,33 @@ fn set() -> Option<&'static Set> {
 }
 
 impl Set {
+    fn table(&self) -> std::sync::MutexGuard<'_, Table> {
+        self.table.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// One `epoll_wait` with room for every registered socket (ready
     /// sockets stay ready until read, so looping could never end).
-    /// Skipped when another thread is refreshing right now.
+    fn ask(&self, table: &mut Table) {
+        let room = table.slots.len().max(64);
+        if table.events.len() < room {
+            // SAFETY: zeroed epoll_event is a valid value.
+            table.events.resize(room, unsafe { std::mem::zeroed() });
+        }
+        let max = i32::try_from(table.events.len()).unwrap_or(i32::MAX);
+        // SAFETY: `events` has room for `max` entries; timeout 0 never blocks.
+        let n =
+            unsafe { libc::epoll_wait(self.epfd.as_raw_fd(), table.events.as_mut_ptr(), max, 0) };
+        for e in table.events.iter().take(usize::try_from(n).unwrap_or(0)) {
+            table.slots.raise(e.u64 as usize);
+        }
+    }
+}
+
+impl SharedSet for Set {
+    fn pace(&self) -> &Pace {
+        &self.pace
+    }
+
     fn refresh(&self, now: Instant) {
         let Ok(mut table) = self.table.try_lock() else {
             return;
@@ -56,96 +79,44 @@ impl Set {
         self.pace.end(began.elapsed());
     }
 
-    fn ask(&self, table: &mut Table) {
-        let room = table.flags.len().max(64);
-        if table.events.len() < room {
-            // SAFETY: zeroed epoll_event is a valid value.
-            table.events.resize(room, unsafe { std::mem::zeroed() });
-        }
-        let max = i32::try_from(table.events.len()).unwrap_or(i32::MAX);
-        // SAFETY: `events` has room for `max` entries; timeout 0 never blocks.
-        let n =
-            unsafe { libc::epoll_wait(self.epfd.as_raw_fd(), table.events.as_mut_ptr(), max, 0) };
-        for e in table.events.iter().take(usize::try_from(n).unwrap_or(0)) {
-            if let Some(Some(flag)) = table.flags.get(e.u64 as usize) {
-                flag.store(true, Ordering::Relaxed);
-            }
+    fn forget(&self, token: usize) {
+        let mut table = self.table();
+        if let Some(fd) = table.slots.remove(token) {
+            // SAFETY: removing a descriptor we added; errors are harmless.
+            unsafe {
+                libc::epoll_ctl(
+                    self.epfd.as_raw_fd(),
+                    libc::EPOLL_CTL_DEL,
+                    fd,
+                    std::ptr::null_mut(),
+                )
+            };
         }
     }
 }
 
-/// A socket's (or a listener's) place in the set.
-pub struct Registration {
-    set: &'static Set,
-    fd: RawFd,
-    token: usize,
-    flag: Arc<AtomicBool>,
-}
+/// A socket's (or a listener's) place in the epoll set.
+pub type Registration = shared::Registration<Set>;
 
 impl Registration {
+    /// Adds `sock` to the set; `None` when there is no set or the kernel
+    /// refuses it (the socket is then asked directly).
     pub fn new<S: AsRawFd>(sock: &S) -> Option<Registration> {
         let set = set()?;
-        let mut table = set.table.lock().unwrap_or_else(PoisonError::into_inner);
-        let token = table.free.pop().unwrap_or(table.flags.len());
-        let flag = Arc::new(AtomicBool::new(true));
+        let mut table = set.table();
+        let fd = sock.as_raw_fd();
+        let (token, flag) = table.slots.insert(fd);
         let mut event = libc::epoll_event {
             events: (libc::EPOLLIN | libc::EPOLLRDHUP) as u32,
             u64: token as u64,
         };
-        let fd = sock.as_raw_fd();
         // SAFETY: valid epoll fd, valid socket fd, event initialised.
         if unsafe { libc::epoll_ctl(set.epfd.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut event) }
             != 0
         {
-            table.free.push(token);
+            table.slots.remove(token);
             return None;
         }
-        if token == table.flags.len() {
-            table.flags.push(Some(flag.clone()));
-        } else {
-            table.flags[token] = Some(flag.clone());
-        }
-        Some(Registration {
-            set,
-            fd,
-            token,
-            flag,
-        })
-    }
-
-    /// Whether the socket may have input, per the shared set, as of `now`.
-    pub fn readable(&self, now: Instant) -> bool {
-        if !self.flag.load(Ordering::Relaxed) && self.set.pace.due(now) {
-            self.set.refresh(now);
-        }
-        self.flag.load(Ordering::Relaxed)
-    }
-
-    /// The socket was read dry.
-    pub fn clear(&self) {
-        self.flag.store(false, Ordering::Relaxed);
-    }
-}
-
-impl Drop for Registration {
-    fn drop(&mut self) {
-        let mut table = self
-            .set
-            .table
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        // SAFETY: removing a descriptor we added; errors are harmless.
-        unsafe {
-            libc::epoll_ctl(
-                self.set.epfd.as_raw_fd(),
-                libc::EPOLL_CTL_DEL,
-                self.fd,
-                std::ptr::null_mut(),
-            )
-        };
-        if let Some(slot) = table.flags.get_mut(self.token) {
-            *slot = None;
-            table.free.push(self.token);
-        }
+        Some(Registration { set, token, flag })
     }
 }

@@ -212,6 +212,8 @@ impl Stream for Socket {
 
 #[cfg(any(target_os = "linux", windows))]
 mod pace;
+#[cfg(any(target_os = "linux", windows))]
+mod shared;
 
 #[cfg(target_os = "linux")]
 mod epoll;
