@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use rustws_core::{Peer, PeerConfig, ReadyState, Stream, TlsClientOptions};
+use rustws_core::PeerConfig;
 use std::net::TcpListener;
 
 #[global_allocator]
@@ -22,22 +22,10 @@ const LINKS: usize = 300;
 #[test]
 fn idle_links_give_back_the_buffer_of_a_large_broadcast() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("ws://127.0.0.1:{}/", listener.local_addr().unwrap().port());
     let mut pairs = Vec::new();
     for _ in 0..LINKS {
-        let mut client = Peer::new(PeerConfig::default());
-        client
-            .connect_to_url(&url, TlsClientOptions::Default)
-            .unwrap();
-        let (sock, _) = listener.accept().unwrap();
-        sock.set_nonblocking(true).unwrap();
-        let mut server = Peer::new(PeerConfig::default());
-        let stream: Box<dyn Stream> = Box::new(sock);
-        server.accept_stream(stream, false).unwrap();
-        poll_until(&mut client, "open", |c| {
-            server.poll();
-            c.ready_state() == ReadyState::Open && server.ready_state() == ReadyState::Open
-        });
+        let (client, server) =
+            open_pair_on(&listener, PeerConfig::default(), PeerConfig::default());
         pairs.push((client, server));
     }
     // Two sends per link: the second waits in the buffer for the next poll,

@@ -6,32 +6,13 @@
 mod common;
 
 use common::*;
-use rustws_core::{Peer, PeerConfig, ReadyState, Statistics, Stream, TlsClientOptions};
+use rustws_core::{Peer, PeerConfig, ReadyState, Statistics};
 use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::time::Duration;
 
-/// An open client (with `config`) and server (default settings) pair.
+/// An open client (with `config`) and server pair.
 fn pair_with(config: PeerConfig, server_config: PeerConfig) -> (Peer, Peer) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let mut client = Peer::new(config);
-    client
-        .connect_to_url(
-            &format!("ws://127.0.0.1:{port}/"),
-            TlsClientOptions::Default,
-        )
-        .unwrap();
-    let (sock, _) = listener.accept().unwrap();
-    sock.set_nonblocking(true).unwrap();
-    let mut server = Peer::new(server_config);
-    let stream: Box<dyn Stream> = Box::new(sock);
-    server.accept_stream(stream, false).unwrap();
-    poll_until(&mut client, "both open", |c| {
-        server.poll();
-        c.ready_state() == ReadyState::Open && server.ready_state() == ReadyState::Open
-    });
-    (client, server)
+    open_pair(config, server_config)
 }
 
 /// Polls both until `done` holds.

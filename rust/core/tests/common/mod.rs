@@ -79,6 +79,35 @@ pub fn accept_one(listener: &TcpListener, config: PeerConfig) -> Peer {
     server
 }
 
+/// A client of ours (with `client_config`) connected to a server of ours
+/// (with `server_config`) on `listener`, both polled until open.
+pub fn open_pair_on(
+    listener: &TcpListener,
+    client_config: PeerConfig,
+    server_config: PeerConfig,
+) -> (Peer, Peer) {
+    let port = listener.local_addr().expect("listener address").port();
+    let mut client = Peer::new(client_config);
+    client
+        .connect_to_url(
+            &format!("ws://127.0.0.1:{port}/"),
+            rustws_core::TlsClientOptions::Default,
+        )
+        .expect("connect");
+    let mut server = accept_connecting(listener, server_config);
+    poll_until(&mut client, "both open", |c| {
+        server.poll();
+        c.ready_state() == ReadyState::Open && server.ready_state() == ReadyState::Open
+    });
+    (client, server)
+}
+
+/// [`open_pair_on`] a listener of its own.
+pub fn open_pair(client_config: PeerConfig, server_config: PeerConfig) -> (Peer, Peer) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("listen");
+    open_pair_on(&listener, client_config, server_config)
+}
+
 /// Our server side on the next connection to `listener`, accepted and not
 /// polled yet (still `Connecting`).
 pub fn accept_connecting(listener: &TcpListener, config: PeerConfig) -> Peer {
