@@ -134,11 +134,10 @@ impl Reconnector {
     /// wait in seconds, when there is one (`draw` is random, in `[0, 1)`).
     pub fn ended(&mut self, ending: Ending, now: Instant, draw: f64) -> Option<(u32, f64)> {
         self.next_at = None;
-        if let Some(since) = self.open_since.take() {
-            if now.saturating_duration_since(since) >= Duration::from_secs_f64(STABLE_OPEN) {
-                self.attempt = 0;
-            }
+        if self.stayed_open(now) {
+            self.attempt = 0;
         }
+        self.open_since = None;
         if !self.would_reconnect(ending, now) {
             return None;
         }
@@ -152,12 +151,21 @@ impl Reconnector {
     /// (the setting, the ending, the attempts left): what
     /// [`Reconnector::ended`] will decide, asked before the end is final.
     pub fn would_reconnect(&self, ending: Ending, now: Instant) -> bool {
-        let stable = self.open_since.is_some_and(|since| {
-            now.saturating_duration_since(since) >= Duration::from_secs_f64(STABLE_OPEN)
-        });
-        let attempt = if stable { 0 } else { self.attempt };
+        let attempt = if self.stayed_open(now) {
+            0
+        } else {
+            self.attempt
+        };
         let exhausted = self.backoff.max_attempts > 0 && attempt >= self.backoff.max_attempts;
         self.enabled && ending.calls_for_reconnect() && !exhausted
+    }
+
+    /// The current link has been open [`STABLE_OPEN`] seconds by `now`: the
+    /// attempts count from 1 again at its end.
+    fn stayed_open(&self, now: Instant) -> bool {
+        self.open_since.is_some_and(|since| {
+            now.saturating_duration_since(since) >= Duration::from_secs_f64(STABLE_OPEN)
+        })
     }
 
     /// [`Reconnector::ended`] with a random draw.
